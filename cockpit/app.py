@@ -1,0 +1,66 @@
+"""Start the GUI. Imports Qt and the panels, never torch, lightning or mlflow: the engine
+runs in child processes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from core.errors import CockpitError
+from core.workspace import Workspace
+
+SCREENSHOT_TIMEOUT_MS = 30_000
+
+
+def run_gui(
+    workspace: Workspace, *, screenshot: Path | None = None, panel: str | None = None
+) -> int:
+    """Show the main window; with ``screenshot``, render offscreen, save a PNG and return."""
+    if screenshot is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from cockpit.main_window import MainWindow
+    from cockpit.panels import PANELS
+
+    if panel is not None and panel not in PANELS:
+        raise CockpitError(f"--panel: unknown panel {panel!r}; panels: {', '.join(PANELS)}")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Experiment Cockpit")
+    app.setOrganizationName("ExperimentCockpit")
+    workspace.ensure_dirs()
+    window = MainWindow(workspace)
+    if screenshot is None:
+        window.show()
+        return app.exec()
+
+    window.show()
+    target = window if panel is None else window.panels[panel]
+    if panel is not None:
+        window.tabs.setCurrentWidget(target)
+    pending = [p for p in window.panels.values() if hasattr(p, "sig_loaded")]
+    result = {"saved": False}
+
+    def save() -> None:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        result["saved"] = target.grab().save(str(screenshot), "PNG")
+        app.quit()
+
+    def one_loaded() -> None:
+        pending.pop()
+        if not pending:
+            QTimer.singleShot(50, save)  # let the last layout pass settle
+
+    for p in list(pending):
+        p.sig_loaded.connect(one_loaded)
+    if not pending:
+        QTimer.singleShot(50, save)
+    QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, save)
+    app.exec()
+    window.close()
+    if not result["saved"]:
+        raise CockpitError(f"--screenshot: could not write {screenshot}")
+    print(f"saved {screenshot}")
+    return 0

@@ -1,0 +1,155 @@
+"""``cockpit config show | hash | check``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cockpit.cli.common import current_workspace, workspace_option
+from core.errors import CockpitError
+
+
+def _param_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="override one parameter (repeatable), e.g. --set lr=0.01",
+    )(func)
+    func = click.option(
+        "--params",
+        "params_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="parameter file (default: configs/params.yaml of the workspace)",
+    )(func)
+    return workspace_option(func)
+
+
+def _display(value: Any) -> str:
+    """A value as the user wrote it: floats keep their decimal point."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_display(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _resolve(params_file: Path | None, overrides: tuple[str, ...]):
+    from core.config import parse_overrides, resolve_params
+
+    return resolve_params(
+        current_workspace(), params_file=params_file, overrides=parse_overrides(overrides)
+    )
+
+
+@click.group()
+def config() -> None:
+    """Show, hash and check the experiment configuration."""
+
+
+@config.command()
+@_param_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "yaml", "json"]),
+    default="table",
+    show_default=True,
+)
+def show(params_file: Path | None, overrides: tuple[str, ...], fmt: str) -> None:
+    """Print the resolved all_params, where each value came from, and the experiment id."""
+    from core.experiment import canonicalize
+
+    resolved = _resolve(params_file, overrides)
+    if fmt == "table":
+        _print_table(resolved)
+        return
+    values = canonicalize(resolved.values, base_dir=resolved.workspace_root)
+    if fmt == "json":
+        click.echo(json.dumps(values, indent=2, sort_keys=True))
+        return
+    if fmt == "yaml":
+        import yaml
+
+        click.echo(yaml.safe_dump(values, sort_keys=False), nl=False)
+
+
+def _print_table(resolved: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from core.experiment import UNHASHED_KEYS
+
+    choice = resolved.choice
+    table = Table(
+        title=f"dataset {choice.dataset} · model {choice.model} · adapter {choice.adapter}",
+        title_justify="left",
+    )
+    for column in ("parameter", "value", "source", "description"):
+        table.add_column(column, overflow="fold")
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in resolved.values.items()}
+    for key, value in values.items():
+        spec = resolved.specs[key]
+        note = " (not hashed)" if key in UNHASHED_KEYS else ""
+        table.add_row(key, _display(value), resolved.sources[key], spec.description + note)
+    console = Console(width=max(Console().width, 110))
+    console.print(table)
+    console.print(f"experiment id: [bold]{resolved.experiment_id()}[/bold] (no data snapshot)")
+
+
+@config.command(name="hash")
+@_param_options
+@click.option("--explain", is_flag=True, help="also print the canonical text that is hashed")
+def hash_(params_file: Path | None, overrides: tuple[str, ...], explain: bool) -> None:
+    """Print the experiment id of the resolved parameters."""
+    from core.experiment import canonical_json
+
+    resolved = _resolve(params_file, overrides)
+    click.echo(resolved.experiment_id())
+    if explain:
+        click.echo(canonical_json(resolved.values, None, base_dir=resolved.workspace_root))
+
+
+@config.command()
+@_param_options
+def check(params_file: Path | None, overrides: tuple[str, ...]) -> None:
+    """Validate params.yaml, augments.yaml and optuna_params.yaml of the workspace."""
+    from core.config.augments import build_train_transforms, load_augments
+    from core.config.optuna_params import check_against_params, load_optuna_params
+
+    workspace = current_workspace()
+    problems: list[str] = []
+
+    def run(label: str, step: Callable[[], Any]) -> Any:
+        try:
+            result = step()
+        except CockpitError as exc:
+            problems.extend(str(exc).splitlines())
+            return None
+        click.echo(f"ok    {label}")
+        return result
+
+    resolved = run(
+        workspace.relative(params_file or workspace.params_file),
+        lambda: _resolve(params_file, overrides),
+    )
+    augments = workspace.augments_file
+    run(
+        workspace.relative(augments),
+        lambda: build_train_transforms(load_augments(augments), workspace.relative(augments)),
+    )
+    tuning = workspace.optuna_params_file
+    if tuning.exists() and resolved is not None:
+        run(
+            workspace.relative(tuning),
+            lambda: check_against_params(
+                load_optuna_params(tuning), resolved, workspace.relative(tuning)
+            ),
+        )
+    if problems:
+        raise CockpitError("\n".join(problems))

@@ -1,0 +1,65 @@
+"""Entry point: the command tree of ARCHITECTURE.md. Heavy modules are imported inside
+the commands, so ``cockpit --help`` and the GUI start quickly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cockpit.cli.common import CockpitGroup, current_workspace, workspace_option
+from cockpit.cli.config_cmds import config
+from cockpit.cli.pending import register_pending_commands
+from cockpit.cli.registry_cmds import registry
+from core import __version__
+
+
+@click.group(cls=CockpitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cockpit")
+@workspace_option
+def cli() -> None:
+    """Experiment Cockpit: label images, configure, queue, train, tune and track
+    image classifiers on this machine."""
+
+
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="overwrite example files that already exist")
+@workspace_option
+def init(directory: Path | None, force: bool) -> None:
+    """Create a workspace in DIRECTORY with example configs and definitions."""
+    from core.scaffold import init_workspace
+
+    target = directory or current_workspace().root
+    report = init_workspace(target, overwrite=force)
+    root = report.workspace.root
+    for name in report.written:
+        click.echo(f"  wrote {name}")
+    if report.kept:
+        click.echo(f"  kept {len(report.kept)} existing file(s) (use --force to overwrite)")
+    click.echo(f"workspace ready: {root}")
+    click.echo(f"next: cockpit --workspace {root} config show")
+
+
+@cli.command()
+@click.option(
+    "--screenshot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="render the window offscreen, save it as this PNG and exit",
+)
+@click.option("--panel", help="with --screenshot: render only this panel")
+@workspace_option
+def gui(screenshot: Path | None, panel: str | None) -> None:
+    """Open the cockpit window."""
+    from cockpit.app import run_gui
+
+    raise SystemExit(run_gui(current_workspace(), screenshot=screenshot, panel=panel))
+
+
+cli.add_command(config)
+cli.add_command(registry)
+register_pending_commands(cli)
+
+
+def main() -> None:
+    cli(prog_name="cockpit")

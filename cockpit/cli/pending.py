@@ -1,0 +1,71 @@
+"""Commands of the documented command line whose engine lands in a later issue.
+
+They are registered so ``cockpit --help`` shows the whole contract; each one says which
+part of the engine it waits for and exits with code 3.
+"""
+
+from __future__ import annotations
+
+import click
+
+from cockpit.cli.common import workspace_option
+from core.errors import NotAvailableYet
+
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+# (group or None, command, summary, the engine part it needs)
+PENDING: list[tuple[str | None, str, str, str]] = [
+    (None, "demo", "Run a headless end-to-end demo on generated images.", "the training engine"),
+    ("theme", "create", "Create a theme with its labels.", "the data layer"),
+    ("theme", "list", "List themes with image and label counts.", "the data layer"),
+    ("theme", "delete", "Delete a theme and its images.", "the data layer"),
+    ("label", "add", "Add labels to a theme.", "the data layer"),
+    (None, "import", "Import image files or folders into a theme.", "the data layer"),
+    (None, "split", "Assign train/valid/test splits.", "the data layer"),
+    ("submit", "train", "Queue a training job.", "the job queue"),
+    ("submit", "tune", "Queue a tuning job.", "the job queue"),
+    (None, "train", "Train in the foreground.", "the training engine"),
+    (None, "tune", "Run an Optuna study in the foreground.", "the tuning engine"),
+    (None, "runner", "Run queued jobs until the queue is empty.", "the job queue"),
+    ("queue", "list", "List jobs by state.", "the job queue"),
+    ("queue", "move", "Move a pending job to a position.", "the job queue"),
+    ("queue", "cancel", "Cancel a job.", "the job queue"),
+    ("queue", "retry", "Queue a failed or cancelled job again.", "the job queue"),
+    (None, "export", "Export a registered model to ONNX or TorchScript.", "the training engine"),
+    (
+        None,
+        "mlflow-ui",
+        "Serve the MLflow UI for this workspace on 127.0.0.1.",
+        "the training engine",
+    ),
+]
+
+
+def _pending_command(full_name: str, summary: str, needs: str) -> click.Command:
+    @click.command(
+        name=full_name.split()[-1],
+        help=f"{summary}\n\nNot available yet: arrives with {needs}.",
+        short_help=f"{summary} (not available yet)",
+        context_settings=_PASS_THROUGH,
+    )
+    @workspace_option
+    def command() -> None:
+        raise NotAvailableYet(
+            f"`cockpit {full_name}` is not available yet: it arrives with {needs}"
+        )
+
+    return command
+
+
+def register_pending_commands(cli: click.Group) -> None:
+    groups: dict[str, click.Group] = {}
+    for group_name, name, summary, needs in PENDING:
+        if group_name is None:
+            cli.add_command(_pending_command(name, summary, needs))
+            continue
+        if group_name not in groups:
+            groups[group_name] = click.Group(
+                group_name, help=f"{group_name.capitalize()} commands."
+            )
+            cli.add_command(groups[group_name])
+        groups[group_name].add_command(_pending_command(f"{group_name} {name}", summary, needs))

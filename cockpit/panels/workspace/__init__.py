@@ -1,0 +1,3 @@
+from cockpit.panels.workspace.widget import WorkspacePanel
+
+__all__ = ["WorkspacePanel"]

@@ -1,0 +1,193 @@
+"""The Workspace panel: registered definitions, the resolved parameters of
+configs/params.yaml with their sources, and the experiment id. Reloads when a file in
+configs/ changes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cockpit.panels.workspace.snapshot import WorkspaceSnapshot, take_snapshot
+from cockpit.workers import run_in_background
+from core.experiment import UNHASHED_KEYS
+from core.workspace import Workspace
+
+_STATUS_COLOURS = {
+    "ok": "#2e7d32",
+    "incomplete": "#b26a00",
+    "unregistered": "#b26a00",
+    "error": "#c62828",
+}
+_KIND_TITLES = {"dataset": "Datasets", "model": "Models", "adapter": "Adapters"}
+
+
+class WorkspacePanel(QWidget):
+    sig_loaded = Signal()
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.snapshot: WorkspaceSnapshot | None = None
+        self._loading = False
+        self._reload_again = False
+
+        self.path_label = QLabel(str(workspace.root))
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reload_button = QPushButton("Reload")
+        self.reload_button.clicked.connect(self.reload)
+        header = QHBoxLayout()
+        header.addWidget(QLabel("<b>Workspace</b>"))
+        header.addWidget(self.path_label, 1)
+        header.addWidget(self.reload_button)
+
+        self.definitions = QTreeWidget()
+        self.definitions.setHeaderLabels(["Definition", "Status"])
+        self.definitions.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+
+        self.id_label = QLabel("experiment id: loading…")
+        id_font = QFont(self.id_label.font())
+        id_font.setPointSizeF(id_font.pointSizeF() * 1.3)
+        self.id_label.setFont(id_font)
+        self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #c62828;")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        self.params_table = QTableWidget(0, 4)
+        self.params_table.setHorizontalHeaderLabels(["Parameter", "Value", "Source", "Description"])
+        self.params_table.verticalHeader().hide()
+        self.params_table.verticalHeader().setDefaultSectionSize(
+            self.params_table.fontMetrics().height() + 8
+        )
+        self.params_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.params_table.setAlternatingRowColors(True)
+        self.params_table.horizontalHeader().setStretchLastSection(True)
+
+        params_box = QWidget()
+        params_layout = QVBoxLayout(params_box)
+        params_layout.setContentsMargins(0, 0, 0, 0)
+        params_layout.addWidget(self.id_label)
+        params_layout.addWidget(self.error_label)
+        params_layout.addWidget(self.params_table, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.definitions)
+        splitter.addWidget(params_box)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([320, 640])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(splitter, 1)
+
+        self._debounce = QTimer(self, singleShot=True, interval=300)
+        self._debounce.timeout.connect(self.reload)
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.fileChanged.connect(self._debounce.start)
+        self._watcher.directoryChanged.connect(self._debounce.start)
+        QTimer.singleShot(0, self.reload)
+
+    # --- loading (off the GUI thread) ------------------------------------------------
+    def reload(self) -> None:
+        if self._loading:
+            self._reload_again = True
+            return
+        self._loading = True
+        self.reload_button.setEnabled(False)
+        workspace = self.workspace
+        run_in_background(lambda: take_snapshot(workspace), self._show_snapshot, self._show_failure)
+
+    def _finish_loading(self) -> None:
+        self._loading = False
+        self.reload_button.setEnabled(True)
+        self._watch_configs()
+        if self._reload_again:
+            self._reload_again = False
+            self.reload()
+        else:
+            self.sig_loaded.emit()
+
+    def _watch_configs(self) -> None:
+        configs = self.workspace.configs_dir
+        wanted = [str(configs)] if configs.is_dir() else []
+        wanted += [str(p) for p in configs.glob("*") if p.suffix in (".yaml", ".json")]
+        missing = [
+            p for p in wanted if p not in self._watcher.files() + self._watcher.directories()
+        ]
+        if missing:
+            self._watcher.addPaths(missing)
+
+    def _show_failure(self, exc: BaseException) -> None:
+        self.error_label.setText(f"{type(exc).__name__}: {exc}")
+        self.error_label.show()
+        self._finish_loading()
+
+    def _show_snapshot(self, snapshot: WorkspaceSnapshot) -> None:
+        self.snapshot = snapshot
+        self._fill_definitions(snapshot)
+        self._fill_params(snapshot)
+        self._finish_loading()
+
+    # --- views ---------------------------------------------------------------------------
+    def _fill_definitions(self, snapshot: WorkspaceSnapshot) -> None:
+        self.definitions.clear()
+        if snapshot.registry_error:
+            item = QTreeWidgetItem(["configs/registry.json", "error"])
+            item.setToolTip(0, snapshot.registry_error)
+            item.setForeground(1, QBrush(QColor(_STATUS_COLOURS["error"])))
+            self.definitions.addTopLevelItem(item)
+        groups: dict[str, QTreeWidgetItem] = {}
+        for finding in snapshot.findings:
+            if finding.kind not in groups:
+                groups[finding.kind] = QTreeWidgetItem([_KIND_TITLES[finding.kind], ""])
+                self.definitions.addTopLevelItem(groups[finding.kind])
+            item = QTreeWidgetItem([finding.name, finding.status])
+            item.setToolTip(0, finding.detail)
+            item.setToolTip(1, finding.detail)
+            item.setForeground(1, QBrush(QColor(_STATUS_COLOURS[finding.status])))
+            groups[finding.kind].addChild(item)
+        self.definitions.expandAll()
+
+    def _fill_params(self, snapshot: WorkspaceSnapshot) -> None:
+        errors = [e for e in (snapshot.registry_error, snapshot.params_error) if e]
+        self.error_label.setText("\n".join(errors))
+        self.error_label.setVisible(bool(errors))
+        resolved = snapshot.params
+        if resolved is None:
+            self.id_label.setText("experiment id: — (fix the problems below)")
+            self.params_table.setRowCount(0)
+            return
+        self.id_label.setText(
+            f"experiment id: <b>{resolved.experiment_id()}</b> &nbsp;·&nbsp; dataset "
+            f"{resolved.choice.dataset} · model {resolved.choice.model} · adapter "
+            f"{resolved.choice.adapter}"
+        )
+        self.params_table.setRowCount(len(resolved.values))
+        for row, (key, value) in enumerate(resolved.values.items()):
+            spec = resolved.specs[key]
+            shown = list(value) if isinstance(value, tuple) else value
+            tip = spec.description
+            if key in UNHASHED_KEYS:
+                tip += f" — not part of the experiment id: {UNHASHED_KEYS[key]}"
+            value_text = repr(shown) if isinstance(shown, str) else str(shown)
+            cells = [key, value_text, resolved.sources[key], tip]
+            for column, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(tip)
+                self.params_table.setItem(row, column, cell)
+        for column in range(3):
+            self.params_table.resizeColumnToContents(column)

@@ -1,0 +1,59 @@
+"""Parameters every experiment has, whatever its dataset, adapter and model.
+
+Definitions add their own dataclass configs; all of them merge (Common < Dataset <
+Adapter < Model) into one flat ``all_params`` dictionary. Constraints are declared with
+``Annotated[type, pydantic.Field(...)]`` so validation, error messages and the GUI's
+generated forms come from one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+
+
+def _precision_text(value: object) -> object:
+    # YAML reads `precision: 32` as an int; Lightning's names are text.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Precision = Annotated[
+    Literal["auto", "32", "16-mixed", "bf16-mixed"],
+    BeforeValidator(_precision_text),
+    Field(description="numeric precision; auto = 16-mixed on a GPU, 32 on the CPU"),
+]
+
+
+@dataclass
+class CommonConfig:
+    dataset: Annotated[str, Field(description="dataset definition (configs/registry.json)")] = (
+        "images"
+    )
+    model: Annotated[str, Field(description="model definition (configs/registry.json)")] = (
+        "simple_cnn"
+    )
+    adapter: Annotated[str, Field(description="adapter of the chosen model")] = "classification"
+    run_name: Annotated[str, Field(description="MLflow run name; empty = automatic")] = ""
+    max_epochs: Annotated[
+        int, Field(ge=1, le=100_000, description="epochs to train; raising it adds epochs")
+    ] = 10
+    batch_size: Annotated[int, Field(ge=1, le=65_536, description="images per batch")] = 32
+    lr: Annotated[float, Field(gt=0, le=10, description="learning rate")] = 1e-3
+    optimizer: Annotated[Literal["adam", "adamw", "sgd"], Field(description="optimiser")] = "adam"
+    weight_decay: Annotated[float, Field(ge=0, le=1, description="L2 weight decay")] = 0.0
+    momentum: Annotated[float, Field(ge=0, lt=1, description="momentum (sgd only)")] = 0.9
+    scheduler: Annotated[
+        Literal["none", "cosine", "step", "plateau"],
+        Field(description="learning-rate schedule"),
+    ] = "none"
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1, description="random seed")] = 42
+    num_workers: Annotated[
+        int, Field(ge=-1, le=256, description="data-loader workers; -1 = chosen for the machine")
+    ] = -1
+    precision: Precision = "auto"
+    early_stopping_patience: Annotated[
+        int,
+        Field(ge=0, le=10_000, description="epochs without improvement before stopping; 0 = off"),
+    ] = 5

@@ -1,0 +1,217 @@
+"""Resolve ``all_params``: Common < Dataset < Adapter < Model defaults, then
+``configs/params.yaml``, then ``--set`` overrides; validated with one clear message per
+problem, naming the file (or option) and the key."""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ConfigDict, ValidationError, create_model
+
+from core.config.common import CommonConfig
+from core.config.fields import ParamSpec, param_specs
+from core.config.overrides import Override
+from core.errors import CockpitError
+from core.experiment.hashing import experiment_id
+from core.fileio import load_yaml_mapping
+from core.registry import Registry
+from core.workspace import Workspace
+
+SELECTOR_KEYS = ("dataset", "model", "adapter")
+
+
+@dataclass(frozen=True)
+class DefinitionChoice:
+    """Which dataset, model and adapter an experiment uses, with their config classes."""
+
+    dataset: str
+    model: str
+    adapter: str
+    config_classes: tuple[tuple[str, type], ...]  # (owner label, dataclass) in merge order
+
+
+@dataclass(frozen=True)
+class ResolvedParams:
+    """The validated, complete ``all_params`` and where each value came from."""
+
+    values: dict[str, Any]
+    sources: dict[str, str]
+    specs: dict[str, ParamSpec]
+    choice: DefinitionChoice
+    workspace_root: Path | None = None
+    params_file: Path | None = None
+
+    def experiment_id(self, data_fingerprint: Mapping[str, Any] | str | None = None) -> str:
+        """The deterministic id of these parameters plus the data snapshot's fingerprint."""
+        return experiment_id(self.values, data_fingerprint, base_dir=self.workspace_root)
+
+    def section(self, config_cls: type) -> Any:
+        """An instance of one definition's dataclass config, filled from ``all_params``."""
+        names = [s.name for s in param_specs(config_cls, config_cls.__name__)]
+        return config_cls(**{name: self.values[name] for name in names})
+
+
+def _reject_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    return value
+
+
+def _validator_annotation(spec: ParamSpec) -> Any:
+    if spec.base_type in (int, float):
+        return Annotated[spec.annotation, BeforeValidator(_reject_bool)]
+    return spec.annotation
+
+
+def merged_specs(config_classes: Sequence[tuple[str, type]]) -> dict[str, ParamSpec]:
+    """Flat parameter specs; a later config (Model beats Adapter beats Dataset beats
+    Common) redefines a parameter of an earlier one."""
+    specs: dict[str, ParamSpec] = {}
+    for owner, cls in config_classes:
+        for spec in param_specs(cls, owner):
+            specs[spec.name] = spec
+    return specs
+
+
+def choose_definitions(
+    registry: Registry, raw: Mapping[str, Any], sources: Mapping[str, str] | None = None
+) -> DefinitionChoice:
+    """The dataset, model and adapter named in ``raw`` (or the defaults), with their configs."""
+    defaults = CommonConfig()
+    names = {key: raw.get(key, getattr(defaults, key)) for key in SELECTOR_KEYS}
+
+    def lookup(key: str, find: Any) -> Any:
+        where = (sources or {}).get(key, "default")
+        if not isinstance(names[key], str):
+            raise CockpitError(f"{where}: {key}: expected a definition name, got {names[key]!r}")
+        try:
+            return find()
+        except CockpitError as exc:
+            raise CockpitError(f"{where}: {key}: {exc}") from exc
+
+    dataset = lookup("dataset", lambda: registry.dataset(names["dataset"]))
+    model = lookup("model", lambda: registry.model(names["model"]))
+    adapter = lookup("adapter", lambda: registry.adapter(names["model"], names["adapter"]))
+    classes = (
+        ("common", CommonConfig),
+        (
+            f"dataset {names['dataset']}",
+            registry.load_object(dataset.config, f"datasets.{names['dataset']}.config"),
+        ),
+        (
+            f"adapter {names['model']}/{names['adapter']}",
+            registry.load_object(
+                adapter.config, f"models.{names['model']}.adapters.{names['adapter']}.config"
+            ),
+        ),
+        (
+            f"model {names['model']}",
+            registry.load_object(model.config, f"models.{names['model']}.config"),
+        ),
+    )
+    return DefinitionChoice(names["dataset"], names["model"], names["adapter"], classes)
+
+
+def _format_error(
+    error: Mapping[str, Any], sources: Mapping[str, str], specs: Mapping[str, ParamSpec]
+) -> str:
+    key = str(error["loc"][0]) if error["loc"] else "(all)"
+    where = sources.get(key, "configs/params.yaml")
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(key, list(specs), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{where}: unknown key {key!r}{hint}; `cockpit config show` lists the known keys"
+    spec = specs.get(key)
+    message = error["msg"].removeprefix("Value error, ")
+    got = error.get("input")
+    if spec is not None and spec.choices:
+        choices = ", ".join(repr(c) for c in spec.choices)
+        return f"{where}: {key}: {got!r} is not one of {choices}"
+    expected = ""
+    if spec is not None and spec.base_type in (int, float):
+        symbols = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+        bounds = ", ".join(f"{symbols[k]} {v}" for k, v in spec.bounds.items())
+        expected = f" (expected {spec.base_type.__name__}{' ' + bounds if bounds else ''})"
+    return f"{where}: {key}: {message}{expected}; got {got!r}"
+
+
+def validate_params(
+    raw: Mapping[str, Any],
+    specs: Mapping[str, ParamSpec],
+    sources: Mapping[str, str],
+) -> dict[str, Any]:
+    """Validate ``raw`` against ``specs``; missing keys take their defaults."""
+    model = create_model(  # type: ignore[call-overload]
+        "AllParams",
+        __config__=ConfigDict(extra="forbid", validate_default=True),
+        **{name: (_validator_annotation(spec), spec.default) for name, spec in specs.items()},
+    )
+    try:
+        validated = model(**raw)
+    except ValidationError as exc:
+        lines = [_format_error(e, sources, specs) for e in exc.errors()]
+        raise CockpitError("\n".join(lines)) from exc
+    return {name: getattr(validated, name) for name in specs}
+
+
+def resolve_params(
+    workspace: Workspace,
+    *,
+    params_file: Path | None = None,
+    overrides: Sequence[Override] = (),
+    base: Mapping[str, Any] | None = None,
+) -> ResolvedParams:
+    """The experiment's complete, validated ``all_params``.
+
+    ``params_file`` defaults to the workspace's ``configs/params.yaml`` (missing = all
+    defaults). ``base`` is a mapping applied before the file (tuning's ``base_params``).
+    """
+    path = Path(params_file) if params_file else workspace.params_file
+    from_file = load_yaml_mapping(path, "parameter file", missing_ok=params_file is None)
+    file_label = workspace.relative(path)
+
+    raw: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, value in (base or {}).items():
+        raw[key], sources[key] = value, "base parameters"
+    for key, value in from_file.items():
+        raw[key], sources[key] = value, file_label
+
+    registry = Registry.from_workspace(workspace)
+    # selectors first: they decide which definitions' parameters exist at all
+    for item in overrides:
+        if item.key in SELECTOR_KEYS:
+            raw[item.key], sources[item.key] = item.raw, item.label
+    choice = choose_definitions(registry, raw, sources)
+    specs = merged_specs(choice.config_classes)
+
+    for item in overrides:
+        if item.key in SELECTOR_KEYS:
+            continue
+        spec = specs.get(item.key)
+        target = spec.base_type if spec else str
+        raw[item.key], sources[item.key] = item.typed_value(target), item.label
+
+    values = validate_params(raw, specs, sources)
+    for name, spec in specs.items():
+        sources.setdefault(name, f"default ({spec.owner})")
+    return ResolvedParams(
+        values=values,
+        sources={name: sources[name] for name in specs},
+        specs=specs,
+        choice=choice,
+        workspace_root=workspace.root,
+        params_file=path if path.exists() else None,
+    )
+
+
+def spec_type_name(spec: ParamSpec) -> str:
+    base = spec.base_type
+    if typing.get_origin(base) is typing.Literal:
+        return "choice"
+    return getattr(base, "__name__", str(base))

@@ -1,0 +1,136 @@
+"""Where a user's work lives: one folder with configs, definitions, data, stores and queue.
+
+The workspace is chosen, in this order, by ``--workspace DIR``, the ``COCKPIT_WORKSPACE``
+environment variable, or the current directory. Runtime folders are created on demand,
+so a freshly cloned repository is already a valid workspace.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import CockpitError
+
+WORKSPACE_ENV = "COCKPIT_WORKSPACE"
+
+QUEUE_STATES = ("pending", "running", "finished", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths of one workspace. Cheap to build; touches the disk only in ``ensure_dirs``."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, explicit: str | os.PathLike[str] | None = None) -> Workspace:
+        """The workspace named by ``explicit``, ``$COCKPIT_WORKSPACE`` or the current folder."""
+        chosen = explicit or os.environ.get(WORKSPACE_ENV) or Path.cwd()
+        root = Path(chosen).expanduser().resolve()
+        if root.exists() and not root.is_dir():
+            raise CockpitError(f"workspace {root} is a file, not a folder: pass a folder")
+        return cls(root)
+
+    # --- user-edited files -------------------------------------------------------------
+    @property
+    def configs_dir(self) -> Path:
+        return self.root / "configs"
+
+    @property
+    def params_file(self) -> Path:
+        return self.configs_dir / "params.yaml"
+
+    @property
+    def augments_file(self) -> Path:
+        return self.configs_dir / "augments.yaml"
+
+    @property
+    def optuna_params_file(self) -> Path:
+        return self.configs_dir / "optuna_params.yaml"
+
+    @property
+    def registry_file(self) -> Path:
+        return self.configs_dir / "registry.json"
+
+    @property
+    def definitions_dir(self) -> Path:
+        return self.root / "definitions"
+
+    # --- runtime state -----------------------------------------------------------------
+    @property
+    def images_dir(self) -> Path:
+        return self.root / "images"
+
+    @property
+    def database_file(self) -> Path:
+        return self.root / "database.db"
+
+    @property
+    def mlflow_db_file(self) -> Path:
+        return self.root / "mlflow.db"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        return f"sqlite:///{self.mlflow_db_file.as_posix()}"
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        return self.root / "mlartifacts"
+
+    @property
+    def optuna_db_file(self) -> Path:
+        return self.root / "optuna.db"
+
+    @property
+    def optuna_storage_url(self) -> str:
+        return f"sqlite:///{self.optuna_db_file.as_posix()}"
+
+    @property
+    def queue_dir(self) -> Path:
+        return self.root / "queue"
+
+    def queue_state_dir(self, state: str) -> Path:
+        if state not in QUEUE_STATES:
+            raise ValueError(f"unknown queue state {state!r}; expected one of {QUEUE_STATES}")
+        return self.queue_dir / state
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.queue_dir / "logs"
+
+    @property
+    def experiments_dir(self) -> Path:
+        return self.root / "output" / "experiments"
+
+    def experiment_dir(self, experiment_id: str) -> Path:
+        return self.experiments_dir / experiment_id
+
+    def relative(self, path: Path) -> str:
+        """``path`` as the user should read it: relative to the workspace when inside it."""
+        try:
+            return Path(path).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def runtime_dirs(self) -> list[Path]:
+        return [
+            self.images_dir,
+            self.mlflow_artifacts_dir,
+            *(self.queue_state_dir(s) for s in QUEUE_STATES),
+            self.logs_dir,
+            self.experiments_dir,
+        ]
+
+    def ensure_dirs(self) -> Workspace:
+        """Create the runtime folders that do not exist yet; return ``self``."""
+        try:
+            for path in self.runtime_dirs():
+                path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CockpitError(
+                f"cannot create workspace folder {exc.filename}: {exc.strerror}; "
+                "check permissions and free disk space"
+            ) from exc
+        return self

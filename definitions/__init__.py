@@ -1,0 +1,1 @@
+"""User definitions: datasets, models and their adapters (see configs/registry.json)."""

@@ -1,0 +1,97 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from cockpit.cli import cli
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def test_init_then_hash_is_stable_and_follows_edits(tmp_path):
+    ws = tmp_path / "ws"
+    assert run("init", str(ws)).exit_code == 0
+    first = run("--workspace", str(ws), "config", "hash")
+    assert first.exit_code == 0
+    experiment = first.output.strip()
+    assert len(experiment) == 12 and int(experiment, 16) >= 0
+    assert run("--workspace", str(ws), "config", "hash").output.strip() == experiment
+    # the workspace option is also accepted after the command, and via the environment
+    assert run("config", "hash", "--workspace", str(ws)).output.strip() == experiment
+    assert run("config", "hash", env={"COCKPIT_WORKSPACE": str(ws)}).output.strip() == experiment
+
+    params = ws / "configs" / "params.yaml"
+    params.write_text(params.read_text().replace("lr: 0.001", "lr: 0.002"))
+    assert run("-w", str(ws), "config", "hash").output.strip() != experiment
+    params.write_text(params.read_text().replace("lr: 0.002", "lr: 1.0e-3"))
+    assert run("-w", str(ws), "config", "hash").output.strip() == experiment
+    params.write_text(params.read_text().replace("max_epochs: 10", "max_epochs: 50"))
+    assert run("-w", str(ws), "config", "hash").output.strip() == experiment
+
+
+def test_typo_in_params_gives_one_line_and_exit_2(workspace):
+    workspace.params_file.write_text(workspace.params_file.read_text() + "batch_sise: 16\n")
+    result = run("-w", str(workspace.root), "config", "hash")
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: configs/params.yaml: unknown key 'batch_sise'")
+    assert "Traceback" not in result.output
+
+
+def test_config_show_lists_values_sources_and_id(workspace):
+    result = run("-w", str(workspace.root), "config", "show", "--set", "lr=0.05")
+    assert result.exit_code == 0
+    assert "--set lr=0.05" in result.output and "experiment id:" in result.output
+    as_json = json.loads(
+        run("-w", str(workspace.root), "config", "show", "--format", "json").output
+    )
+    assert as_json["model"] == "simple_cnn" and as_json["split_ratios"] == [0.7, 0.15, 0.15]
+
+
+def test_config_check_reports_each_file(workspace):
+    result = run("-w", str(workspace.root), "config", "check")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("ok ") == 3
+    workspace.augments_file.write_text("train:\n  - type: Flip2\n")
+    result = run("-w", str(workspace.root), "config", "check")
+    assert result.exit_code == 2
+    assert "'Flip2' is not an albumentations transform" in result.output
+
+
+def test_registry_check_flags_unregistered_and_broken(workspace):
+    ok = run("-w", str(workspace.root), "registry", "check", "--shallow")
+    assert ok.exit_code == 0 and "simple_cnn" in ok.output
+    (workspace.definitions_dir / "datasets" / "cells").mkdir()
+    (workspace.definitions_dir / "datasets" / "cells" / "config.py").write_text("")
+    data = json.loads(workspace.registry_file.read_text())
+    data["models"]["resnet"]["model"] = "definitions.models.resnet.model:Missing"
+    workspace.registry_file.write_text(json.dumps(data))
+    result = run("-w", str(workspace.root), "registry", "check")
+    assert result.exit_code == 2
+    assert "unregistered" in result.output and "cells" in result.output
+    assert "has no 'Missing'" in result.output
+
+
+@pytest.mark.parametrize(
+    "command", [["train", "--theme", "x"], ["queue", "list"], ["theme", "create", "a"]]
+)
+def test_later_commands_say_they_are_not_available_yet(workspace, command):
+    result = run("-w", str(workspace.root), *command)
+    assert result.exit_code == 3
+    assert "not available yet" in result.output
+
+
+def test_python_dash_m_cockpit_is_the_same_cli(workspace):
+    done = subprocess.run(
+        [sys.executable, "-m", "cockpit", "--workspace", str(workspace.root), "config", "hash"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == run("-w", str(workspace.root), "config", "hash").output.strip()
