@@ -56,6 +56,7 @@ class WorkspacePanel(QWidget):
         self.definitions = QTreeWidget()
         self.definitions.setHeaderLabels(["Definition", "Status"])
         self.definitions.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.definitions.setMinimumWidth(320)
 
         self.id_label = QLabel("experiment id: loading…")
         id_font = QFont(self.id_label.font())
