@@ -22,7 +22,7 @@ run: install
 	$(BIN)/cockpit --workspace . gui
 
 lint: install
-	$(BIN)/ruff check core cockpit definitions tests
+	$(BIN)/ruff check core cockpit definitions tests benchmarks
 	$(BIN)/lint-imports
 
 test: lint

@@ -9,6 +9,7 @@ import click
 
 from cockpit.cli.common import CockpitGroup, current_workspace, workspace_option
 from cockpit.cli.config_cmds import config
+from cockpit.cli.data_cmds import import_, label, split, theme
 from cockpit.cli.pending import register_pending_commands
 from cockpit.cli.registry_cmds import registry
 from core import __version__
@@ -58,6 +59,8 @@ def gui(screenshot: Path | None, panel: str | None) -> None:
 
 cli.add_command(config)
 cli.add_command(registry)
+for command in (theme, label, import_, split):
+    cli.add_command(command)
 register_pending_commands(cli)
 
 

@@ -16,12 +16,6 @@ _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 # (group or None, command, summary, the engine part it needs)
 PENDING: list[tuple[str | None, str, str, str]] = [
     (None, "demo", "Run a headless end-to-end demo on generated images.", "the training engine"),
-    ("theme", "create", "Create a theme with its labels.", "the data layer"),
-    ("theme", "list", "List themes with image and label counts.", "the data layer"),
-    ("theme", "delete", "Delete a theme and its images.", "the data layer"),
-    ("label", "add", "Add labels to a theme.", "the data layer"),
-    (None, "import", "Import image files or folders into a theme.", "the data layer"),
-    (None, "split", "Assign train/valid/test splits.", "the data layer"),
     ("submit", "train", "Queue a training job.", "the job queue"),
     ("submit", "tune", "Queue a tuning job.", "the job queue"),
     (None, "train", "Train in the foreground.", "the training engine"),

@@ -78,7 +78,7 @@ def test_registry_check_flags_unregistered_and_broken(workspace):
 
 
 @pytest.mark.parametrize(
-    "command", [["train", "--theme", "x"], ["queue", "list"], ["theme", "create", "a"]]
+    "command", [["train", "--theme", "x"], ["queue", "list"], ["submit", "train"]]
 )
 def test_later_commands_say_they_are_not_available_yet(workspace, command):
     result = run("-w", str(workspace.root), *command)
@@ -95,3 +95,31 @@ def test_python_dash_m_cockpit_is_the_same_cli(workspace):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == run("-w", str(workspace.root), "config", "hash").output.strip()
+
+
+def test_data_commands_end_to_end(workspace, tmp_path):
+    from tests.imaging import make_imagefolder
+
+    ws = str(workspace.root)
+    assert run("-w", ws, "theme", "create", "pets", "--labels", "cat,dog").exit_code == 0
+    duplicate = run("-w", ws, "theme", "create", "pets")
+    assert duplicate.exit_code == 2 and "already exists" in duplicate.output
+    make_imagefolder(tmp_path / "src", {"cat": 5, "dog": 5})
+    (tmp_path / "src" / "cat" / "fake.jpg").write_text("hello")
+    result = run("-w", ws, "import", "--theme", "pets", str(tmp_path / "src"))
+    assert result.exit_code == 0, result.output
+    assert "imported 10 image(s) into 'pets'; 0 duplicate(s), 1 skipped" in result.output
+    assert "fake.jpg" in result.output
+    result = run("-w", ws, "split", "--theme", "pets", "--ratios", "0.6,0.2,0.2")
+    assert result.exit_code == 0 and "assigned 10 image(s)" in result.output
+    assert "cat" in result.output and "total" in result.output
+    listed = json.loads(run("-w", ws, "theme", "list", "--format", "json").output)
+    assert listed[0]["labels"] == {"cat": 5, "dog": 5}
+    refused = run("-w", ws, "label", "delete", "pets", "cat")
+    assert refused.exit_code == 2 and "used by 5 image(s)" in refused.output
+    assert (
+        run("-w", ws, "theme", "export", "pets", "--manifest", str(tmp_path / "m.csv")).exit_code
+        == 0
+    )
+    assert run("-w", ws, "theme", "delete", "pets", "--yes").exit_code == 0
+    assert run("-w", ws, "split", "--theme", "pets").exit_code == 2

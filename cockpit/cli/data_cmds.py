@@ -1,0 +1,250 @@
+"""Data commands: ``theme``, ``label``, ``import``, ``split``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from cockpit.cli.common import current_workspace, workspace_option
+from core.errors import CockpitError
+
+
+def _database():
+    from core.db import open_database
+
+    return open_database(current_workspace().ensure_dirs())
+
+
+def _split_list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+@click.group()
+def theme() -> None:
+    """Create, list, rename, delete and export themes."""
+
+
+@theme.command("create")
+@click.argument("name")
+@click.option("--labels", help="comma-separated label names, e.g. --labels cat,dog")
+@click.option("--description", default="", help="what the theme is about")
+@workspace_option
+def theme_create(name: str, labels: str | None, description: str) -> None:
+    """Create theme NAME with its labels."""
+    from core.data.themes import create_theme
+
+    names = _split_list(labels)
+    create_theme(_database(), name, names, description)
+    click.echo(f"created theme {name!r}" + (f" with labels {', '.join(names)}" if names else ""))
+
+
+@theme.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@workspace_option
+def theme_list(fmt: str) -> None:
+    """List themes with their images per label and split."""
+    from core.data.themes import list_themes
+
+    summaries = list_themes(_database())
+    if fmt == "json":
+        click.echo(json.dumps([s.__dict__ for s in summaries], indent=2))
+        return
+    if not summaries:
+        click.echo("no themes yet: cockpit theme create NAME --labels a,b")
+    for s in summaries:
+        splits = ", ".join(f"{k} {v}" for k, v in sorted(s.splits.items()))
+        click.echo(f"{s.name} (id {s.id}): {s.images} images, {s.unlabeled} unlabeled; {splits}")
+        for label, count in s.labels.items():
+            click.echo(f"    {label:<24} {count}")
+
+
+@theme.command("rename")
+@click.argument("old")
+@click.argument("new")
+@workspace_option
+def theme_rename(old: str, new: str) -> None:
+    """Rename theme OLD to NEW."""
+    from core.data.themes import rename_theme
+
+    rename_theme(_database(), old, new)
+    click.echo(f"renamed theme {old!r} to {new!r}")
+
+
+@theme.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@workspace_option
+def theme_delete(name: str, yes: bool) -> None:
+    """Delete theme NAME with its labels and imported images."""
+    from core.data.themes import delete_theme
+
+    if not yes and not click.confirm(f"delete theme {name!r} and all its images?"):
+        raise CockpitError("theme delete: not confirmed; nothing was deleted")
+    removed = delete_theme(_database(), current_workspace(), name)
+    click.echo(f"deleted theme {name!r} and {removed} image(s)")
+
+
+@theme.command("export")
+@click.argument("name")
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="write an ImageFolder tree (label/file) into this new folder",
+)
+@click.option("--by-split", is_flag=True, help="with --to: split/label/file")
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="write a .csv or .json manifest (path, label, split)",
+)
+@workspace_option
+def theme_export(name: str, folder: Path | None, by_split: bool, manifest: Path | None) -> None:
+    """Export theme NAME as an ImageFolder tree and/or a manifest."""
+    from core.data.export import export_imagefolder, write_manifest
+
+    if folder is None and manifest is None:
+        raise CockpitError("theme export: give --to FOLDER and/or --manifest FILE")
+    db = _database()
+    if folder is not None:
+        count = export_imagefolder(db, current_workspace(), name, folder, by_split=by_split)
+        click.echo(f"exported {count} labeled image(s) to {folder}")
+    if manifest is not None:
+        count = write_manifest(db, name, manifest)
+        click.echo(f"wrote {count} row(s) to {manifest}")
+
+
+@click.group()
+def label() -> None:
+    """Add, rename and delete labels of a theme."""
+
+
+@label.command("add")
+@click.argument("theme_name", metavar="THEME")
+@click.argument("names", nargs=-1, required=True)
+@workspace_option
+def label_add(theme_name: str, names: tuple[str, ...]) -> None:
+    """Add labels NAMES to THEME."""
+    from core.data.themes import add_labels
+
+    added = add_labels(_database(), theme_name, names)
+    click.echo(f"added {', '.join(added)} to theme {theme_name!r}")
+
+
+@label.command("rename")
+@click.argument("theme_name", metavar="THEME")
+@click.argument("old")
+@click.argument("new")
+@workspace_option
+def label_rename(theme_name: str, old: str, new: str) -> None:
+    """Rename label OLD of THEME to NEW."""
+    from core.data.themes import rename_label
+
+    rename_label(_database(), theme_name, old, new)
+    click.echo(f"renamed label {old!r} to {new!r}")
+
+
+@label.command("delete")
+@click.argument("theme_name", metavar="THEME")
+@click.argument("name")
+@click.option("--reassign-to", metavar="LABEL", help="move the label's images to LABEL")
+@click.option("--unlabel", is_flag=True, help="leave the label's images unlabeled")
+@workspace_option
+def label_delete(theme_name: str, name: str, reassign_to: str | None, unlabel: bool) -> None:
+    """Delete label NAME of THEME (refused while images use it, unless told what to do)."""
+    from core.data.themes import delete_label
+
+    if reassign_to and unlabel:
+        raise CockpitError("label delete: use either --reassign-to or --unlabel, not both")
+    changed = delete_label(_database(), theme_name, name, reassign_to=reassign_to, unlabel=unlabel)
+    click.echo(f"deleted label {name!r}" + (f"; {changed} image(s) changed" if changed else ""))
+
+
+@click.command("import")
+@click.option("--theme", "theme_name", required=True, help="theme to import into")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--label", "label_name", help="label every imported image (created if missing)")
+@click.option(
+    "--imagefolder/--no-imagefolder",
+    default=None,
+    help="treat sub-folders as class names (default: detected)",
+)
+@click.option("--labeled-by", default=None, help="who labeled them (stored with each image)")
+@workspace_option
+def import_(
+    theme_name: str,
+    paths: tuple[Path, ...],
+    label_name: str | None,
+    imagefolder: bool | None,
+    labeled_by: str | None,
+) -> None:
+    """Import image files and folders (recursively) into a theme."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from core.data.importer import import_images
+
+    workspace = current_workspace()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("importing", total=None)
+
+        def progress(done: int, total: int, _current: Path) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = import_images(
+            _database(),
+            workspace,
+            theme_name,
+            paths,
+            label=label_name,
+            imagefolder=imagefolder,
+            labeled_by=labeled_by,
+            progress=progress,
+        )
+    if report.labels_created:
+        click.echo(f"created labels: {', '.join(report.labels_created)}")
+    for source, reason in report.duplicates:
+        click.echo(f"duplicate  {source}: {reason}")
+    for source, reason in report.rejected:
+        click.secho(f"skipped    {source}: {reason}", fg="yellow")
+    if report.orphans_removed:
+        click.echo(f"removed {report.orphans_removed} file(s) left by an interrupted import")
+    click.echo(
+        f"imported {report.imported} image(s) into {theme_name!r}; "
+        f"{len(report.duplicates)} duplicate(s), {len(report.rejected)} skipped"
+    )
+
+
+@click.command()
+@click.option("--theme", "theme_name", required=True)
+@click.option("--ratios", default="0.7,0.15,0.15", show_default=True, help="train,valid,test")
+@click.option("--seed", default=42, show_default=True, type=int)
+@workspace_option
+def split(theme_name: str, ratios: str, seed: int) -> None:
+    """Assign train/valid/test to labeled images that have no split yet (stratified)."""
+    from core.data.splits import assign_splits
+
+    try:
+        values = [float(part) for part in _split_list(ratios)]
+    except ValueError:
+        raise CockpitError(
+            f"--ratios: expected three numbers like 0.7,0.15,0.15; got {ratios!r}"
+        ) from None
+    report = assign_splits(_database(), theme_name, values, seed)
+    click.echo(f"assigned {report.newly_assigned} image(s); existing assignments kept")
+    if report.unlabeled_skipped:
+        click.echo(f"{report.unlabeled_skipped} unlabeled image(s) left without a split")
+    click.echo(f"{'label':<24} {'train':>7} {'valid':>7} {'test':>7}")
+    totals = [0, 0, 0]
+    for name, counts in report.counts.items():
+        row = [counts["train"], counts["valid"], counts["test"]]
+        totals = [a + b for a, b in zip(totals, row, strict=True)]
+        click.echo(f"{name:<24} {row[0]:>7} {row[1]:>7} {row[2]:>7}")
+    click.echo(f"{'total':<24} {totals[0]:>7} {totals[1]:>7} {totals[2]:>7}")

@@ -1,0 +1,1 @@
+"""The data layer: themes, labels, images, splits and datasets on SQLite."""

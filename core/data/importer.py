@@ -1,0 +1,233 @@
+"""``cockpit import``: copy images into ``images/<theme_id>/`` under content-hash names.
+
+Each file is decoded before it is accepted (``inspect_image``); bad files are skipped with
+a reason, exact duplicates are reported, and rows are committed in batches. The database
+is the truth: a file in ``images/<theme_id>/`` without a row (left by a killed import) is
+removed by the next import of that theme, which then completes the work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from sqlalchemy import select
+
+from core.data.image_files import Rejected, ValidImage, discover, inspect_image
+from core.data.themes import add_labels_in, get_theme
+from core.db import Database, TrainData
+from core.errors import CockpitError
+from core.workspace import Workspace
+
+ProgressCallback = Callable[[int, int, Path], None]  # done, total, current file
+BATCH_SIZE = 256
+
+
+@dataclass
+class ImportReport:
+    theme: str
+    imported: int = 0
+    duplicates: list[tuple[Path, str]] = field(default_factory=list)
+    rejected: list[tuple[Path, str]] = field(default_factory=list)
+    labels_created: list[str] = field(default_factory=list)
+    orphans_removed: int = 0
+
+    @property
+    def examined(self) -> int:
+        return self.imported + len(self.duplicates) + len(self.rejected)
+
+
+def theme_image_dir(workspace: Workspace, theme_id: int) -> Path:
+    return workspace.images_dir / str(theme_id)
+
+
+def _remove_orphans(db: Database, folder: Path, theme_id: int) -> int:
+    """Delete files of ``folder`` that no committed row refers to."""
+    if not folder.is_dir():
+        return 0
+    with db.session() as session:
+        known = {
+            Path(p).name
+            for p in session.scalars(
+                select(TrainData.image_path).where(TrainData.theme_id == theme_id)
+            )
+        }
+    removed = 0
+    for path in folder.iterdir():
+        if path.is_file() and path.name not in known and not path.name.startswith(".import"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _inspect_all(paths: Sequence[Path], workers: int) -> Iterator[ValidImage | Rejected]:
+    # Pillow decodes with the GIL released: a few threads overlap I/O and decoding.
+    if workers <= 1:
+        yield from map(inspect_image, paths)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(inspect_image, paths)
+
+
+def _copy_hashing(source: Path, destination: Path) -> str:
+    """Copy ``source`` and return the SHA-256 of the bytes copied: the file may have
+    changed since it was inspected, and the name must match what is stored."""
+    digest = hashlib.sha256()
+    with open(source, "rb") as src, open(destination, "wb") as dst:
+        while chunk := src.read(1 << 20):
+            digest.update(chunk)
+            dst.write(chunk)
+    return digest.hexdigest()
+
+
+def _sync_files(paths: Sequence[Path]) -> None:
+    """Make the copies durable before their rows are committed."""
+    if hasattr(os, "sync"):
+        os.sync()
+        return
+    for path in paths:
+        with open(path, "rb+") as handle:
+            os.fsync(handle.fileno())
+
+
+@contextmanager
+def _exclusive_import(folder: Path, theme_name: str) -> Iterator[None]:
+    """One import per theme at a time: orphan clean-up must not race another import."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / ".import.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise CockpitError(
+            f"another import into theme {theme_name!r} is running; wait for it to finish"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def import_images(
+    db: Database,
+    workspace: Workspace,
+    theme_name: str,
+    paths: Sequence[Path | str],
+    *,
+    label: str | None = None,
+    imagefolder: bool | None = None,
+    labeled_by: str | None = None,
+    progress: ProgressCallback | None = None,
+    batch_size: int = BATCH_SIZE,
+    workers: int | None = None,
+) -> ImportReport:
+    """Import files and folders (recursively; ImageFolder layouts give labels) into a theme.
+
+    ``label`` labels every imported image (created if the theme lacks it). Safe to rerun
+    after a crash or kill: already imported content is reported as duplicate.
+    """
+    with db.session() as session:
+        theme_id = get_theme(session, theme_name).id
+    folder = theme_image_dir(workspace, theme_id)
+    workers = workers or min(4, os.cpu_count() or 1)
+    with _exclusive_import(folder, theme_name):
+        report = ImportReport(theme=theme_name)
+        report.orphans_removed = _remove_orphans(db, folder, theme_id)
+        candidates, skipped = discover(paths, imagefolder=imagefolder)
+        report.rejected.extend((r.source, r.reason) for r in skipped)
+
+        with db.session() as session:
+            theme = get_theme(session, theme_name)
+            wanted = {c.label for c in candidates if c.label} | ({label} if label else set())
+            existing_labels = {lb.label_name for lb in theme.labels}
+            missing = sorted(wanted - existing_labels)
+            add_labels_in(session, theme, missing)
+            report.labels_created = missing
+            label_ids = {lb.label_name: lb.id for lb in theme.labels}
+            known = dict(
+                session.execute(
+                    select(TrainData.content_hash, TrainData.image_path).where(
+                        TrainData.theme_id == theme_id
+                    )
+                ).all()
+            )
+
+        total = len(candidates)
+        pending_rows: list[TrainData] = []
+        pending_files: list[Path] = []
+        seen_in_this_import: dict[str, Path] = {}
+
+        def commit_batch() -> None:
+            if not pending_rows:
+                return
+            _sync_files(pending_files)
+            with db.session() as session:
+                session.add_all(pending_rows)
+            report.imported += len(pending_rows)
+            pending_rows.clear()
+            pending_files.clear()
+
+        try:
+            results = _inspect_all([c.source for c in candidates], workers)
+            for done, (candidate, result) in enumerate(zip(candidates, results, strict=True), 1):
+                if progress is not None:
+                    progress(done, total, candidate.source)
+                if isinstance(result, Rejected):
+                    report.rejected.append((result.source, result.reason))
+                    continue
+                if result.sha256 in known:
+                    report.duplicates.append(
+                        (candidate.source, f"already in the theme as {known[result.sha256]}")
+                    )
+                    continue
+                if result.sha256 in seen_in_this_import:
+                    first = seen_in_this_import[result.sha256]
+                    report.duplicates.append((candidate.source, f"same content as {first}"))
+                    continue
+                seen_in_this_import[result.sha256] = candidate.source
+                relative = f"images/{theme_id}/{result.sha256}{result.extension}"
+                target = workspace.root / relative
+                temporary = target.with_name(f".import-{target.name}.tmp")
+                try:
+                    copied_hash = _copy_hashing(candidate.source, temporary)
+                    if copied_hash != result.sha256:
+                        temporary.unlink(missing_ok=True)
+                        report.rejected.append((candidate.source, "file changed while importing"))
+                        del seen_in_this_import[result.sha256]
+                        continue
+                    os.replace(temporary, target)
+                except OSError as exc:
+                    temporary.unlink(missing_ok=True)
+                    raise CockpitError(
+                        f"cannot copy {candidate.source} into {folder}: {exc.strerror or exc}; "
+                        f"{report.imported} image(s) were imported, rerun the import to continue"
+                    ) from exc
+                pending_files.append(target)
+                image_label = candidate.label or label
+                pending_rows.append(
+                    TrainData(
+                        image_path=relative,
+                        theme_id=theme_id,
+                        label_id=label_ids[image_label] if image_label else None,
+                        labeled_by=labeled_by if image_label else None,
+                        content_hash=result.sha256,
+                        original_name=candidate.source.name[:500],
+                        width=result.width,
+                        height=result.height,
+                    )
+                )
+                known[result.sha256] = relative
+                if len(pending_rows) >= batch_size:
+                    commit_batch()
+            commit_batch()
+        except BaseException:
+            # rows of the unfinished batch were never committed: drop their files now
+            for path in pending_files:
+                path.unlink(missing_ok=True)
+            raise
+        return report

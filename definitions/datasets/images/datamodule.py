@@ -1,0 +1,64 @@
+"""The ``images`` dataset: a theme's labeled, split images from the workspace database."""
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader
+
+from core.data.dataset import SnapshotImageDataset
+from core.data.loading import loader_settings
+from core.data.snapshot import DataSnapshot
+
+
+class ImagesDataModule(pl.LightningDataModule):
+    """Train/valid/test loaders over a data snapshot; ``transforms`` come from the adapter
+    (augmentation for "train", resize + normalise for "valid" and "test")."""
+
+    def __init__(
+        self,
+        params: Mapping[str, Any],
+        *,
+        workspace_root: Path,
+        snapshot: DataSnapshot,
+        transforms: Mapping[str, Callable[[Any], Any]],
+    ) -> None:
+        super().__init__()
+        self.params = dict(params)
+        self.snapshot = snapshot
+        self.datasets = {
+            split: SnapshotImageDataset(
+                workspace_root, snapshot.split(split), transforms[split], params["image_mode"]
+            )
+            for split in ("train", "valid", "test")
+        }
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.snapshot.class_names)
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        dataset = self.datasets[split]
+        on_gpu = torch.cuda.is_available()
+        settings = loader_settings(int(self.params["num_workers"]), len(dataset), on_gpu)
+        generator = torch.Generator().manual_seed(int(self.params["seed"]))
+        return DataLoader(
+            dataset,
+            batch_size=int(self.params["batch_size"]),
+            shuffle=shuffle,
+            generator=generator if shuffle else None,
+            num_workers=settings.num_workers,
+            pin_memory=settings.pin_memory,
+            persistent_workers=settings.persistent_workers,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("valid", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
