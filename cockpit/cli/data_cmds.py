@@ -181,17 +181,21 @@ def import_(
     labeled_by: str | None,
 ) -> None:
     """Import image files and folders (recursively) into a theme."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from core.data.importer import import_images
 
     workspace = current_workspace()
+    console = Console(stderr=True)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("importing", total=None)
 

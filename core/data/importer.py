@@ -180,14 +180,14 @@ def import_images(
                 if isinstance(result, Rejected):
                     report.rejected.append((result.source, result.reason))
                     continue
+                if result.sha256 in seen_in_this_import:
+                    first = seen_in_this_import[result.sha256]
+                    report.duplicates.append((candidate.source, f"same content as {first}"))
+                    continue
                 if result.sha256 in known:
                     report.duplicates.append(
                         (candidate.source, f"already in the theme as {known[result.sha256]}")
                     )
-                    continue
-                if result.sha256 in seen_in_this_import:
-                    first = seen_in_this_import[result.sha256]
-                    report.duplicates.append((candidate.source, f"same content as {first}"))
                     continue
                 seen_in_this_import[result.sha256] = candidate.source
                 relative = f"images/{theme_id}/{result.sha256}{result.extension}"

@@ -46,7 +46,9 @@ def test_imagefolder_with_bad_files_and_duplicate(db, workspace, tmp_path):
 
     assert report.imported == 5
     assert report.labels_created == ["dog"]
-    assert [p.name for p, _ in report.duplicates] == ["copy.png"]
+    assert [(p.name, reason) for p, reason in report.duplicates] == [
+        ("copy.png", f"same content as {(source / 'cat' / '0000.png').resolve()}")
+    ]
     rejected = {p.name: reason for p, reason in report.rejected}
     assert set(rejected) == {"truncated.png", "notes.jpg"}
     assert progress[-1] == (8, 8)
