@@ -12,6 +12,7 @@ from cockpit.cli.config_cmds import config
 from cockpit.cli.data_cmds import import_, label, split, theme
 from cockpit.cli.pending import register_pending_commands
 from cockpit.cli.registry_cmds import registry
+from cockpit.cli.train_cmds import train
 from core import __version__
 
 
@@ -59,7 +60,7 @@ def gui(screenshot: Path | None, panel: str | None) -> None:
 
 cli.add_command(config)
 cli.add_command(registry)
-for command in (theme, label, import_, split):
+for command in (theme, label, import_, split, train):
     cli.add_command(command)
 register_pending_commands(cli)
 

@@ -18,7 +18,6 @@ PENDING: list[tuple[str | None, str, str, str]] = [
     (None, "demo", "Run a headless end-to-end demo on generated images.", "the training engine"),
     ("submit", "train", "Queue a training job.", "the job queue"),
     ("submit", "tune", "Queue a tuning job.", "the job queue"),
-    (None, "train", "Train in the foreground.", "the training engine"),
     (None, "tune", "Run an Optuna study in the foreground.", "the tuning engine"),
     (None, "runner", "Run queued jobs until the queue is empty.", "the job queue"),
     ("queue", "list", "List jobs by state.", "the job queue"),

@@ -53,6 +53,24 @@ class CommonConfig:
         int, Field(ge=-1, le=256, description="data-loader workers; -1 = chosen for the machine")
     ] = -1
     precision: Precision = "auto"
+    brightness: Annotated[
+        Literal["none", "equalize", "gamma"],
+        Field(description="brightness correction before everything else (training and serving)"),
+    ] = "none"
+    gamma: Annotated[
+        float, Field(gt=0.05, le=10, description="gamma of brightness=gamma; < 1 brightens")
+    ] = 1.0
+    patch_grid: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=8,
+            description="cut each image into N x N patches (1 = off); predictions average them",
+        ),
+    ] = 1
+    cache_preprocessed: Annotated[
+        bool, Field(description="keep preprocessed copies under output/preprocessed/")
+    ] = False
     early_stopping_patience: Annotated[
         int,
         Field(ge=0, le=10_000, description="epochs without improvement before stopping; 0 = off"),

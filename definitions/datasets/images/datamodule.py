@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader
 from core.data.dataset import SnapshotImageDataset
 from core.data.loading import loader_settings
 from core.data.snapshot import DataSnapshot
+from core.training.preprocessing import PreprocessConfig
 
 
 class ImagesDataModule(pl.LightningDataModule):
@@ -28,9 +29,15 @@ class ImagesDataModule(pl.LightningDataModule):
         super().__init__()
         self.params = dict(params)
         self.snapshot = snapshot
+        preprocess = PreprocessConfig.from_params(params)
+        cache = (
+            Path(workspace_root) / "output" / "preprocessed" / preprocess.key
+            if params.get("cache_preprocessed")
+            else None
+        )
         self.datasets = {
             split: SnapshotImageDataset(
-                workspace_root, snapshot.split(split), transforms[split], params["image_mode"]
+                workspace_root, snapshot.split(split), transforms[split], preprocess, cache
             )
             for split in ("train", "valid", "test")
         }

@@ -77,9 +77,7 @@ def test_registry_check_flags_unregistered_and_broken(workspace):
     assert "has no 'Missing'" in result.output
 
 
-@pytest.mark.parametrize(
-    "command", [["train", "--theme", "x"], ["queue", "list"], ["submit", "train"]]
-)
+@pytest.mark.parametrize("command", [["runner"], ["queue", "list"], ["submit", "train"]])
 def test_later_commands_say_they_are_not_available_yet(workspace, command):
     result = run("-w", str(workspace.root), *command)
     assert result.exit_code == 3

@@ -1,0 +1,1 @@
+"""Training: experiment building, preprocessing, Lightning, MLflow, checkpoints, packaging."""

@@ -1,0 +1,90 @@
+"""The LightningModule for image classification: cross-entropy, accuracy per split,
+the optimiser and learning-rate schedule named in the parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor, nn
+
+SPLIT_PREFIX = {"train": "train", "valid": "valid", "test": "test"}
+
+
+class ClassificationModule(pl.LightningModule):
+    def __init__(
+        self, net: nn.Module, params: Mapping[str, Any], class_names: Sequence[str]
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.params = dict(params)
+        self.class_names = list(class_names)
+        self.loss = nn.CrossEntropyLoss()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+    def _step(self, batch: tuple[Tensor, Tensor], split: str) -> Tensor:
+        images, targets = batch
+        logits = self(images)
+        loss = self.loss(logits, targets)
+        accuracy = (logits.argmax(dim=1) == targets).float().mean()
+        size = targets.shape[0]
+        self.log(
+            f"{split}_loss",
+            loss,
+            on_step=False,
+            on_epoch=True,
+            batch_size=size,
+            prog_bar=split != "test",
+        )
+        self.log(
+            f"{split}_acc",
+            accuracy,
+            on_step=False,
+            on_epoch=True,
+            batch_size=size,
+            prog_bar=split != "test",
+        )
+        return loss
+
+    def training_step(self, batch: tuple[Tensor, Tensor], _index: int) -> Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], _index: int) -> Tensor:
+        return self._step(batch, "valid")
+
+    def test_step(self, batch: tuple[Tensor, Tensor], _index: int) -> Tensor:
+        return self._step(batch, "test")
+
+    def configure_optimizers(self) -> Any:
+        p = self.params
+        name, lr, decay = p["optimizer"], float(p["lr"]), float(p["weight_decay"])
+        if name == "sgd":
+            optimizer = torch.optim.SGD(
+                self.parameters(), lr=lr, momentum=float(p["momentum"]), weight_decay=decay
+            )
+        elif name == "adamw":
+            optimizer = torch.optim.AdamW(self.parameters(), lr=lr, weight_decay=decay)
+        else:
+            optimizer = torch.optim.Adam(self.parameters(), lr=lr, weight_decay=decay)
+        schedule = p["scheduler"]
+        if schedule == "cosine":
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+                optimizer, T_max=max(1, int(p["max_epochs"]))
+            )
+        elif schedule == "step":
+            scheduler = torch.optim.lr_scheduler.StepLR(
+                optimizer, step_size=max(1, int(p["max_epochs"]) // 3), gamma=0.1
+            )
+        elif schedule == "plateau":
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=2)
+            return {
+                "optimizer": optimizer,
+                "lr_scheduler": {"scheduler": scheduler, "monitor": "valid_loss"},
+            }
+        else:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}

@@ -1,0 +1,80 @@
+"""Preprocessing of seed 000, applied identically in training and in the served model:
+brightness correction (histogram equalisation or gamma) and optional patching.
+
+Works on HxWxC uint8 arrays with numpy and Pillow only, so the served model needs no
+training libraries to reproduce it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    brightness: str = "none"  # none | equalize | gamma
+    gamma: float = 1.0
+    patch_grid: int = 1  # N x N patches per image; 1 = the whole image
+    image_mode: str = "RGB"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> PreprocessConfig:
+        return cls(
+            brightness=params.get("brightness", "none"),
+            gamma=float(params.get("gamma", 1.0)),
+            patch_grid=int(params.get("patch_grid", 1)),
+            image_mode=params.get("image_mode", "RGB"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def key(self) -> str:
+        """Names the cache folder of preprocessed copies made with these settings."""
+        text = json.dumps(
+            {k: v for k, v in self.to_dict().items() if k != "patch_grid"}, sort_keys=True
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @property
+    def patches_per_image(self) -> int:
+        return self.patch_grid * self.patch_grid
+
+
+def correct_brightness(array: np.ndarray, config: PreprocessConfig) -> np.ndarray:
+    """Brightness correction of an HxWxC uint8 image."""
+    if config.brightness == "equalize":
+        channels = [
+            np.asarray(ImageOps.equalize(Image.fromarray(array[..., c])))
+            for c in range(array.shape[2])
+        ]
+        return np.stack(channels, axis=2)
+    if config.brightness == "gamma" and config.gamma != 1.0:
+        table = (np.linspace(0, 1, 256) ** config.gamma * 255).round().astype(np.uint8)
+        return table[array]
+    return array
+
+
+def patch(array: np.ndarray, grid: int, index: int) -> np.ndarray:
+    """Patch ``index`` (row-major) of an image cut into ``grid`` x ``grid`` tiles."""
+    if grid == 1:
+        return array
+    height, width = array.shape[:2]
+    row, column = divmod(index, grid)
+    top, bottom = height * row // grid, height * (row + 1) // grid
+    left, right = width * column // grid, width * (column + 1) // grid
+    return array[top:bottom, left:right]
+
+
+def load_image_array(image: Image.Image, mode: str) -> np.ndarray:
+    """Decode to an HxWxC uint8 array in ``mode`` (RGB or L)."""
+    array = np.asarray(image.convert(mode))
+    return array[..., None] if array.ndim == 2 else array

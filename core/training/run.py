@@ -1,0 +1,281 @@
+"""``cockpit train``: build the experiment, decide new/resume/extend/complete, fit with
+Lightning, test, package, register — the same function the runner's job process calls."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from core.config.params import ResolvedParams
+from core.data.snapshot import DataSnapshot
+from core.training.builder import ExperimentBuilder, ExperimentContext
+from core.training.checkpoints import CheckpointManager, ResumePlan
+from core.training.tracking import RunJournal
+from core.workspace import Workspace
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class TrainOutcome:
+    experiment_id: str
+    plan: ResumePlan
+    metrics: dict[str, float] = field(default_factory=dict)
+    run_id: str | None = None
+    model_version: str | None = None
+    mlflow_pending: bool = False
+
+
+def choose_precision(requested: str) -> str:
+    import torch
+
+    if requested == "32":
+        return "32-true"
+    if requested != "auto":
+        return requested
+    if torch.cuda.is_available():
+        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    return "32-true"
+
+
+def _quiet_libraries() -> None:
+    """Keep job logs readable: library chatter that says nothing to a user goes."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import pytorch_lightning  # noqa: F401  (configures its loggers on import; adjust after)
+
+    for name in (
+        "pytorch_lightning",
+        "pytorch_lightning.utilities.rank_zero",
+        "lightning.pytorch",
+        "lightning_fabric",
+    ):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
+    for message in (
+        ".*does not have many workers.*",
+        ".*LeafSpec.*",
+        "Checkpoint directory .* exists and is not empty",
+        ".*[Tt]ype hint.*",
+        "\x1b\\[3[13]m.*[Tt]ype hint",
+    ):
+        warnings.filterwarnings("ignore", message=message)
+
+
+def _epoch_callback(journal: RunJournal, echo: Echo, max_epochs: int) -> Any:
+    import pytorch_lightning as pl
+
+    class EpochRecorder(pl.Callback):
+        """Per-epoch metrics to MLflow (through the journal) and one log line."""
+
+        def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+            metrics = {
+                k: float(v)
+                for k, v in trainer.callback_metrics.items()
+                if k.startswith(("train_", "valid_"))
+            }
+            if trainer.optimizers:
+                metrics["lr"] = float(trainer.optimizers[0].param_groups[0]["lr"])
+            journal.log_metrics(metrics, step=trainer.current_epoch)
+            journal.flush()
+            shown = "  ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items()) if k != "lr")
+            echo(f"epoch {trainer.current_epoch + 1}/{max_epochs}  {shown}")
+
+    return EpochRecorder()
+
+
+def _trainer(ctx: ExperimentContext, callbacks: list[Any], progress_bar: bool) -> Any:
+    import pytorch_lightning as pl
+    import torch
+
+    on_gpu = torch.cuda.is_available()
+    return pl.Trainer(
+        max_epochs=int(ctx.values["max_epochs"]),
+        accelerator="gpu" if on_gpu else "cpu",
+        devices=1,
+        precision=choose_precision(ctx.values["precision"]),
+        deterministic="warn" if on_gpu else True,
+        callbacks=callbacks,
+        logger=False,
+        enable_progress_bar=progress_bar,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        default_root_dir=str(ctx.experiment_dir),
+    )
+
+
+def _fit(
+    ctx: ExperimentContext,
+    plan: ResumePlan,
+    journal: RunJournal,
+    manager: CheckpointManager,
+    job_id: str | None,
+    echo: Echo,
+    progress_bar: bool,
+) -> bool:
+    """Train; returns whether early stopping ended the fit."""
+    from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+
+    # Two checkpoints: Lightning's save_last only writes when the monitored value improves,
+    # but resuming needs the state after every epoch.
+    best = ModelCheckpoint(
+        dirpath=ctx.experiment_dir,
+        filename="best",
+        monitor="valid_loss",
+        mode="min",
+        save_top_k=1,
+        enable_version_counter=False,
+    )
+    last = ModelCheckpoint(
+        dirpath=ctx.experiment_dir, filename="last", save_top_k=1, enable_version_counter=False
+    )
+    callbacks: list[Any] = [best, last, _epoch_callback(journal, echo, plan.max_epochs)]
+    patience = int(ctx.values["early_stopping_patience"])
+    early = EarlyStopping(monitor="valid_loss", mode="min", patience=patience) if patience else None
+    if early is not None:
+        callbacks.append(early)
+    callbacks += _job_callbacks(ctx, job_id)
+    trainer = _trainer(ctx, callbacks, progress_bar)
+    trainer.fit(
+        ctx.module,
+        datamodule=ctx.datamodule,
+        ckpt_path=str(plan.checkpoint) if plan.checkpoint else None,
+    )
+    return bool(early is not None and early.stopped_epoch > 0)
+
+
+def _job_callbacks(ctx: ExperimentContext, job_id: str | None) -> list[Any]:
+    from core.training.callbacks import JobLoggingCallback
+
+    if not job_id:
+        return []
+    return [JobLoggingCallback(ctx.workspace.logs_dir / f"{job_id}.metrics.jsonl")]
+
+
+def _test_and_package(
+    ctx: ExperimentContext,
+    journal: RunJournal,
+    manager: CheckpointManager,
+    job_id: str | None,
+    echo: Echo,
+) -> dict[str, float]:
+    import torch
+
+    from core.training.packaging import export_model
+
+    best = manager.best if manager.best.exists() else manager.last
+    state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]
+    ctx.module.load_state_dict(state)
+    metrics: dict[str, float] = {}
+    if ctx.snapshot.split("test"):
+        trainer = _trainer(ctx, _job_callbacks(ctx, job_id), progress_bar=False)
+        [results] = trainer.test(ctx.module, datamodule=ctx.datamodule, verbose=False)
+        metrics = {k: float(v) for k, v in results.items()}
+        journal.log_metrics(metrics, step=0)
+        echo("test  " + "  ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())))
+    packaged = export_model(ctx)
+    echo(f"exported TorchScript and ONNX (max |onnx - torch| = {packaged.onnx_max_diff:.2e})")
+    journal.record(
+        "model",
+        folder=str(packaged.folder),
+        weights_digest=packaged.weights_digest,
+        experiment_id=ctx.experiment_id,
+    )
+    return metrics
+
+
+def train_experiment(
+    workspace: Workspace,
+    theme_name: str,
+    params: ResolvedParams,
+    *,
+    job_id: str | None = None,
+    restart: bool = False,
+    echo: Echo = print,
+    progress_bar: bool = False,
+) -> TrainOutcome:
+    """Train ``theme_name`` with ``params``: new, resumed, extended, or already complete."""
+    _quiet_libraries()
+    import pytorch_lightning as pl
+
+    from core.training.packaging import log_model_to_run
+    from core.training.record import run_tags, write_record
+
+    workspace.ensure_dirs()
+    builder = ExperimentBuilder(workspace, params, theme_name)
+    snapshot = builder.data_snapshot()
+    experiment_id = params.experiment_id(snapshot.fingerprint())
+    manager = CheckpointManager(workspace.experiment_dir(experiment_id))
+    manager.dir.mkdir(parents=True, exist_ok=True)
+    if restart:
+        moved = manager.set_aside()
+        if moved is not None:
+            echo(f"--restart: previous checkpoints moved to {workspace.relative(moved)}")
+    plan = manager.plan(int(params.values["max_epochs"]))
+    echo(f"experiment {experiment_id} on theme {theme_name!r}: {plan.describe()}")
+
+    journal = RunJournal(workspace, manager.dir, theme_name)
+    journal.model_logger = lambda run_id, op: log_model_to_run(workspace, theme_name, run_id, op)
+    journal.flush()  # whatever an interrupted earlier run could not write
+    outcome = TrainOutcome(experiment_id, plan, run_id=journal.run_id)
+    if plan.mode == "complete" and plan.packaged:
+        outcome.metrics = manager.state().test_metrics
+        _finish_record(workspace, theme_name, snapshot, experiment_id, journal, outcome)
+        return outcome
+
+    pl.seed_everything(int(params.values["seed"]), workers=True, verbose=False)
+    ctx = builder.build(snapshot)
+    if plan.mode != "complete":
+        run_name = (
+            params.values["run_name"] or f"{theme_name}-{params.choice.model}-{experiment_id[:6]}"
+        )
+        journal.start_run(run_name, run_tags(ctx, job_id))
+        journal.log_params(params.values)
+        for path in write_record(ctx):
+            journal.log_artifact(path, "record")
+        journal.flush()
+        stopped_early = _fit(ctx, plan, journal, manager, job_id, echo, progress_bar)
+        done = manager.epochs_in_checkpoint(manager.last)
+        manager.write_state(
+            replace(
+                manager.state(),
+                finished=True,
+                completed_epochs=done,
+                max_epochs=plan.max_epochs,
+                stopped_early=stopped_early,
+                packaged=False,
+            )
+        )
+        if stopped_early:
+            echo(f"early stopping after epoch {done}: valid_loss stopped improving")
+    outcome.metrics = _test_and_package(ctx, journal, manager, job_id, echo)
+    journal.end_run("FINISHED")
+    manager.write_state(replace(manager.state(), packaged=True, test_metrics=outcome.metrics))
+    _finish_record(workspace, theme_name, snapshot, experiment_id, journal, outcome)
+    if outcome.mlflow_pending:
+        echo(
+            f"MLflow store not reachable ({journal.last_error}); the record is kept in "
+            f"{workspace.relative(journal.path)} and completed by the next command"
+        )
+    return outcome
+
+
+def _finish_record(
+    workspace: Workspace,
+    theme_name: str,
+    snapshot: DataSnapshot,
+    experiment_id: str,
+    journal: RunJournal,
+    outcome: TrainOutcome,
+) -> None:
+    """Apply the MLflow journal; once the run exists, the DB's Model rows follow it."""
+    from core.training.packaging import latest_version, record_model
+
+    outcome.mlflow_pending = not journal.flush()
+    outcome.run_id = journal.run_id
+    if outcome.run_id and not outcome.mlflow_pending:
+        record_model(workspace, snapshot, experiment_id, outcome.run_id, outcome.metrics)
+        outcome.model_version = latest_version(workspace, theme_name, outcome.run_id)

@@ -1,0 +1,182 @@
+"""The MLflow record of one experiment, written through a journal so nothing is lost.
+
+Every operation (start run, params, metrics, tags, artifacts, model) is first appended to
+``output/experiments/<id>/mlflow_journal.jsonl`` and then applied to the tracking store.
+When the store cannot be reached (locked, deleted, disk full), training goes on and the
+journal is replayed at the next flush: the next epoch, the end of the run, or the next
+command on the same experiment (seed 000: retry and fallback).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from core.fileio import atomic_write_text
+from core.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+ModelLogger = Callable[[str, dict[str, Any]], None]  # (run_id, op) -> None
+
+
+def tracking_client(workspace: Workspace) -> Any:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
+    mlflow.set_registry_uri(workspace.mlflow_tracking_uri)
+    return MlflowClient(workspace.mlflow_tracking_uri, workspace.mlflow_tracking_uri)
+
+
+def experiment_for_theme(client: Any, workspace: Workspace, theme_name: str) -> str:
+    """The MLflow experiment of a theme (name = theme name), artifacts in mlartifacts/."""
+    found = client.get_experiment_by_name(theme_name)
+    if found is not None:
+        if found.lifecycle_stage == "deleted":
+            client.restore_experiment(found.experiment_id)
+        return found.experiment_id
+    workspace.mlflow_artifacts_dir.mkdir(parents=True, exist_ok=True)
+    return client.create_experiment(
+        theme_name, artifact_location=workspace.mlflow_artifacts_dir.as_uri()
+    )
+
+
+class RunJournal:
+    """Write-ahead journal of the MLflow operations of one experiment's run."""
+
+    def __init__(self, workspace: Workspace, experiment_dir: Path, theme_name: str) -> None:
+        self.workspace = workspace
+        self.theme_name = theme_name
+        self.path = experiment_dir / "mlflow_journal.jsonl"
+        self.run_file = experiment_dir / "mlflow_run.json"
+        self.model_logger: ModelLogger | None = None
+        self.last_error: str | None = None
+
+    @property
+    def run_id(self) -> str | None:
+        if not self.run_file.exists():
+            return None
+        return json.loads(self.run_file.read_text()).get("run_id")
+
+    def record(self, op: str, **fields: Any) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"op": op, **fields}, default=str) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def start_run(self, run_name: str, tags: Mapping[str, str]) -> None:
+        self.record("start", run_name=run_name, tags=dict(tags))
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        self.record("params", params={k: json.dumps(v, default=str) for k, v in params.items()})
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
+        self.record("metrics", metrics={k: float(v) for k, v in metrics.items()}, step=step)
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        self.record("tags", tags=dict(tags))
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        self.record("artifact", path=str(path), artifact_path=artifact_path)
+
+    def end_run(self, status: str = "FINISHED") -> None:
+        self.record("end", status=status)
+
+    def pending(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        ops = []
+        for line in lines:
+            try:
+                ops.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut by a crash: the op before it was complete
+        return ops
+
+    def _store_reachable(self) -> bool:
+        """A quick probe: MLflow itself retries an unreachable database for minutes."""
+        try:
+            connection = sqlite3.connect(self.workspace.mlflow_db_file, timeout=2)
+            try:
+                connection.execute("SELECT 1").fetchone()
+            finally:
+                connection.close()
+        except sqlite3.Error as exc:
+            self.last_error = f"{self.workspace.mlflow_db_file}: {exc}"
+            return False
+        return True
+
+    def flush(self) -> bool:
+        """Apply every pending operation; True when the journal is empty afterwards."""
+        ops = self.pending()
+        if not ops:
+            return True
+        if not self._store_reachable():
+            log.warning("MLflow store not reachable, will retry: %s", self.last_error)
+            return False
+        applied = 0
+        try:
+            client = tracking_client(self.workspace)
+            for op in ops:
+                self._apply(client, op)
+                applied += 1
+        except Exception as exc:  # the store is unreachable: keep the rest for later
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("MLflow store not reachable, will retry: %s", self.last_error)
+        remaining = ops[applied:]
+        text = "".join(json.dumps(op) + "\n" for op in remaining)
+        atomic_write_text(self.path, text)
+        if not remaining:
+            self.path.unlink(missing_ok=True)
+        return not remaining
+
+    def _apply(self, client: Any, op: dict[str, Any]) -> None:
+        kind = op["op"]
+        if kind == "start":
+            if self.run_id is None:
+                experiment_id = experiment_for_theme(client, self.workspace, self.theme_name)
+                run = client.create_run(experiment_id, run_name=op["run_name"], tags=op["tags"])
+                atomic_write_text(self.run_file, json.dumps({"run_id": run.info.run_id}) + "\n")
+            else:
+                client.update_run(self.run_id, status="RUNNING")
+            return
+        run_id = self.run_id
+        if run_id is None:
+            raise RuntimeError("no MLflow run to write to yet")
+        if kind == "params":
+            from mlflow.entities import Param
+
+            existing = client.get_run(run_id).data.params
+            new = [Param(k, v[:6000]) for k, v in op["params"].items() if k not in existing]
+            if new:
+                client.log_batch(run_id, params=new)
+        elif kind == "metrics":
+            import time
+
+            from mlflow.entities import Metric
+
+            now = int(time.time() * 1000)
+            client.log_batch(
+                run_id, metrics=[Metric(k, v, now, op["step"]) for k, v in op["metrics"].items()]
+            )
+        elif kind == "tags":
+            for key, value in op["tags"].items():
+                client.set_tag(run_id, key, value)
+        elif kind == "artifact":
+            client.log_artifact(run_id, op["path"], op.get("artifact_path"))
+        elif kind == "model":
+            if self.model_logger is None:
+                raise RuntimeError("model packaging is not available in this process")
+            self.model_logger(run_id, op)
+        elif kind == "end":
+            client.set_terminated(run_id, status=op["status"])
+        else:
+            raise ValueError(f"unknown journal op {kind!r}")

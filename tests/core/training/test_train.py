@@ -1,0 +1,181 @@
+"""Training end to end on real SQLite, MLflow and files (tiny data, CPU)."""
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+from sqlalchemy import func, select
+
+from core.db import Model, ModelTrainData, open_database
+from core.errors import CockpitError
+from core.training.checkpoints import CheckpointManager
+from core.training.run import train_experiment
+from tests.core.training.conftest import TINY, tiny_params
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def quiet(_line):
+    pass
+
+
+def test_train_records_everything_and_registers_a_servable_model(shapes_workspace, tmp_path):
+    ws = shapes_workspace
+    outcome = train_experiment(ws, "shapes", tiny_params(ws), job_id="job-1", echo=quiet)
+    assert outcome.plan.mode == "new"
+    assert outcome.model_version == "1" and outcome.run_id
+    assert set(outcome.metrics) == {"test_loss", "test_acc"}
+
+    client = MlflowClient(ws.mlflow_tracking_uri)
+    run = client.get_run(outcome.run_id)
+    assert client.get_experiment(run.info.experiment_id).name == "shapes"
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["experiment_hash"] == outcome.experiment_id
+    assert run.data.tags["job_id"] == "job-1"
+    assert json.loads(run.data.params["lr"]) == 0.01
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "valid_loss")] == [0, 1]
+    assert "test_acc" in run.data.metrics
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "record")}
+    assert {
+        "record/params.yaml",
+        "record/augments.yaml",
+        "record/resolved_config.yaml",
+        "record/split_manifest.csv",
+        "record/class_index.json",
+    } <= artifacts
+
+    lines = (ws.logs_dir / "job-1.metrics.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert {r["split"] for r in records if r["kind"] == "epoch"} == {"train", "valid", "test"}
+    assert all({"step", "epoch", "loss", "lr", "time"} <= set(r) for r in records)
+
+    db = open_database(ws)
+    with db.session() as session:
+        model = session.scalar(select(Model))
+        assert model.mlflow_run_id == outcome.run_id
+        assert model.experiment_hash == outcome.experiment_id
+        used = session.scalar(select(func.count()).select_from(ModelTrainData))
+        assert used == 36
+
+    mlflow.set_tracking_uri(ws.mlflow_tracking_uri)
+    model = mlflow.pyfunc.load_model("models:/shapes_model/1")
+    image = next((tmp_path / "shapes" / "circle").iterdir())
+    frame = pd.DataFrame({"image": [base64.b64encode(image.read_bytes()).decode(), str(image)]})
+    predicted = model.predict(frame)
+    assert list(predicted.columns[:2]) == ["label", "probability"]
+    assert set(predicted["label"]) <= {"circle", "square", "triangle"}
+    assert predicted.iloc[0]["label"] == predicted.iloc[1]["label"]
+    probabilities = predicted[["prob_circle", "prob_square", "prob_triangle"]].to_numpy()
+    assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    batch = np.zeros((2, 20, 20, 3), dtype=np.uint8)
+    assert len(model.predict(batch)) == 2
+    with pytest.raises(Exception, match="neither an existing file path nor base64"):
+        model.predict(pd.DataFrame({"image": ["not an image!"]}))
+
+
+def test_same_config_is_complete_more_epochs_extend(shapes_workspace):
+    ws = shapes_workspace
+    first = train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
+    again = train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
+    assert again.plan.mode == "complete" and again.experiment_id == first.experiment_id
+    assert again.run_id == first.run_id and again.model_version == first.model_version
+    longer = train_experiment(ws, "shapes", tiny_params(ws, "max_epochs=3"), echo=quiet)
+    assert longer.plan.mode == "extend" and longer.plan.completed_epochs == 2
+    assert longer.experiment_id == first.experiment_id and longer.run_id == first.run_id
+    assert longer.model_version == "2"  # new weights, new registered version
+    history = MlflowClient(ws.mlflow_tracking_uri).get_metric_history(first.run_id, "valid_loss")
+    assert [m.step for m in history] == [0, 1, 2]
+
+
+def test_corrupt_checkpoint_is_explained_and_restart_recovers(shapes_workspace):
+    ws = shapes_workspace
+    first = train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
+    manager = CheckpointManager(ws.experiment_dir(first.experiment_id))
+    manager.last.write_bytes(b"garbage")
+    with pytest.raises(CockpitError, match="unreadable.*--restart"):
+        train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
+    fresh = train_experiment(ws, "shapes", tiny_params(ws), restart=True, echo=quiet)
+    assert fresh.plan.mode == "new"
+    assert list(manager.dir.glob("corrupt-*/last.ckpt"))
+
+
+def test_unreachable_tracking_store_loses_nothing(shapes_workspace):
+    ws = shapes_workspace
+    ws.mlflow_db_file.mkdir()  # sqlite cannot open a folder: the store is unreachable
+    outcome = train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
+    assert outcome.mlflow_pending and outcome.run_id is None
+    journal = ws.experiment_dir(outcome.experiment_id) / "mlflow_journal.jsonl"
+    assert journal.exists()
+    ws.mlflow_db_file.rmdir()
+    later = train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
+    assert later.plan.mode == "complete" and not later.mlflow_pending
+    assert later.model_version == "1" and not journal.exists()
+    client = MlflowClient(ws.mlflow_tracking_uri)
+    assert [m.step for m in client.get_metric_history(later.run_id, "valid_loss")] == [0, 1]
+
+
+def test_same_config_on_cpu_gives_identical_metrics(shapes_workspace):
+    ws = shapes_workspace
+    first = train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
+    second = train_experiment(ws, "shapes", tiny_params(ws), restart=True, echo=quiet)
+    assert second.metrics == first.metrics
+
+
+def test_untrainable_theme_fails_with_a_clear_message(workspace):
+    from core.data.themes import create_theme
+
+    create_theme(open_database(workspace), "empty", ["a", "b"])
+    with pytest.raises(CockpitError, match="label images of at least 2 classes"):
+        train_experiment(workspace, "empty", tiny_params(workspace), echo=quiet)
+
+
+def test_kill_during_training_then_the_same_command_resumes(shapes_workspace):
+    ws = shapes_workspace
+    command = [
+        sys.executable,
+        "-m",
+        "cockpit",
+        "-w",
+        str(ws.root),
+        "train",
+        "--theme",
+        "shapes",
+        "--job-id",
+        "killed",
+        *[a for s in TINY[1:] for a in ("--set", s)],
+        "--set",
+        "max_epochs=12",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    metrics = ws.logs_dir / "killed.metrics.jsonl"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        epochs = (
+            [json.loads(l) for l in metrics.read_text().splitlines()] if metrics.exists() else []
+        )
+        if sum(1 for r in epochs if r["kind"] == "epoch" and r["split"] == "valid") >= 2:
+            break
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    params = tiny_params(ws, "max_epochs=12")
+    plan = None
+
+    def capture(line):
+        nonlocal plan
+        plan = plan or line
+
+    resumed = train_experiment(ws, "shapes", params, echo=capture)
+    assert resumed.plan.mode == "resume" and 1 <= resumed.plan.completed_epochs < 12
+    assert "resuming from epoch" in plan
