@@ -162,7 +162,9 @@ def test_kill_during_training_then_the_same_command_resumes(shapes_workspace):
     deadline = time.time() + 180
     while time.time() < deadline:
         epochs = (
-            [json.loads(l) for l in metrics.read_text().splitlines()] if metrics.exists() else []
+            [json.loads(line) for line in metrics.read_text().splitlines()]
+            if metrics.exists()
+            else []
         )
         if sum(1 for r in epochs if r["kind"] == "epoch" and r["split"] == "valid") >= 2:
             break
