@@ -15,7 +15,6 @@ _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 # (group or None, command, summary, the engine part it needs)
 PENDING: list[tuple[str | None, str, str, str]] = [
-    (None, "demo", "Run a headless end-to-end demo on generated images.", "the training engine"),
     ("submit", "train", "Queue a training job.", "the job queue"),
     ("submit", "tune", "Queue a tuning job.", "the job queue"),
     (None, "tune", "Run an Optuna study in the foreground.", "the tuning engine"),
@@ -24,13 +23,6 @@ PENDING: list[tuple[str | None, str, str, str]] = [
     ("queue", "move", "Move a pending job to a position.", "the job queue"),
     ("queue", "cancel", "Cancel a job.", "the job queue"),
     ("queue", "retry", "Queue a failed or cancelled job again.", "the job queue"),
-    (None, "export", "Export a registered model to ONNX or TorchScript.", "the training engine"),
-    (
-        None,
-        "mlflow-ui",
-        "Serve the MLflow UI for this workspace on 127.0.0.1.",
-        "the training engine",
-    ),
 ]
 
 

@@ -63,3 +63,26 @@ def train(
             f"(run {outcome.run_id})"
         )
     click.echo(f"experiment {outcome.experiment_id}: done")
+
+
+@click.command()
+@click.option("--per-class", default=300, show_default=True, help="generated images per class")
+@click.option("--epochs", default=40, show_default=True, help="maximum epochs")
+@workspace_option
+def demo(per_class: int, epochs: int) -> None:
+    """Generate a shapes theme, import, train and register it, then predict held-out images."""
+    from core.demo.pipeline import run_demo
+    from core.errors import CockpitError
+
+    if per_class < 10:
+        raise CockpitError("--per-class: use at least 10 images per class")
+    workspace = current_workspace()
+    result = run_demo(workspace, per_class=per_class, epochs=epochs, echo=click.echo)
+    click.echo("")
+    click.echo(f"registered {result.model_name} version {result.model_version}")
+    click.echo("try it (with the project's .venv active):")
+    click.echo(f"  cockpit -w {workspace.root} mlflow-ui")
+    click.echo(
+        f"  MLFLOW_TRACKING_URI={workspace.mlflow_tracking_uri} mlflow models serve "
+        f"--env-manager local -m models:/{result.model_name}/{result.model_version} -p 5001"
+    )

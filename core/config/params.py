@@ -165,20 +165,27 @@ def resolve_params(
     params_file: Path | None = None,
     overrides: Sequence[Override] = (),
     base: Mapping[str, Any] | None = None,
+    base_label: str = "base parameters",
+    read_params_file: bool = True,
 ) -> ResolvedParams:
     """The experiment's complete, validated ``all_params``.
 
     ``params_file`` defaults to the workspace's ``configs/params.yaml`` (missing = all
-    defaults). ``base`` is a mapping applied before the file (tuning's ``base_params``).
+    defaults). ``base`` is a mapping applied before the file (tuning's ``base_params``, or
+    a job's frozen parameters with ``read_params_file=False``).
     """
     path = Path(params_file) if params_file else workspace.params_file
-    from_file = load_yaml_mapping(path, "parameter file", missing_ok=params_file is None)
+    from_file = (
+        load_yaml_mapping(path, "parameter file", missing_ok=params_file is None)
+        if read_params_file
+        else {}
+    )
     file_label = workspace.relative(path)
 
     raw: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for key, value in (base or {}).items():
-        raw[key], sources[key] = value, "base parameters"
+        raw[key], sources[key] = value, base_label
     for key, value in from_file.items():
         raw[key], sources[key] = value, file_label
 
@@ -206,7 +213,7 @@ def resolve_params(
         specs=specs,
         choice=choice,
         workspace_root=workspace.root,
-        params_file=path if path.exists() else None,
+        params_file=path if read_params_file and path.exists() else None,
     )
 
 

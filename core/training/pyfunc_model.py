@@ -13,6 +13,7 @@ import base64
 import binascii
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,9 @@ class ImageClassifier(mlflow.pyfunc.PythonModel):
         self.transform = ImageTransform(
             eval_steps(serving["image_size"], serving["mean"], serving["std"])
         )
-        self.net = torch.jit.load(context.artifacts["torchscript"], map_location="cpu")
+        with warnings.catch_warnings():  # TorchScript is deprecated upstream, still supported
+            warnings.simplefilter("ignore", FutureWarning)
+            self.net = torch.jit.load(context.artifacts["torchscript"], map_location="cpu")
         self.net.eval()
 
     def _arrays(self, model_input: Any) -> list[np.ndarray]:

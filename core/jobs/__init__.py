@@ -1,0 +1,1 @@
+"""Job entry points: what the runner starts as child processes."""

@@ -1,0 +1,180 @@
+"""A trained, registered model: exported from the CLI, served over HTTP, and the job
+entry point the runner uses."""
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import pytest
+from click.testing import CliRunner
+
+from cockpit.cli import cli
+from core.config import parse_overrides, resolve_params
+from core.data.importer import import_images
+from core.data.themes import create_theme
+from core.db import open_database
+from core.demo import write_demo_images
+from core.scaffold import init_workspace
+from core.training.run import train_experiment
+from tests.core.training.conftest import TINY
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("trained")
+    ws = init_workspace(root / "ws").workspace
+    write_demo_images(root / "shapes", per_class=10, size=16, seed=5)
+    db = open_database(ws)
+    create_theme(db, "shapes")
+    import_images(db, ws, "shapes", [root / "shapes"])
+    params = resolve_params(ws, overrides=parse_overrides(TINY))
+    train_experiment(ws, "shapes", params, echo=lambda _line: None)
+    return ws, root / "shapes"
+
+
+def test_cli_export_writes_checked_onnx_and_torchscript(trained, tmp_path):
+    ws, _ = trained
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        [
+            "-w",
+            str(ws.root),
+            "export",
+            "--model",
+            "shapes_model/1",
+            "--format",
+            "onnx",
+            "--output",
+            str(tmp_path / "m.onnx"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"))
+    logits = session.run(None, {"image": np.zeros((4, 3, 16, 16), np.float32)})[0]
+    assert logits.shape == (4, 3)
+    result = runner.invoke(
+        cli,
+        [
+            "-w",
+            str(ws.root),
+            "export",
+            "--model",
+            "shapes_model",
+            "--format",
+            "torchscript",
+            "--output",
+            str(tmp_path / "m.pt"),
+        ],
+    )
+    assert result.exit_code == 0 and (tmp_path / "m.pt").stat().st_size > 0
+    missing = runner.invoke(
+        cli, ["-w", str(ws.root), "export", "--model", "shapes_model/9", "--format", "onnx"]
+    )
+    assert missing.exit_code == 2 and "has no version 9; versions: 1" in missing.output
+
+
+def test_served_model_answers_http_requests(trained):
+    ws, images = trained
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": ws.mlflow_tracking_uri,
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "models",
+            "serve",
+            "--env-manager",
+            "local",
+            "-m",
+            "models:/shapes_model/1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, "mlflow models serve exited"
+                time.sleep(0.5)
+        image = next((images / "square").iterdir()).read_bytes()
+        body = json.dumps(
+            {
+                "dataframe_split": {
+                    "columns": ["image"],
+                    "data": [[base64.b64encode(image).decode()]],
+                }
+            }
+        )
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            body.encode(),
+            {"Content-Type": "application/json"},
+        )
+        answer = json.loads(urllib.request.urlopen(request, timeout=30).read())
+        [prediction] = answer["predictions"]
+        assert prediction["label"] in {"circle", "square", "triangle"}
+        assert abs(sum(v for k, v in prediction.items() if k.startswith("prob_")) - 1) < 1e-4
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+
+
+def test_job_entry_point_runs_frozen_parameters(trained, tmp_path):
+    ws, _ = trained
+    params = resolve_params(ws, overrides=parse_overrides(TINY))
+    job = {
+        "workspace": str(ws.root),
+        "theme": "shapes",
+        "job_id": "j1",
+        "params": json.loads(json.dumps(params.values)),
+    }
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(job))
+    ws.params_file.write_text("lr: 0.5\n")  # a later edit must not change a queued job
+    done = subprocess.run(
+        [sys.executable, "-m", "core.jobs.train", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "already complete" in done.stdout
+    job["params"]["lr"] = -1
+    path.write_text(json.dumps(job))
+    bad = subprocess.run(
+        [sys.executable, "-m", "core.jobs.train", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bad.returncode == 2
+    assert "error: job j1: lr: Input should be greater than 0" in bad.stderr
