@@ -86,3 +86,14 @@ def demo(per_class: int, epochs: int) -> None:
         f"  MLFLOW_TRACKING_URI={workspace.mlflow_tracking_uri} mlflow models serve "
         f"--env-manager local -m models:/{result.model_name}/{result.model_version} -p 5001"
     )
+
+
+@click.command()
+@click.option("--experiment", "experiment_id", required=True, help="experiment id to plot")
+@click.option("--plot", "only", multiple=True, help="only this plot (repeatable)")
+@workspace_option
+def plot(experiment_id: str, only: tuple[str, ...]) -> None:
+    """Render an experiment's dataset, adapter and model plots (trains first if needed)."""
+    from core.plots.run import plot_experiment
+
+    plot_experiment(current_workspace(), experiment_id, only=only, echo=click.echo)

@@ -105,10 +105,18 @@ def write_demo_images(
     return written
 
 
+_LUMA = np.array([0.299, 0.587, 0.114])  # Pillow's RGB -> L weights
+_MIN_LUMA_DISTANCE = 40.0
+
+
 def _distinct_colour(rng: np.random.Generator, background: np.ndarray) -> np.ndarray:
+    # distinct in colour and in brightness, so the shape survives a greyscale model too
     while True:
         colour = rng.uniform(0.0, 255.0, size=3)
-        if np.linalg.norm(colour - background) >= _MIN_COLOUR_DISTANCE:
+        if (
+            np.linalg.norm(colour - background) >= _MIN_COLOUR_DISTANCE
+            and abs(float(_LUMA @ (colour - background))) >= _MIN_LUMA_DISTANCE
+        ):
             return colour
 
 

@@ -178,3 +178,33 @@ def test_job_entry_point_runs_frozen_parameters(trained, tmp_path):
     )
     assert bad.returncode == 2
     assert "error: job j1: lr: Input should be greater than 0" in bad.stderr
+
+
+def test_plot_job_restores_the_experiment_and_renders_every_layer(trained):
+    from mlflow.tracking import MlflowClient
+    from PIL import Image
+
+    from core.errors import CockpitError
+    from core.plots.run import plot_experiment
+
+    ws, _ = trained
+    [experiment_id] = [p.name for p in ws.experiments_dir.iterdir()]
+    written = plot_experiment(ws, experiment_id, echo=lambda _line: None)
+    assert sorted(p.name for p in written) == [
+        "adapter_augmentation_preview.png",
+        "dataset_sample_grid.png",
+        "model_confusion_matrix.png",
+        "model_training_curves.png",
+    ]
+    for path in written:
+        with Image.open(path) as image:
+            assert image.width > 300 and len(image.convert("L").getcolors(1 << 20)) > 10
+    run_id = json.loads((ws.experiment_dir(experiment_id) / "mlflow_run.json").read_text())[
+        "run_id"
+    ]
+    logged = {a.path for a in MlflowClient(ws.mlflow_tracking_uri).list_artifacts(run_id, "plots")}
+    assert "plots/model_confusion_matrix.png" in logged
+    with pytest.raises(CockpitError, match="unknown plot"):
+        plot_experiment(ws, experiment_id, only=["histogram"], echo=lambda _line: None)
+    with pytest.raises(CockpitError, match="has no record"):
+        plot_experiment(ws, "000000000000", echo=lambda _line: None)

@@ -1,0 +1,5 @@
+"""Figures of the ``images`` dataset layer."""
+
+from core.plots.standard import SampleGridPlot
+
+PLOTS = [SampleGridPlot]
