@@ -181,3 +181,15 @@ def test_kill_during_training_then_the_same_command_resumes(shapes_workspace):
     resumed = train_experiment(ws, "shapes", params, echo=capture)
     assert resumed.plan.mode == "resume" and 1 <= resumed.plan.completed_epochs < 12
     assert "resuming from epoch" in plan
+
+
+def test_precision_on_the_cpu_is_full():
+    import torch
+
+    from core.training.run import choose_precision
+
+    if torch.cuda.is_available():
+        pytest.skip("CPU-only expectation")
+    assert choose_precision("auto") == "32-true"
+    assert choose_precision("32") == "32-true"
+    assert choose_precision("bf16-mixed") == "bf16-mixed"
