@@ -12,6 +12,7 @@ from cockpit.cli.config_cmds import config
 from cockpit.cli.data_cmds import import_, label, split, theme
 from cockpit.cli.model_cmds import export, mlflow_ui
 from cockpit.cli.pending import register_pending_commands
+from cockpit.cli.queue_cmds import queue, runner, submit
 from cockpit.cli.registry_cmds import registry
 from cockpit.cli.train_cmds import demo, plot, train
 from core import __version__
@@ -61,7 +62,20 @@ def gui(screenshot: Path | None, panel: str | None) -> None:
 
 cli.add_command(config)
 cli.add_command(registry)
-for command in (theme, label, import_, split, train, demo, plot, export, mlflow_ui):
+for command in (
+    theme,
+    label,
+    import_,
+    split,
+    train,
+    demo,
+    plot,
+    export,
+    mlflow_ui,
+    submit,
+    runner,
+    queue,
+):
     cli.add_command(command)
 register_pending_commands(cli)
 

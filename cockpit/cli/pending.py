@@ -15,14 +15,8 @@ _PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 # (group or None, command, summary, the engine part it needs)
 PENDING: list[tuple[str | None, str, str, str]] = [
-    ("submit", "train", "Queue a training job.", "the job queue"),
-    ("submit", "tune", "Queue a tuning job.", "the job queue"),
+    ("submit", "tune", "Queue a tuning job.", "the tuning engine"),
     (None, "tune", "Run an Optuna study in the foreground.", "the tuning engine"),
-    (None, "runner", "Run queued jobs until the queue is empty.", "the job queue"),
-    ("queue", "list", "List jobs by state.", "the job queue"),
-    ("queue", "move", "Move a pending job to a position.", "the job queue"),
-    ("queue", "cancel", "Cancel a job.", "the job queue"),
-    ("queue", "retry", "Queue a failed or cancelled job again.", "the job queue"),
 ]
 
 
@@ -49,8 +43,12 @@ def register_pending_commands(cli: click.Group) -> None:
             cli.add_command(_pending_command(name, summary, needs))
             continue
         if group_name not in groups:
-            groups[group_name] = click.Group(
-                group_name, help=f"{group_name.capitalize()} commands."
-            )
-            cli.add_command(groups[group_name])
+            existing = cli.commands.get(group_name)
+            if isinstance(existing, click.Group):
+                groups[group_name] = existing
+            else:
+                groups[group_name] = click.Group(
+                    group_name, help=f"{group_name.capitalize()} commands."
+                )
+                cli.add_command(groups[group_name])
         groups[group_name].add_command(_pending_command(f"{group_name} {name}", summary, needs))

@@ -71,6 +71,17 @@ class CheckpointManager:
         return self.dir / "best.ckpt"
 
     @property
+    def interrupted(self) -> Path:
+        """Written when a fit is interrupted mid-epoch (cancel, crash); removed after a
+        normal end by Lightning itself."""
+        return self.dir / "interrupted.ckpt"
+
+    def resume_checkpoint(self) -> Path | None:
+        """The newest of last.ckpt and interrupted.ckpt."""
+        found = [p for p in (self.last, self.interrupted) if p.exists()]
+        return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+    @property
     def state_file(self) -> Path:
         return self.dir / "state.json"
 
@@ -91,6 +102,11 @@ class CheckpointManager:
 
         try:
             checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+            # "processed" counts epochs whose training finished, for a checkpoint written at
+            # an epoch's end as well as one written mid-epoch by a cancel
+            progress = checkpoint.get("loops", {}).get("fit_loop", {}).get("epoch_progress")
+            if progress:
+                return int(progress["current"]["processed"])
             return int(checkpoint["epoch"]) + 1
         except Exception as exc:
             raise CockpitError(
@@ -101,19 +117,20 @@ class CheckpointManager:
 
     def plan(self, max_epochs: int) -> ResumePlan:
         state = self.state()
-        if not self.last.exists():
+        source = self.resume_checkpoint()
+        if source is None:
             return ResumePlan("new", 0, max_epochs, None)
-        done = self.epochs_in_checkpoint(self.last)
+        done = self.epochs_in_checkpoint(source)
         if state.finished and (state.stopped_early or done >= max_epochs):
-            return ResumePlan("complete", done, max_epochs, self.last, state.packaged)
+            return ResumePlan("complete", done, max_epochs, source, state.packaged)
         if done >= max_epochs:
-            return ResumePlan("complete", done, max_epochs, self.last, state.packaged)
+            return ResumePlan("complete", done, max_epochs, source, state.packaged)
         mode: Mode = "extend" if state.finished else "resume"
-        return ResumePlan(mode, done, max_epochs, self.last)
+        return ResumePlan(mode, done, max_epochs, source)
 
     def set_aside(self) -> Path | None:
         """Move the checkpoints out of the way for ``--restart``; returns where they went."""
-        files = [p for p in (self.last, self.best, self.state_file) if p.exists()]
+        files = [p for p in (self.last, self.interrupted, self.best, self.state_file) if p.exists()]
         if not files:
             return None
         target = self.dir / f"corrupt-{time.strftime('%Y%m%d-%H%M%S')}"

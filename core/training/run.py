@@ -117,7 +117,7 @@ def _fit(
     progress_bar: bool,
 ) -> bool:
     """Train; returns whether early stopping ended the fit."""
-    from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+    from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, OnExceptionCheckpoint
 
     # Two checkpoints: Lightning's save_last only writes when the monitored value improves,
     # but resuming needs the state after every epoch.
@@ -132,7 +132,16 @@ def _fit(
     last = ModelCheckpoint(
         dirpath=ctx.experiment_dir, filename="last", save_top_k=1, enable_version_counter=False
     )
-    callbacks: list[Any] = [best, last, _epoch_callback(journal, echo, plan.max_epochs)]
+    # a cancel (SIGTERM -> KeyboardInterrupt) or crash mid-epoch still leaves a checkpoint
+    interrupted = OnExceptionCheckpoint(
+        dirpath=ctx.experiment_dir, filename=manager.interrupted.stem
+    )
+    callbacks: list[Any] = [
+        best,
+        last,
+        interrupted,
+        _epoch_callback(journal, echo, plan.max_epochs),
+    ]
     patience = int(ctx.values["early_stopping_patience"])
     early = EarlyStopping(monitor="valid_loss", mode="min", patience=patience) if patience else None
     if early is not None:

@@ -154,7 +154,8 @@ def test_job_entry_point_runs_frozen_parameters(trained, tmp_path):
     job = {
         "workspace": str(ws.root),
         "theme": "shapes",
-        "job_id": "j1",
+        "id": "j1",
+        "kind": "train",
         "params": json.loads(json.dumps(params.values)),
     }
     path = tmp_path / "job.json"

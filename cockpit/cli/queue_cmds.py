@@ -1,0 +1,237 @@
+"""``cockpit submit``, ``cockpit runner`` and ``cockpit queue``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from cockpit.cli.common import current_workspace, workspace_option
+
+
+def _when(timestamp: float | None) -> str:
+    if not timestamp:
+        return "-"
+    return dt.datetime.fromtimestamp(timestamp).strftime("%m-%d %H:%M:%S")
+
+
+def _queue():
+    from core.jobs.queue import JobQueue
+
+    return JobQueue(current_workspace())
+
+
+@click.group()
+def submit() -> None:
+    """Queue a job; the runner starts when needed."""
+
+
+@submit.command("train")
+@click.option("--theme", "theme_name", required=True)
+@click.option("--model", help="model definition (same as --set model=NAME)")
+@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
+@click.option("--priority", default=0, show_default=True, help="higher runs first")
+@click.option("--restart", is_flag=True, help="set the experiment's checkpoints aside first")
+@click.option("--no-runner", is_flag=True, help="queue only; do not start the runner")
+@workspace_option
+def submit_train_command(
+    theme_name: str,
+    model: str | None,
+    params_file: Path | None,
+    overrides: tuple[str, ...],
+    priority: int,
+    restart: bool,
+    no_runner: bool,
+) -> None:
+    """Queue a training job (validated now, parameters frozen now)."""
+    from core.config import parse_overrides, resolve_params
+    from core.jobs.submit import submit_train
+
+    workspace = current_workspace()
+    items = ([f"model={model}"] if model else []) + list(overrides)
+    params = resolve_params(workspace, params_file=params_file, overrides=parse_overrides(items))
+    job = submit_train(
+        workspace, theme_name, params, priority=priority, restart=restart, start=not no_runner
+    )
+    click.echo(f"queued {job.id}: train {theme_name} (experiment {job.experiment_id})")
+
+
+@submit.command("plot")
+@click.option("--experiment", "experiment_id", required=True)
+@click.option("--no-runner", is_flag=True)
+@workspace_option
+def submit_plot_command(experiment_id: str, no_runner: bool) -> None:
+    """Queue the plots of an experiment."""
+    from core.jobs.submit import submit_plot
+
+    job = submit_plot(current_workspace(), experiment_id, start=not no_runner)
+    click.echo(f"queued {job.id}: plot {experiment_id}")
+
+
+@submit.command("check")
+@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
+@click.option("--no-runner", is_flag=True)
+@workspace_option
+def submit_check_command(
+    params_file: Path | None, overrides: tuple[str, ...], no_runner: bool
+) -> None:
+    """Queue a quick configuration check (parameters and registry) as a job."""
+    from core.config import parse_overrides, resolve_params
+    from core.jobs.submit import submit_check
+
+    workspace = current_workspace()
+    params = resolve_params(
+        workspace, params_file=params_file, overrides=parse_overrides(overrides)
+    )
+    job = submit_check(workspace, params, start=not no_runner)
+    click.echo(f"queued {job.id}: check")
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="exit after one job has ended")
+@click.option("--cpu-slots", default=1, show_default=True, help="parallel jobs without GPUs")
+@click.option(
+    "--min-free-gpu-mb",
+    default=2048,
+    show_default=True,
+    help="start a job on a GPU only with this much free memory",
+)
+@click.option(
+    "--grace",
+    default=30.0,
+    show_default=True,
+    help="seconds a cancelled job gets to stop before it is killed",
+)
+@workspace_option
+def runner(once: bool, cpu_slots: int, min_free_gpu_mb: int, grace: float) -> None:
+    """Run queued jobs until the queue is empty (one runner per workspace)."""
+    from core.jobs.runner import Runner
+
+    def echo(line: str) -> None:
+        click.echo(f"{dt.datetime.now():%H:%M:%S} {line}")
+
+    Runner(
+        current_workspace(),
+        cpu_slots=cpu_slots,
+        min_free_gpu_mb=min_free_gpu_mb,
+        grace_s=grace,
+        echo=echo,
+    ).run(once=once)
+
+
+@click.group()
+def queue() -> None:
+    """List, reorder, cancel and retry jobs."""
+
+
+@queue.command("list")
+@click.option(
+    "--state",
+    type=click.Choice(["pending", "running", "finished", "failed", "cancelled"]),
+    multiple=True,
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@workspace_option
+def queue_list(state: tuple[str, ...], fmt: str) -> None:
+    """Jobs by state; pending ones in the order they will run."""
+    from core.jobs.runner import runner_info
+
+    jobs_queue = _queue()
+    states = state or ("running", "pending", "failed", "cancelled", "finished")
+    jobs = jobs_queue.jobs(tuple(states))
+    order = {s: i for i, s in enumerate(states)}
+    jobs.sort(
+        key=lambda j: (
+            order[j.state],
+            j.order_key()
+            if j.state == "pending"
+            else (-(j.finished_at or j.started_at or j.created_at), 0, 0),
+        )
+    )
+    if fmt == "json":
+        click.echo(json.dumps([j.model_dump() for j in jobs], indent=1))
+        return
+    info = runner_info(jobs_queue.workspace)
+    click.echo(f"runner: {'pid ' + str(info.get('pid')) if info else 'not running'}")
+    for job in jobs:
+        click.echo(
+            f"{job.state:<10} {job.id}  {job.label:<32} prio {job.priority:>2}  "
+            f"exp {job.experiment_id or '-':<12}  {job.device or '-':<7} "
+            f"{_when(job.finished_at or job.started_at or job.created_at)}"
+        )
+
+
+@queue.command("move")
+@click.argument("job_id")
+@click.argument("position", type=int)
+@workspace_option
+def queue_move(job_id: str, position: int) -> None:
+    """Move a pending job to POSITION (1 = runs next)."""
+    job = _queue().move(job_id, position)
+    click.echo(f"moved {job.id} to position {position}")
+
+
+@queue.command("next")
+@click.argument("job_id")
+@workspace_option
+def queue_next(job_id: str) -> None:
+    """Run a pending job next."""
+    job = _queue().run_next(job_id)
+    click.echo(f"{job.id} runs next")
+
+
+@queue.command("priority")
+@click.argument("job_id")
+@click.argument("priority", type=int)
+@workspace_option
+def queue_priority(job_id: str, priority: int) -> None:
+    """Set a pending job's priority (higher runs first)."""
+    job = _queue().set_priority(job_id, priority)
+    click.echo(f"{job.id}: priority {job.priority}")
+
+
+@queue.command("cancel")
+@click.argument("job_id")
+@workspace_option
+def queue_cancel(job_id: str) -> None:
+    """Cancel a job: pending at once; running gets SIGTERM, keeps a checkpoint."""
+    job = _queue().cancel(job_id)
+    what = "cancelled" if job.state == "cancelled" else "cancel requested (the runner stops it)"
+    click.echo(f"{job.id}: {what}")
+
+
+@queue.command("retry")
+@click.argument("job_id")
+@workspace_option
+def queue_retry(job_id: str) -> None:
+    """Queue a failed or cancelled job again (same frozen parameters; resumes)."""
+    from core.jobs.runner import start_runner
+
+    job = _queue().retry(job_id)
+    start_runner(current_workspace())
+    click.echo(f"{job.id}: pending again")
+
+
+@queue.command("remove")
+@click.argument("job_id")
+@workspace_option
+def queue_remove(job_id: str) -> None:
+    """Remove a finished, failed or cancelled job from the list."""
+    job = _queue().remove(job_id)
+    click.echo(f"removed {job.id}")
+
+
+@queue.command("log")
+@click.argument("job_id")
+@click.option("--lines", default=40, show_default=True)
+@workspace_option
+def queue_log(job_id: str, lines: int) -> None:
+    """The end of a job's log."""
+    from core.jobs.runner import log_tail
+
+    job = _queue().get(job_id)
+    click.echo(log_tail(current_workspace().logs_dir / f"{job.id}.log", lines))

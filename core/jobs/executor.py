@@ -1,0 +1,97 @@
+"""How a job's process is started and stopped. The runner talks to this interface only,
+so another executor (Ray Jobs on a cluster) can replace the local one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Protocol
+
+import psutil
+
+from core.jobs.model import Job
+
+
+class JobHandle(Protocol):
+    pid: int
+    started_at: float
+
+    def poll(self) -> int | None: ...
+    def terminate(self) -> None: ...
+    def kill(self) -> None: ...
+
+
+class Executor(Protocol):
+    def start(self, job: Job, job_file: Path, log_file: Path, env: dict[str, str]) -> JobHandle: ...
+
+
+class LocalProcess:
+    """A job in its own process group (session), so stopping it stops its workers too."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self.pid = process.pid
+        self.started_at = psutil.Process(process.pid).create_time()
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def _signal_group(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, sig)
+
+    def terminate(self) -> None:
+        self._signal_group(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal_group(signal.SIGKILL)
+
+
+class LocalExecutor:
+    """Runs ``python -m core.jobs.run JOB.json`` on this machine."""
+
+    def start(self, job: Job, job_file: Path, log_file: Path, env: dict[str, str]) -> LocalProcess:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_file, "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-u", "-m", "core.jobs.run", str(job_file)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **env},
+                cwd=job.workspace,
+                start_new_session=True,
+            )
+        return LocalProcess(process)
+
+
+def process_alive(pid: int | None, started_at: float | None) -> bool:
+    """Whether ``pid`` is still the process we started (pids are reused after a reboot)."""
+    if not pid:
+        return False
+    try:
+        process = psutil.Process(pid)
+        if started_at is not None and abs(process.create_time() - started_at) > 1.0:
+            return False
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def kill_process_group(pid: int) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            psutil.Process(pid).wait(timeout=10)
+            return
+        except psutil.TimeoutExpired:
+            continue
+        except psutil.Error:
+            return

@@ -1,0 +1,48 @@
+"""Which GPUs can take a job now (NVML); none means the runner uses CPU slots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GpuStatus:
+    index: int
+    name: str
+    memory_total_mb: int
+    memory_free_mb: int
+    utilisation_percent: int
+
+
+def gpu_status() -> list[GpuStatus]:
+    """Every NVIDIA GPU, or an empty list when there is no driver or no GPU."""
+    try:
+        import pynvml
+    except ImportError:
+        return []
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError:
+        return []
+    try:
+        found = []
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
+            try:
+                busy = pynvml.nvmlDeviceGetUtilizationRates(handle).gpu
+            except pynvml.NVMLError:
+                busy = 0
+            name = pynvml.nvmlDeviceGetName(handle)
+            found.append(
+                GpuStatus(
+                    index,
+                    name.decode() if isinstance(name, bytes) else name,
+                    memory.total // 2**20,
+                    memory.free // 2**20,
+                    int(busy),
+                )
+            )
+        return found
+    finally:
+        pynvml.nvmlShutdown()

@@ -1,0 +1,65 @@
+"""A queued job: what to run, frozen at submit, and its life so far."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+State = Literal["pending", "running", "finished", "failed", "cancelled"]
+Kind = Literal["train", "tune", "plot", "check"]
+TERMINAL: tuple[State, ...] = ("finished", "failed", "cancelled")
+
+
+def new_job_id() -> str:
+    """Sortable by submit time, unique across processes: 20261125-205050-3f9a1c."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=new_job_id)
+    kind: Kind = "train"
+    state: State = "pending"
+    workspace: str
+    theme: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)  # all_params frozen at submit
+    data_fingerprint: dict[str, Any] | None = None
+    experiment_id: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)  # kind-specific (restart, n_trials…)
+    priority: int = 0  # higher runs first
+    position: float = 0.0  # order among equal priorities
+    attempts: int = 0
+    max_retries: int = 2
+    cancel_requested: bool = False
+    created_at: float = Field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    exit_code: int | None = None
+    pid: int | None = None
+    pid_started_at: float | None = None  # tells a reused pid from our process
+    host: str | None = None
+    device: str | None = None  # "cuda:0", "cpu"
+    error: str | None = None
+    revision: int = 0  # grows with every write; the newest copy wins after a crash
+
+    def order_key(self) -> tuple[float, float, float]:
+        return (-self.priority, self.position, self.created_at)
+
+    @property
+    def label(self) -> str:
+        model = self.params.get("model", "")
+        return f"{self.kind} {self.theme or ''} {model}".strip()
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def current_pid() -> int:
+    return os.getpid()

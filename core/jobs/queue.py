@@ -1,0 +1,253 @@
+"""The job queue: one JSON file per job in ``queue/<state>/``, no server.
+
+- The folder a file is in is its state. A change writes the new content to a temporary
+  file in the target folder, fsyncs it, renames it into place, then removes the old file;
+  a crash in between leaves two copies, and the one with the higher ``revision`` wins.
+- Changes that depend on other jobs (submit's duplicate check, ordering, claiming) hold
+  ``queue/.queue.lock``, so concurrent submitters, the GUI and the runner never lose or
+  duplicate a job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from filelock import FileLock
+from pydantic import ValidationError
+
+from core.errors import CockpitError
+from core.fileio import atomic_write_text
+from core.jobs.model import TERMINAL, Job, State
+from core.workspace import QUEUE_STATES, Workspace
+
+LOCK_TIMEOUT_S = 30
+
+
+class JobQueue:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.root = workspace.queue_dir
+        self._lock = FileLock(str(self.root / ".queue.lock"), timeout=LOCK_TIMEOUT_S)
+
+    # --- files ---------------------------------------------------------------------
+    def ensure_folders(self) -> None:
+        try:
+            for state in QUEUE_STATES:
+                (self.root / state).mkdir(parents=True, exist_ok=True)
+            self.workspace.logs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CockpitError(
+                f"cannot create the queue folder {exc.filename}: {exc.strerror}; check "
+                "permissions and free disk space"
+            ) from exc
+
+    def path(self, job: Job) -> Path:
+        return self.root / job.state / f"{job.id}.json"
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        self.ensure_folders()
+        try:
+            with self._lock:
+                yield
+        except TimeoutError as exc:
+            raise CockpitError(
+                f"the queue is locked by another process ({self._lock.lock_file}) for over "
+                f"{LOCK_TIMEOUT_S} s; try again"
+            ) from exc
+
+    def _read(self, path: Path) -> Job | None:
+        try:
+            return Job.model_validate_json(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None  # moved by another process meanwhile
+        except (ValidationError, ValueError, OSError):
+            return None  # an unreadable file is reported by `check`, never crashes a listing
+
+    def write(self, job: Job, previous_state: State | None = None) -> Job:
+        """Persist ``job`` in its state folder; remove its copy from ``previous_state``."""
+        self.ensure_folders()
+        job.revision += 1
+        atomic_write_text(self.path(job), job.model_dump_json(indent=1) + "\n")
+        if previous_state is not None and previous_state != job.state:
+            (self.root / previous_state / f"{job.id}.json").unlink(missing_ok=True)
+        return job
+
+    # --- reading -------------------------------------------------------------------
+    def jobs(self, states: tuple[State, ...] = QUEUE_STATES) -> list[Job]:  # type: ignore[assignment]
+        """Jobs in ``states``; a job left in two folders by a crash counts once."""
+        newest: dict[str, Job] = {}
+        for state in states:
+            folder = self.root / state
+            if not folder.is_dir():
+                continue
+            for entry in os.scandir(folder):
+                if not entry.name.endswith(".json") or entry.name.startswith("."):
+                    continue
+                job = self._read(Path(entry.path))
+                if job is None:
+                    continue
+                job.state = state  # the folder is the truth
+                known = newest.get(job.id)
+                if known is None or job.revision > known.revision:
+                    newest[job.id] = job
+        return list(newest.values())
+
+    def pending(self) -> list[Job]:
+        return sorted(self.jobs(("pending",)), key=Job.order_key)
+
+    def get(self, job_id: str) -> Job:
+        matches = [j for j in self.jobs() if j.id == job_id or j.id.endswith(job_id)]
+        if not matches:
+            raise CockpitError(f"no job {job_id!r} in {self.workspace.relative(self.root)}")
+        if len(matches) > 1:
+            raise CockpitError(f"job id {job_id!r} is ambiguous: give more characters")
+        return matches[0]
+
+    # --- changes -------------------------------------------------------------------
+    def submit(self, job: Job) -> Job:
+        with self.locked():
+            if job.experiment_id:
+                for other in self.jobs(("pending", "running")):
+                    if other.experiment_id == job.experiment_id and other.kind == job.kind:
+                        raise CockpitError(
+                            f"experiment {job.experiment_id} is already {other.state} as job "
+                            f"{other.id}; cancel it first or change a parameter"
+                        )
+            queued = self.pending()
+            job.state = "pending"
+            job.position = (queued[-1].position + 1.0) if queued else 1.0
+            return self.write(job)
+
+    def move(self, job_id: str, position: int) -> Job:
+        """Put a pending job at 1-based ``position`` among the pending jobs."""
+        with self.locked():
+            job = self.get(job_id)
+            if job.state != "pending":
+                raise CockpitError(f"job {job.id} is {job.state}; only pending jobs can move")
+            others = [j for j in self.pending() if j.id != job.id]
+            index = max(0, min(position - 1, len(others)))
+            job.priority = (
+                others[index - 1].priority
+                if index > 0
+                else others[0].priority
+                if others
+                else job.priority
+            )
+            before = others[index - 1].position if index > 0 else None
+            after = others[index].position if index < len(others) else None
+            if before is None and after is None:
+                job.position = 1.0
+            elif before is None:
+                job.position = after - 1.0
+            elif after is None:
+                job.position = before + 1.0
+            else:
+                job.position = (before + after) / 2
+                if not before < job.position < after:  # floats exhausted: renumber
+                    for number, other in enumerate(others, 1):
+                        other.position = float(number * 2)
+                        self.write(other)
+                    job.position = float(index * 2 + 1)
+            return self.write(job)
+
+    def run_next(self, job_id: str) -> Job:
+        return self.move(job_id, 1)
+
+    def set_priority(self, job_id: str, priority: int) -> Job:
+        with self.locked():
+            job = self.get(job_id)
+            if job.state != "pending":
+                raise CockpitError(
+                    f"job {job.id} is {job.state}; only pending jobs change priority"
+                )
+            job.priority = priority
+            return self.write(job)
+
+    def cancel(self, job_id: str) -> Job:
+        """Pending: cancelled at once. Running: the runner stops it (SIGTERM, then kill)."""
+        with self.locked():
+            job = self.get(job_id)
+            if job.state == "pending":
+                job.state, job.finished_at = "cancelled", time.time()
+                return self.write(job, "pending")
+            if job.state == "running":
+                job.cancel_requested = True
+                return self.write(job)
+            raise CockpitError(f"job {job.id} is already {job.state}")
+
+    def retry(self, job_id: str) -> Job:
+        """A failed or cancelled job back to the end of the queue, same frozen snapshot."""
+        with self.locked():
+            job = self.get(job_id)
+            if job.state not in ("failed", "cancelled"):
+                raise CockpitError(
+                    f"job {job.id} is {job.state}; only failed or cancelled jobs retry"
+                )
+            previous = job.state
+            queued = self.pending()
+            job.state, job.attempts, job.cancel_requested = "pending", 0, False
+            job.exit_code = job.error = job.finished_at = job.started_at = job.pid = None
+            job.position = (queued[-1].position + 1.0) if queued else 1.0
+            return self.write(job, previous)
+
+    def remove(self, job_id: str) -> Job:
+        with self.locked():
+            job = self.get(job_id)
+            if job.state not in TERMINAL:
+                raise CockpitError(f"job {job.id} is {job.state}; cancel it before removing it")
+            self.path(job).unlink(missing_ok=True)
+            return job
+
+    def claim_next(self, device: str, host: str, runner_pid: int) -> Job | None:
+        """Move the first pending job to running (under the lock: claimed exactly once)."""
+        with self.locked():
+            queued = self.pending()
+            if not queued:
+                return None
+            job = queued[0]
+            job.state = "running"
+            job.attempts += 1
+            job.started_at = time.time()
+            job.device, job.host, job.pid = device, host, None
+            job.args = {**job.args, "runner_pid": runner_pid}
+            return self.write(job, "pending")
+
+    def update_running(self, job: Job) -> Job:
+        """Record the process of a running job (pid, start time)."""
+        with self.locked():
+            current = self.get(job.id)
+            if current.state != "running":
+                return current
+            current.pid, current.pid_started_at = job.pid, job.pid_started_at
+            return self.write(current)
+
+    def finish(self, job: Job, state: State, exit_code: int | None, error: str | None) -> Job:
+        with self.locked():
+            current = self.get(job.id)
+            previous = current.state
+            current.state, current.exit_code, current.error = state, exit_code, error
+            current.finished_at = time.time()
+            return self.write(current, previous)
+
+    def requeue(self, job: Job, reason: str) -> Job:
+        """A running job whose process was lost goes back to the front of the queue."""
+        with self.locked():
+            current = self.get(job.id)
+            previous = current.state
+            if current.attempts > current.max_retries:
+                current.state, current.error = (
+                    "failed",
+                    f"{reason}; gave up after {current.attempts} attempts",
+                )
+                current.finished_at = time.time()
+            else:
+                queued = self.pending()
+                current.state, current.error = "pending", reason
+                current.position = (queued[0].position - 1.0) if queued else 1.0
+            current.pid = None
+            return self.write(current, previous)

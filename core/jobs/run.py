@@ -1,0 +1,110 @@
+"""``python -m core.jobs.run JOB.json``: the process of one queued job.
+
+The job file holds the parameters frozen at submit; they are validated again so a file
+edited by hand fails with a clear message. SIGTERM (cancel) interrupts training
+gracefully: Lightning stops and a checkpoint is written, so ``retry`` resumes.
+Exit codes: 0 done, 1 interrupted or crashed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.errors import CockpitError
+from core.fileio import read_text
+from core.jobs.model import Job
+from core.workspace import Workspace
+
+
+def load_job(path: Path) -> Job:
+    text = read_text(path, "job file")
+    try:
+        return Job.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CockpitError(f"job file {path}: {where}: {first['msg']}") from exc
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt("cancelled (SIGTERM)")
+
+
+def _params(workspace: Workspace, job: Job) -> Any:
+    from core.config import resolve_params
+
+    return resolve_params(
+        workspace, base=job.params, base_label=f"job {job.id}", read_params_file=False
+    )
+
+
+def run(job: Job) -> int:
+    workspace = Workspace.resolve(job.workspace)
+    say = lambda line: print(line, flush=True)  # noqa: E731
+    say(f"job {job.id}: {job.kind} (attempt {job.attempts})")
+    if job.kind == "check":
+        from core.registry import check_registry
+
+        params = _params(workspace, job)
+        broken = [f for f in check_registry(workspace, deep=False) if f.status == "error"]
+        for finding in broken:
+            say(f"error: {finding.kind} {finding.name}: {finding.detail}")
+        say(f"parameters valid; experiment id {params.experiment_id(job.data_fingerprint)}")
+        return 2 if broken else 0
+    if job.kind == "train":
+        from core.training.run import train_experiment
+
+        if not job.theme:
+            raise CockpitError(f"job {job.id}: a train job needs a theme")
+        params = _params(workspace, job)
+        outcome = train_experiment(
+            workspace,
+            job.theme,
+            params,
+            job_id=job.id,
+            restart=bool(job.args.get("restart")),
+            echo=say,
+        )
+        if job.experiment_id and outcome.experiment_id != job.experiment_id:
+            say(
+                f"note: the theme's data changed after submit; trained experiment "
+                f"{outcome.experiment_id} instead of {job.experiment_id}"
+            )
+        say(f"experiment {outcome.experiment_id}: done")
+        return 0
+    if job.kind == "plot":
+        from core.plots.run import plot_experiment
+
+        plot_experiment(
+            workspace, job.args["experiment_id"], only=job.args.get("only", ()), echo=say
+        )
+        return 0
+    raise CockpitError(f"job {job.id}: {job.kind} jobs are not available yet")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m core.jobs.run JOB.json", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return run(load_job(Path(args[0])))
+    except CockpitError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr, flush=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(
+            "interrupted: stopping (a checkpoint was kept for retry)", file=sys.stderr, flush=True
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""The transient runner (seed 001): started when jobs are submitted, one per workspace,
+runs pending jobs in queue order — one per free GPU, or ``cpu_slots`` at a time without
+GPUs — and exits when the queue is empty.
+
+Crash safety: the runner holds ``queue/runner.lock`` (an OS lock, released by the kernel
+when the process dies, so a reboot never leaves it stale) and writes a heartbeat to
+``queue/runner.json``. On start it reconciles: a job left in ``running/`` by a dead runner
+is stopped if its process survived and goes back to the front of the queue, where it
+resumes from its checkpoint (same experiment id), up to ``max_retries`` times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from core.fileio import atomic_write_text
+from core.jobs.executor import Executor, JobHandle, LocalExecutor, kill_process_group, process_alive
+from core.jobs.gpus import gpu_status
+from core.jobs.model import Job, this_host
+from core.jobs.queue import JobQueue
+from core.workspace import Workspace
+
+Echo = Callable[[str], None]
+LOG_TAIL_LINES = 15
+
+
+@dataclass
+class _Active:
+    job: Job
+    handle: JobHandle
+    device: str
+    term_sent_at: float | None = None
+    killed: bool = False
+
+
+def runner_lock(workspace: Workspace) -> FileLock:
+    return FileLock(str(workspace.queue_dir / "runner.lock"))
+
+
+def runner_info(workspace: Workspace) -> dict | None:
+    """The live runner's pid, host and heartbeat, or None when no runner runs."""
+    workspace.queue_dir.mkdir(parents=True, exist_ok=True)
+    lock = runner_lock(workspace)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        path = workspace.queue_dir / "runner.json"
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return {"pid": None, "heartbeat": None}
+    lock.release()
+    return None
+
+
+def start_runner(workspace: Workspace) -> bool:
+    """Start a runner in the background unless one runs; True when one was started."""
+    if runner_info(workspace) is not None:
+        return False
+    workspace.logs_dir.mkdir(parents=True, exist_ok=True)
+    with open(workspace.logs_dir / "runner.log", "ab") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", "cockpit", "--workspace", str(workspace.root), "runner"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=workspace.root,
+            start_new_session=True,
+        )
+    return True
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 16_384))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class Runner:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        executor: Executor | None = None,
+        cpu_slots: int = 1,
+        min_free_gpu_mb: int = 2048,
+        grace_s: float = 30.0,
+        poll_s: float = 0.2,
+        echo: Echo = print,
+    ) -> None:
+        self.workspace = workspace
+        self.queue = JobQueue(workspace)
+        self.executor = executor or LocalExecutor()
+        self.cpu_slots = max(1, cpu_slots)
+        self.min_free_gpu_mb = min_free_gpu_mb
+        self.grace_s = grace_s
+        self.poll_s = poll_s
+        self.echo = echo
+        self.active: dict[str, _Active] = {}
+        self.info_file = workspace.queue_dir / "runner.json"
+        self._last_heartbeat = 0.0
+        self._gpu_indices = [g.index for g in gpu_status()]
+
+    # --- lifecycle -----------------------------------------------------------------
+    def run(self, *, once: bool = False) -> int:
+        """Run until the queue is empty (``once``: until one job has ended)."""
+        self.queue.ensure_folders()
+        lock = runner_lock(self.workspace)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            info = runner_info(self.workspace) or {}
+            self.echo(f"a runner is already active for this workspace (pid {info.get('pid')})")
+            return 0
+        try:
+            self._heartbeat(force=True)
+            self.reconcile()
+            ended = 0
+            while True:
+                self._heartbeat()
+                ended += self._collect_ended()
+                self._handle_cancels()
+                if not (once and ended):
+                    self._start_jobs()
+                if not self.active and ((once and ended) or not self.queue.pending()):
+                    break
+                time.sleep(self.poll_s)
+        finally:
+            self.info_file.unlink(missing_ok=True)
+            lock.release()
+        self.echo("queue empty: runner exits")
+        return 0
+
+    def _heartbeat(self, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self._last_heartbeat < 1.0:
+            return
+        self._last_heartbeat = now
+        info = {
+            "pid": os.getpid(),
+            "host": this_host(),
+            "heartbeat": now,
+            "running": sorted(self.active),
+        }
+        atomic_write_text(self.info_file, json.dumps(info) + "\n")
+
+    # --- crash recovery --------------------------------------------------------------
+    def reconcile(self) -> None:
+        for job in self.queue.jobs(("running",)):
+            if process_alive(job.pid, job.pid_started_at):
+                self.echo(f"job {job.id}: stopping the process a dead runner left behind")
+                kill_process_group(job.pid)
+            updated = self.queue.requeue(job, "the runner stopped while the job ran")
+            self.echo(f"job {job.id}: {updated.state} ({updated.error})")
+
+    # --- scheduling ----------------------------------------------------------------
+    def _free_devices(self) -> list[str]:
+        busy = {a.device for a in self.active.values()}
+        if self._gpu_indices:
+            free_memory = {g.index: g.memory_free_mb for g in gpu_status()}
+            return [
+                f"cuda:{i}"
+                for i in self._gpu_indices
+                if f"cuda:{i}" not in busy and free_memory.get(i, 0) >= self.min_free_gpu_mb
+            ]
+        return [f"cpu:{i}" for i in range(self.cpu_slots) if f"cpu:{i}" not in busy]
+
+    def _start_jobs(self) -> None:
+        for device in self._free_devices():
+            job = self.queue.claim_next(device, this_host(), os.getpid())
+            if job is None:
+                return
+            env = {
+                "CUDA_VISIBLE_DEVICES": device.split(":")[1] if device.startswith("cuda") else ""
+            }
+            log = self.workspace.logs_dir / f"{job.id}.log"
+            try:
+                handle = self.executor.start(job, self.queue.path(job), log, env)
+            except OSError as exc:
+                self.queue.finish(job, "failed", None, f"could not start the job process: {exc}")
+                continue
+            job.pid, job.pid_started_at = handle.pid, handle.started_at
+            self.queue.update_running(job)
+            self.active[job.id] = _Active(job, handle, device)
+            self.echo(f"job {job.id}: started on {device} (pid {handle.pid})")
+
+    def _collect_ended(self) -> int:
+        ended = 0
+        for job_id, active in list(self.active.items()):
+            code = active.handle.poll()
+            if code is None:
+                continue
+            del self.active[job_id]
+            ended += 1
+            current = self.queue.get(job_id)
+            if current.cancel_requested:
+                state, error = "cancelled", "cancelled by the user"
+            elif code == 0:
+                state, error = "finished", None
+            else:
+                tail = log_tail(self.workspace.logs_dir / f"{job_id}.log")
+                state, error = "failed", f"exit code {code}\n{tail}"
+            self.queue.finish(current, state, code, error)
+            self.echo(f"job {job_id}: {state} (exit code {code})")
+        return ended
+
+    def _handle_cancels(self) -> None:
+        now = time.time()
+        for job_id, active in self.active.items():
+            if active.term_sent_at is None:
+                path = self.workspace.queue_state_dir("running") / f"{job_id}.json"
+                try:
+                    wanted = Job.model_validate_json(path.read_text()).cancel_requested
+                except (OSError, ValueError):
+                    continue
+                if wanted:
+                    active.handle.terminate()
+                    active.term_sent_at = now
+                    self.echo(f"job {job_id}: cancel requested, SIGTERM sent")
+            elif not active.killed and now - active.term_sent_at > self.grace_s:
+                active.handle.kill()
+                active.killed = True
+                self.echo(f"job {job_id}: did not stop within {self.grace_s:.0f} s, killed")

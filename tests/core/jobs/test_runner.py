@@ -1,0 +1,110 @@
+"""The runner with real job processes: order, failures, cancel, crash recovery."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from core.config import parse_overrides, resolve_params
+from core.jobs.model import Job
+from core.jobs.queue import JobQueue
+from core.jobs.runner import Runner, runner_info
+from core.jobs.submit import submit_check, submit_train
+from tests.core.training.conftest import TINY
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def quiet(_line):
+    pass
+
+
+def wait_for(condition, timeout=180, step=0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    raise AssertionError("condition not reached in time")
+
+
+def start_runner_process(ws):
+    return subprocess.Popen(
+        [sys.executable, "-m", "cockpit", "-w", str(ws.root), "runner", "--grace", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        text=True,
+    )
+
+
+def valid_epochs(ws, job_id):
+    path = ws.logs_dir / f"{job_id}.metrics.jsonl"
+    if not path.exists():
+        return 0
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return sum(1 for r in lines if r["kind"] == "epoch" and r["split"] == "valid")
+
+
+def test_runner_runs_jobs_in_queue_order_and_records_failures(workspace):
+    queue = JobQueue(workspace)
+    params = resolve_params(workspace)
+    jobs = [submit_check(workspace, params, start=False) for _ in range(3)]
+    bad = Job(kind="check", workspace=str(workspace.root), params={"lr": -1})
+    bad = queue.submit(bad)
+    queue.move(jobs[2].id, 1)
+    assert Runner(workspace, echo=quiet, poll_s=0.05).run() == 0
+    done = {j.id: j for j in queue.jobs()}
+    started = sorted(done.values(), key=lambda j: j.started_at)
+    assert [j.id for j in started] == [jobs[2].id, jobs[0].id, jobs[1].id, bad.id]
+    assert all(done[j.id].state == "finished" for j in jobs)
+    assert done[bad.id].state == "failed" and done[bad.id].exit_code == 2
+    assert "lr: Input should be greater than 0" in done[bad.id].error
+    assert (workspace.logs_dir / f"{jobs[0].id}.log").read_text().startswith(f"job {jobs[0].id}")
+    assert runner_info(workspace) is None  # exited and released its lock
+
+
+def test_cancel_stops_a_running_job_and_retry_resumes_it(shapes_workspace):
+    ws = shapes_workspace
+    params = resolve_params(ws, overrides=parse_overrides([*TINY, "max_epochs=16"]))
+    job = submit_train(ws, "shapes", params, start=False)
+    runner = start_runner_process(ws)
+    try:
+        wait_for(lambda: valid_epochs(ws, job.id) >= 2)
+        JobQueue(ws).cancel(job.id)
+        runner.wait(timeout=120)
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+    cancelled = JobQueue(ws).get(job.id)
+    assert cancelled.state == "cancelled", runner.stdout.read()
+    assert (ws.experiment_dir(job.experiment_id) / "interrupted.ckpt").exists()
+    JobQueue(ws).retry(job.id)
+    assert Runner(ws, echo=quiet, poll_s=0.05).run() == 0
+    retried = JobQueue(ws).get(job.id)
+    assert retried.state == "finished"
+    log = (ws.logs_dir / f"{job.id}.log").read_text()
+    assert "resuming from epoch" in log
+
+
+def test_killed_runner_restarts_and_the_job_resumes_from_its_checkpoint(shapes_workspace):
+    ws = shapes_workspace
+    params = resolve_params(ws, overrides=parse_overrides([*TINY, "max_epochs=8"]))
+    job = submit_train(ws, "shapes", params, start=False)
+    other = submit_check(ws, resolve_params(ws), start=False)
+    runner = start_runner_process(ws)
+    wait_for(lambda: valid_epochs(ws, job.id) >= 2)
+    os.killpg(runner.pid, signal.SIGKILL)  # the runner dies; its job may live on
+    runner.wait(timeout=30)
+    assert JobQueue(ws).get(job.id).state == "running"
+    assert Runner(ws, echo=quiet, poll_s=0.05).run() == 0
+    finished = {j.id: j for j in JobQueue(ws).jobs()}
+    assert finished[job.id].state == "finished" and finished[job.id].attempts == 2
+    assert finished[other.id].state == "finished"
+    assert len(finished) == 2
+    log = (ws.logs_dir / f"{job.id}.log").read_text()
+    assert "resuming from epoch" in log and "done" in log
