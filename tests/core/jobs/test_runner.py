@@ -108,3 +108,35 @@ def test_killed_runner_restarts_and_the_job_resumes_from_its_checkpoint(shapes_w
     assert len(finished) == 2
     log = (ws.logs_dir / f"{job.id}.log").read_text()
     assert "resuming from epoch" in log and "done" in log
+
+
+def test_stale_runner_files_after_a_reboot_do_not_block(workspace):
+    (workspace.queue_dir).mkdir(parents=True, exist_ok=True)
+    (workspace.queue_dir / "runner.lock").write_text("")
+    (workspace.queue_dir / "runner.json").write_text('{"pid": 999999, "heartbeat": 0}')
+    assert runner_info(workspace) is None  # an OS lock dies with its process
+    job = submit_check(workspace, resolve_params(workspace), start=False)
+    assert Runner(workspace, echo=quiet, poll_s=0.05).run() == 0
+    assert JobQueue(workspace).get(job.id).state == "finished"
+    assert not (workspace.queue_dir / "runner.json").exists()
+
+
+def test_a_killed_job_process_is_failed_with_its_signal_and_can_be_retried(shapes_workspace):
+    ws = shapes_workspace
+    params = resolve_params(ws, overrides=parse_overrides([*TINY, "max_epochs=12"]))
+    job = submit_train(ws, "shapes", params, start=False)
+    runner = start_runner_process(ws)
+    try:
+        wait_for(lambda: valid_epochs(ws, job.id) >= 2)
+        os.killpg(JobQueue(ws).get(job.id).pid, signal.SIGKILL)
+        runner.wait(timeout=120)
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+    failed = JobQueue(ws).get(job.id)
+    assert failed.state == "failed" and failed.exit_code == -signal.SIGKILL
+    assert failed.error.startswith("exit code -9")
+    JobQueue(ws).retry(job.id)
+    assert Runner(ws, echo=quiet, poll_s=0.05).run() == 0
+    assert JobQueue(ws).get(job.id).state == "finished"
+    assert "resuming from epoch" in (ws.logs_dir / f"{job.id}.log").read_text()
