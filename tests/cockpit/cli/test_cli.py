@@ -77,7 +77,7 @@ def test_registry_check_flags_unregistered_and_broken(workspace):
     assert "has no 'Missing'" in result.output
 
 
-@pytest.mark.parametrize("command", [["runner"], ["queue", "list"], ["submit", "train"]])
+@pytest.mark.parametrize("command", [["tune"], ["submit", "tune", "--theme", "x"]])
 def test_later_commands_say_they_are_not_available_yet(workspace, command):
     result = run("-w", str(workspace.root), *command)
     assert result.exit_code == 3
@@ -121,3 +121,27 @@ def test_data_commands_end_to_end(workspace, tmp_path):
     )
     assert run("-w", ws, "theme", "delete", "pets", "--yes").exit_code == 0
     assert run("-w", ws, "split", "--theme", "pets").exit_code == 2
+
+
+def test_queue_commands_end_to_end(workspace):
+    ws = str(workspace.root)
+    first = run("-w", ws, "submit", "check", "--no-runner")
+    second = run("-w", ws, "submit", "check", "--no-runner", "--set", "lr=0.5")
+    assert first.exit_code == 0 and second.exit_code == 0
+    second_id = second.output.split()[1].rstrip(":")
+    assert run("-w", ws, "queue", "next", second_id).exit_code == 0
+    listed = json.loads(
+        run("-w", ws, "queue", "list", "--state", "pending", "--format", "json").output
+    )
+    assert listed[0]["id"] == second_id
+    assert run("-w", ws, "queue", "cancel", second_id).exit_code == 0
+    table = run("-w", ws, "queue", "list").output
+    assert "runner: not running" in table and "cancelled" in table
+    assert run("-w", ws, "runner").exit_code == 0
+    states = {
+        j["id"]: j["state"]
+        for j in json.loads(run("-w", ws, "queue", "list", "--format", "json").output)
+    }
+    assert sorted(states.values()) == ["cancelled", "finished"]
+    bad = run("-w", ws, "queue", "move", "nope", "1")
+    assert bad.exit_code == 2 and "no job 'nope'" in bad.output
