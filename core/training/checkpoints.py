@@ -31,7 +31,7 @@ class TrainingState:
     max_epochs: int = 0
     stopped_early: bool = False
     packaged: bool = False
-    test_metrics: dict[str, float] = field(default_factory=dict)
+    final_metrics: dict[str, float] = field(default_factory=dict)  # of the best weights
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,15 @@ Echo = Callable[[str], None]
 
 
 @dataclass
+class TrialHooks:
+    """How a tuning trial runs a training: as a child run, reporting every epoch."""
+
+    run_name: str
+    tags: dict[str, str]  # includes mlflow.parentRunId
+    on_epoch: Callable[[dict[str, float], int], None]  # may raise optuna.TrialPruned
+
+
+@dataclass
 class TrainOutcome:
     experiment_id: str
     plan: ResumePlan
@@ -65,7 +74,9 @@ def _quiet_libraries() -> None:
         warnings.filterwarnings("ignore", message=message)
 
 
-def _epoch_callback(journal: RunJournal, echo: Echo, max_epochs: int) -> Any:
+def _epoch_callback(
+    journal: RunJournal, echo: Echo, max_epochs: int, trial: TrialHooks | None
+) -> Any:
     import pytorch_lightning as pl
 
     class EpochRecorder(pl.Callback):
@@ -83,6 +94,8 @@ def _epoch_callback(journal: RunJournal, echo: Echo, max_epochs: int) -> Any:
             journal.flush()
             shown = "  ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items()) if k != "lr")
             echo(f"epoch {trainer.current_epoch + 1}/{max_epochs}  {shown}")
+            if trial is not None:
+                trial.on_epoch(metrics, trainer.current_epoch)
 
     return EpochRecorder()
 
@@ -115,6 +128,7 @@ def _fit(
     job_id: str | None,
     echo: Echo,
     progress_bar: bool,
+    trial: TrialHooks | None,
 ) -> bool:
     """Train; returns whether early stopping ended the fit."""
     from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, OnExceptionCheckpoint
@@ -140,7 +154,7 @@ def _fit(
         best,
         last,
         interrupted,
-        _epoch_callback(journal, echo, plan.max_epochs),
+        _epoch_callback(journal, echo, plan.max_epochs, trial),
     ]
     patience = int(ctx.values["early_stopping_patience"])
     early = EarlyStopping(monitor="valid_loss", mode="min", patience=patience) if patience else None
@@ -164,27 +178,35 @@ def _job_callbacks(ctx: ExperimentContext, job_id: str | None) -> list[Any]:
     return [JobLoggingCallback(ctx.workspace.logs_dir / f"{job_id}.metrics.jsonl")]
 
 
-def _test_and_package(
+def _evaluate(
     ctx: ExperimentContext,
     journal: RunJournal,
     manager: CheckpointManager,
     job_id: str | None,
     echo: Echo,
 ) -> dict[str, float]:
+    """Metrics of the best weights: valid_* on the valid split, test_* on the test split."""
     import torch
-
-    from core.training.packaging import export_model
 
     best = manager.best if manager.best.exists() else manager.last
     state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]
     ctx.module.load_state_dict(state)
-    metrics: dict[str, float] = {}
+    trainer = _trainer(ctx, _job_callbacks(ctx, job_id), progress_bar=False)
+    [valid] = trainer.validate(ctx.module, datamodule=ctx.datamodule, verbose=False)
+    metrics = {k: float(v) for k, v in valid.items()}
+    journal.log_metrics({f"best_{k}": v for k, v in metrics.items()}, step=0)
     if ctx.snapshot.split("test"):
-        trainer = _trainer(ctx, _job_callbacks(ctx, job_id), progress_bar=False)
         [results] = trainer.test(ctx.module, datamodule=ctx.datamodule, verbose=False)
-        metrics = {k: float(v) for k, v in results.items()}
-        journal.log_metrics(metrics, step=0)
-        echo("test  " + "  ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())))
+        tested = {k: float(v) for k, v in results.items()}
+        journal.log_metrics(tested, step=0)
+        metrics.update(tested)
+    echo("best weights: " + "  ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())))
+    return metrics
+
+
+def _package(ctx: ExperimentContext, journal: RunJournal, echo: Echo) -> None:
+    from core.training.packaging import export_model
+
     packaged = export_model(ctx)
     echo(f"exported TorchScript and ONNX (max |onnx - torch| = {packaged.onnx_max_diff:.2e})")
     journal.record(
@@ -193,7 +215,6 @@ def _test_and_package(
         weights_digest=packaged.weights_digest,
         experiment_id=ctx.experiment_id,
     )
-    return metrics
 
 
 def train_experiment(
@@ -205,8 +226,13 @@ def train_experiment(
     restart: bool = False,
     echo: Echo = print,
     progress_bar: bool = False,
+    trial: TrialHooks | None = None,
 ) -> TrainOutcome:
-    """Train ``theme_name`` with ``params``: new, resumed, extended, or already complete."""
+    """Train ``theme_name`` with ``params``: new, resumed, extended, or already complete.
+
+    ``trial`` (tuning): the run becomes a child run, each epoch's metrics go to the trial
+    (which may prune it by raising), and the model is neither exported nor registered.
+    """
     _quiet_libraries()
     import pytorch_lightning as pl
 
@@ -230,8 +256,9 @@ def train_experiment(
     journal.model_logger = lambda run_id, op: log_model_to_run(workspace, theme_name, run_id, op)
     journal.flush()  # whatever an interrupted earlier run could not write
     outcome = TrainOutcome(experiment_id, plan, run_id=journal.run_id)
-    if plan.mode == "complete" and plan.packaged:
-        outcome.metrics = manager.state().test_metrics
+    state = manager.state()
+    if plan.mode == "complete" and (state.packaged or (trial is not None and state.final_metrics)):
+        outcome.metrics = state.final_metrics
         _finish_record(workspace, theme_name, snapshot, experiment_id, journal, outcome)
         return outcome
 
@@ -241,12 +268,23 @@ def train_experiment(
         run_name = (
             params.values["run_name"] or f"{theme_name}-{params.choice.model}-{experiment_id[:6]}"
         )
-        journal.start_run(run_name, run_tags(ctx, job_id))
+        tags = run_tags(ctx, job_id)
+        if trial is not None:
+            run_name = trial.run_name
+            tags.update(trial.tags)
+        journal.start_run(run_name, tags)
         journal.log_params(params.values)
         for path in write_record(ctx):
             journal.log_artifact(path, "record")
         journal.flush()
-        stopped_early = _fit(ctx, plan, journal, manager, job_id, echo, progress_bar)
+        try:
+            stopped_early = _fit(ctx, plan, journal, manager, job_id, echo, progress_bar, trial)
+        except BaseException as exc:
+            pruned = type(exc).__name__ == "TrialPruned"
+            journal.set_tags({"state": "pruned" if pruned else "interrupted"})
+            journal.end_run("KILLED")
+            journal.flush()
+            raise
         done = manager.epochs_in_checkpoint(manager.last)
         manager.write_state(
             replace(
@@ -260,9 +298,14 @@ def train_experiment(
         )
         if stopped_early:
             echo(f"early stopping after epoch {done}: valid_loss stopped improving")
-    outcome.metrics = _test_and_package(ctx, journal, manager, job_id, echo)
+    outcome.metrics = _evaluate(ctx, journal, manager, job_id, echo)
+    package = trial is None
+    if package:
+        _package(ctx, journal, echo)
     journal.end_run("FINISHED")
-    manager.write_state(replace(manager.state(), packaged=True, test_metrics=outcome.metrics))
+    manager.write_state(
+        replace(manager.state(), packaged=package, final_metrics=outcome.metrics)
+    )
     _finish_record(workspace, theme_name, snapshot, experiment_id, journal, outcome)
     if outcome.mlflow_pending:
         echo(

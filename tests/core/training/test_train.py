@@ -33,7 +33,7 @@ def test_train_records_everything_and_registers_a_servable_model(shapes_workspac
     outcome = train_experiment(ws, "shapes", tiny_params(ws), job_id="job-1", echo=quiet)
     assert outcome.plan.mode == "new"
     assert outcome.model_version == "1" and outcome.run_id
-    assert set(outcome.metrics) == {"test_loss", "test_acc"}
+    assert set(outcome.metrics) == {"valid_loss", "valid_acc", "test_loss", "test_acc"}
 
     client = MlflowClient(ws.mlflow_tracking_uri)
     run = client.get_run(outcome.run_id)
