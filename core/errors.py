@@ -15,9 +15,3 @@ class CockpitError(Exception):
 
     def __str__(self) -> str:
         return self.message
-
-
-class NotAvailableYet(CockpitError):
-    """A command of the documented command line whose engine has not landed yet."""
-
-    exit_code = 3

@@ -11,10 +11,10 @@ from cockpit.cli.common import CockpitGroup, current_workspace, workspace_option
 from cockpit.cli.config_cmds import config
 from cockpit.cli.data_cmds import import_, label, split, theme
 from cockpit.cli.model_cmds import export, mlflow_ui
-from cockpit.cli.pending import register_pending_commands
 from cockpit.cli.queue_cmds import queue, runner, submit
 from cockpit.cli.registry_cmds import registry
 from cockpit.cli.train_cmds import demo, plot, train
+from cockpit.cli.tune_cmds import tune
 from core import __version__
 
 
@@ -75,9 +75,9 @@ for command in (
     submit,
     runner,
     queue,
+    tune,
 ):
     cli.add_command(command)
-register_pending_commands(cli)
 
 
 def main() -> None:

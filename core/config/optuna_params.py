@@ -28,7 +28,7 @@ from core.config.yaml_schema import validate_document
 from core.errors import CockpitError
 from core.fileio import load_yaml_mapping
 
-METRICS = ("valid_acc", "valid_loss", "test_acc", "test_loss", "train_acc", "train_loss")
+METRICS = ("valid_acc", "valid_loss", "test_acc", "test_loss")  # of the best weights
 
 
 class _Strict(BaseModel):

@@ -77,6 +77,25 @@ def run(job: Job) -> int:
             )
         say(f"experiment {outcome.experiment_id}: done")
         return 0
+    if job.kind == "tune":
+        from core.config.optuna_params import OptunaParams
+        from core.tuning.study import run_study
+
+        if not job.theme:
+            raise CockpitError(f"job {job.id}: a tune job needs a theme")
+        outcome = run_study(
+            workspace,
+            job.theme,
+            OptunaParams.model_validate(job.args["optuna"]),
+            fixed=job.params,
+            storage_url=job.args.get("storage"),
+            study_name=job.args.get("study_name"),
+            n_trials=job.args.get("n_trials"),
+            job_id=job.id,
+            echo=say,
+        )
+        say(f"study {outcome.study_name}: done ({outcome.counts})")
+        return 0
     if job.kind == "plot":
         from core.plots.run import plot_experiment
 

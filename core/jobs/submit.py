@@ -3,6 +3,8 @@ refuse a duplicate of a pending or running experiment, and start the runner."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from core.config.params import ResolvedParams
 from core.experiment import canonicalize
 from core.jobs.model import Job
@@ -47,7 +49,7 @@ def submit_train(
 
 
 def submit_plot(workspace: Workspace, experiment_id: str, *, start: bool = True) -> Job:
-    from core.plots.run import restore_experiment
+    from core.training.restore import restore_experiment
 
     params, theme, _snapshot = restore_experiment(workspace, experiment_id)
     job = Job(
@@ -69,3 +71,45 @@ def submit_check(workspace: Workspace, params: ResolvedParams, *, start: bool = 
     if start:
         start_runner(workspace)
     return job
+
+
+def submit_tune(
+    workspace: Workspace,
+    theme: str,
+    optuna_params_file: Path | None = None,
+    *,
+    params_file: Path | None = None,
+    n_trials: int | None = None,
+    workers: int = 1,
+    start: bool = True,
+) -> list[Job]:
+    """Queue a study: ``workers`` jobs share it (one per free GPU when the runner has them)."""
+    from core.config import resolve_params
+    from core.config.optuna_params import check_against_params, load_optuna_params
+    from core.training.builder import ExperimentBuilder
+    from core.tuning.study import fixed_parameters
+
+    path = optuna_params_file or workspace.optuna_params_file
+    config = load_optuna_params(path)
+    fixed = fixed_parameters(workspace, config, params_file)
+    base = resolve_params(workspace, base=fixed, base_label="tuning base", read_params_file=False)
+    check_against_params(config, base, workspace.relative(path))
+    ExperimentBuilder(workspace, base, theme).data_snapshot()  # splits new images, checks data
+    queue = JobQueue(workspace)
+    jobs = []
+    for _ in range(max(1, workers)):
+        job = Job(
+            kind="tune",
+            workspace=str(workspace.root),
+            theme=theme,
+            params=canonicalize(fixed, base_dir=workspace.root),
+            args={
+                "optuna": config.model_dump(mode="json"),
+                "n_trials": n_trials,
+                "study_name": config.study.name,
+            },
+        )
+        jobs.append(queue.submit(job))
+    if start:
+        start_runner(workspace)
+    return jobs

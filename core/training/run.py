@@ -68,6 +68,8 @@ def _quiet_libraries() -> None:
         ".*does not have many workers.*",
         ".*LeafSpec.*",
         "Checkpoint directory .* exists and is not empty",
+        ".*was called without a model.*",
+        ".*there is no last checkpoint available.*",
         ".*[Tt]ype hint.*",
         "\x1b\\[3[13]m.*[Tt]ype hint",
     ):
@@ -303,9 +305,7 @@ def train_experiment(
     if package:
         _package(ctx, journal, echo)
     journal.end_run("FINISHED")
-    manager.write_state(
-        replace(manager.state(), packaged=package, final_metrics=outcome.metrics)
-    )
+    manager.write_state(replace(manager.state(), packaged=package, final_metrics=outcome.metrics))
     _finish_record(workspace, theme_name, snapshot, experiment_id, journal, outcome)
     if outcome.mlflow_pending:
         echo(

@@ -2,7 +2,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 from click.testing import CliRunner
 
 from cockpit.cli import cli
@@ -75,13 +74,6 @@ def test_registry_check_flags_unregistered_and_broken(workspace):
     assert result.exit_code == 2
     assert "unregistered" in result.output and "cells" in result.output
     assert "has no 'Missing'" in result.output
-
-
-@pytest.mark.parametrize("command", [["tune"], ["submit", "tune", "--theme", "x"]])
-def test_later_commands_say_they_are_not_available_yet(workspace, command):
-    result = run("-w", str(workspace.root), *command)
-    assert result.exit_code == 3
-    assert "not available yet" in result.output
 
 
 def test_python_dash_m_cockpit_is_the_same_cli(workspace):

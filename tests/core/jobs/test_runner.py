@@ -140,3 +140,22 @@ def test_a_killed_job_process_is_failed_with_its_signal_and_can_be_retried(shape
     assert Runner(ws, echo=quiet, poll_s=0.05).run() == 0
     assert JobQueue(ws).get(job.id).state == "finished"
     assert "resuming from epoch" in (ws.logs_dir / f"{job.id}.log").read_text()
+
+
+def test_a_tune_job_runs_its_study_through_the_queue(shapes_workspace):
+    import optuna
+
+    from core.jobs.submit import submit_tune
+
+    ws = shapes_workspace
+    base = ", ".join(f"{k}: {v}" for k, v in (item.split("=") for item in TINY))
+    ws.optuna_params_file.write_text(
+        "study: {name: queued, n_trials: 2, pruner: none}\n"
+        f"base_params: {{{base}}}\n"
+        "search_space:\n  optimizer: {type: categorical, choices: [adam, sgd]}\n"
+    )
+    [job] = submit_tune(ws, "shapes", start=False)
+    assert Runner(ws, echo=quiet, poll_s=0.05).run() == 0
+    assert JobQueue(ws).get(job.id).state == "finished"
+    study = optuna.load_study(study_name="queued", storage=ws.optuna_storage_url)
+    assert sorted(t.params["optimizer"] for t in study.trials) == ["adam", "sgd"]  # grid

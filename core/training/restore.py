@@ -1,0 +1,75 @@
+"""Restore a trained experiment by id: its parameters, theme and the exact images and
+splits it trained on (from its record), and — when wanted — its best weights."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import yaml
+
+from core.config import resolve_params
+from core.config.params import ResolvedParams
+from core.data.snapshot import DataSnapshot, SnapshotItem
+from core.errors import CockpitError
+from core.training.builder import ExperimentBuilder, ExperimentContext
+from core.training.checkpoints import CheckpointManager
+from core.workspace import Workspace
+
+
+def _record_dir(workspace: Workspace, experiment_id: str) -> Path:
+    folder = workspace.experiment_dir(experiment_id) / "record"
+    if not (folder / "resolved_config.yaml").exists():
+        known = sorted(p.name for p in workspace.experiments_dir.glob("*") if p.is_dir())
+        raise CockpitError(
+            f"experiment {experiment_id!r} has no record in {workspace.relative(folder)}; "
+            f"experiments: {', '.join(known) or 'none yet'}"
+        )
+    return folder
+
+
+def restore_experiment(
+    workspace: Workspace, experiment_id: str
+) -> tuple[ResolvedParams, str, DataSnapshot]:
+    """Parameters, theme and data snapshot exactly as the experiment trained on them."""
+    folder = _record_dir(workspace, experiment_id)
+    resolved = yaml.safe_load((folder / "resolved_config.yaml").read_text())
+    params = resolve_params(
+        workspace,
+        base=resolved["params"],
+        base_label=f"experiment {experiment_id}",
+        read_params_file=False,
+    )
+    class_names = tuple(json.loads((folder / "class_index.json").read_text()).values())
+    index = {name: i for i, name in enumerate(class_names)}
+    with open(folder / "split_manifest.csv", encoding="utf-8") as handle:
+        items = tuple(
+            SnapshotItem(
+                int(row["train_data_id"]), row["image_path"], index[row["label"]], row["split"]
+            )
+            for row in csv.DictReader(handle)
+        )
+    fingerprint = resolved["data_fingerprint"]
+    snapshot = DataSnapshot(
+        fingerprint["theme_id"], resolved["theme"], class_names, items, fingerprint["digest"]
+    )
+    return params, resolved["theme"], snapshot
+
+
+def load_trained(
+    workspace: Workspace, experiment_id: str
+) -> tuple[ExperimentContext, ExperimentBuilder]:
+    """The experiment rebuilt on its own snapshot, holding its best weights."""
+    import torch
+
+    params, theme, snapshot = restore_experiment(workspace, experiment_id)
+    manager = CheckpointManager(workspace.experiment_dir(experiment_id))
+    weights = manager.best if manager.best.exists() else manager.resume_checkpoint()
+    if weights is None:
+        raise CockpitError(f"experiment {experiment_id} has no checkpoint; train it first")
+    builder = ExperimentBuilder(workspace, params, theme)
+    context = builder.build(snapshot)
+    state = torch.load(weights, map_location="cpu", weights_only=False)["state_dict"]
+    context.module.load_state_dict(state)
+    return context, builder

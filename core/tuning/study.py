@@ -1,0 +1,375 @@
+"""Run an Optuna study whose trials are trainings (seed 003).
+
+- The study lives in ``optuna.db`` (or any storage URL); a resubmitted study continues
+  until ``n_trials`` trials have completed or been pruned in total. Trials of a killed
+  process are failed by Optuna's heartbeat and retried once with the same parameters.
+- Each trial is a normal training (experiment id, checkpoints, resume) recorded as MLflow
+  child run ``trial_{n}`` of one parent run; it reports every epoch and may be pruned.
+- At the end the parent run gets the best parameters (``best_params.yaml``), best value,
+  counts, duration, parameter importance and Optuna's figures; only the best trial's model
+  is packaged and registered as ``{theme}_model``, from the parent run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+import yaml
+
+from core.config import resolve_params
+from core.config.optuna_params import Categorical, FloatRange, OptunaParams, check_against_params
+from core.errors import CockpitError
+from core.experiment import canonicalize
+from core.fileio import atomic_write_text, load_yaml_mapping
+from core.jobs.executor import process_alive
+from core.jobs.model import this_host
+from core.tuning.selection import build_pruner, build_sampler, choose_pruner, choose_sampler
+from core.workspace import Workspace
+
+Echo = Callable[[str], None]
+PARENT_RUN_ATTR = "mlflow_parent_run_id"
+
+
+@dataclass
+class StudyOutcome:
+    study_name: str
+    storage_url: str
+    parent_run_id: str | None
+    sampler: str
+    pruner: str
+    counts: dict[str, int] = field(default_factory=dict)
+    best_value: float | None = None
+    best_params: dict[str, Any] = field(default_factory=dict)
+    best_trial: int | None = None
+    best_params_file: Path | None = None
+    model_version: str | None = None
+
+
+def _suggest(trial: Any, name: str, dim: Any) -> Any:
+    if isinstance(dim, Categorical):
+        return trial.suggest_categorical(name, list(dim.choices))
+    if isinstance(dim, FloatRange):
+        return trial.suggest_float(name, dim.low, dim.high, log=dim.log, step=dim.step)
+    return trial.suggest_int(name, dim.low, dim.high, step=dim.step, log=dim.log)
+
+
+def fixed_parameters(
+    workspace: Workspace, config: OptunaParams, params_file: Path | None
+) -> dict[str, Any]:
+    """params.yaml (or ``params_file``) overlaid with the study's ``base_params``."""
+    path = params_file or workspace.params_file
+    values = load_yaml_mapping(path, "parameter file", missing_ok=params_file is None)
+    return {**values, **config.base_params}
+
+
+def _storage(url: str) -> Any:
+    import optuna
+    from optuna.storages import RetryFailedTrialCallback
+
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return optuna.storages.RDBStorage(
+            url,
+            heartbeat_interval=20,
+            grace_period=60,
+            failed_trial_callback=RetryFailedTrialCallback(max_retry=1),
+        )
+    except Exception as exc:
+        raise CockpitError(f"--storage {url}: cannot open the Optuna storage ({exc})") from exc
+
+
+def _parent_run(
+    workspace: Workspace, study: Any, theme: str, config: OptunaParams, run_name: str
+) -> str:
+    from core.training.tracking import experiment_for_theme, tracking_client
+
+    existing = study.user_attrs.get(PARENT_RUN_ATTR)
+    if existing:
+        return existing
+    client = tracking_client(workspace)
+    experiment = experiment_for_theme(client, workspace, theme)
+    run = client.create_run(
+        experiment,
+        run_name=run_name,
+        tags={
+            "kind": "tuning",
+            "study_name": study.study_name,
+            "theme": theme,
+            "optuna_storage": workspace.optuna_storage_url,
+        },
+    )
+    client.log_param(
+        run.info.run_id,
+        "search_space",
+        json.dumps({k: v.model_dump() for k, v in config.search_space.items()})[:6000],
+    )
+    study.set_user_attr(PARENT_RUN_ATTR, run.info.run_id)
+    return run.info.run_id
+
+
+def run_study(
+    workspace: Workspace,
+    theme: str,
+    config: OptunaParams,
+    *,
+    params_file: Path | None = None,
+    fixed: dict[str, Any] | None = None,
+    storage_url: str | None = None,
+    study_name: str | None = None,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    job_id: str | None = None,
+    echo: Echo = print,
+) -> StudyOutcome:
+    import optuna
+    from optuna.study import MaxTrialsCallback
+    from optuna.trial import TrialState
+
+    from core.training.run import TrialHooks, train_experiment
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    n_trials = n_trials or config.study.n_trials
+    timeout = timeout if timeout is not None else config.study.timeout
+    storage_url = storage_url or workspace.optuna_storage_url
+    study_name = study_name or config.study.name
+    metric = config.study.metric
+    fixed = fixed if fixed is not None else fixed_parameters(workspace, config, params_file)
+    base = resolve_params(workspace, base=fixed, base_label="tuning base", read_params_file=False)
+    check_against_params(config, base, "optuna_params.yaml")
+
+    sampler = choose_sampler(config, n_trials)
+    pruner = choose_pruner(config, n_trials)
+    echo(f"study {study_name!r}: {n_trials} trials, {metric} ({config.study.direction})")
+    echo(f"sampler: {sampler.reason}")
+    echo(f"pruner: {pruner.reason}")
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=_storage(storage_url),
+        load_if_exists=True,
+        direction=config.study.direction,
+        pruner=build_pruner(pruner),
+    )
+    # a resumed study must not replay the suggestions of its first run: offset the seed
+    # by the trials so far (still reproducible for the same history)
+    study.sampler = build_sampler(
+        sampler, config, int(base.values["seed"]) + len(study.get_trials(deepcopy=False))
+    )
+    parent = _parent_run(
+        workspace, study, theme, config, base.values["run_name"] or f"tune-{study_name}"
+    )
+    _fail_orphaned_trials(study, echo)
+    per_epoch = metric.replace("test_", "valid_")
+
+    def objective(trial: Any) -> float:
+        trial.set_user_attr(
+            "worker",
+            {"host": this_host(), "pid": os.getpid(), "started": psutil.Process().create_time()},
+        )
+        values = {name: _suggest(trial, name, dim) for name, dim in config.search_space.items()}
+        params = resolve_params(
+            workspace,
+            base={**fixed, **values},
+            base_label=f"trial {trial.number}",
+            read_params_file=False,
+        )
+
+        def report(metrics: dict[str, float], epoch: int) -> None:
+            if per_epoch in metrics:
+                trial.report(metrics[per_epoch], epoch)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned after epoch {epoch + 1}")
+
+        hooks = TrialHooks(
+            run_name=f"trial_{trial.number}",
+            tags={
+                "mlflow.parentRunId": parent,
+                "optuna_trial": str(trial.number),
+                "study_name": study_name,
+            },
+            on_epoch=report,
+        )
+        shown = ", ".join(f"{k}={v}" for k, v in values.items())
+        echo(f"trial {trial.number}: {shown}")
+        outcome = train_experiment(
+            workspace,
+            theme,
+            params,
+            job_id=job_id,
+            trial=hooks,
+            echo=lambda line: echo(f"  {line}"),
+        )
+        trial.set_user_attr("experiment_id", outcome.experiment_id)
+        if outcome.run_id:
+            trial.set_user_attr("mlflow_run_id", outcome.run_id)
+        if metric not in outcome.metrics:
+            raise CockpitError(
+                f"metric {metric} was not measured (a {metric.split('_')[0]} "
+                "split needs images); choose another metric"
+            )
+        echo(f"trial {trial.number}: {metric} = {outcome.metrics[metric]:.4f}")
+        return outcome.metrics[metric]
+
+    started = time.time()
+    counted = (TrialState.COMPLETE, TrialState.PRUNED)
+    done = len(study.get_trials(deepcopy=False, states=counted))
+    if done < n_trials:
+        echo(f"{done} trial(s) already done; running up to {n_trials - done} more")
+        study.optimize(
+            objective,
+            timeout=timeout,
+            catch=(CockpitError,),
+            callbacks=[MaxTrialsCallback(n_trials, states=counted)],
+        )
+    outcome = StudyOutcome(study_name, storage_url, parent, sampler.name, pruner.name)
+    summarise(workspace, theme, study, outcome, metric, time.time() - started, echo)
+    return outcome
+
+
+def summarise(
+    workspace: Workspace,
+    theme: str,
+    study: Any,
+    outcome: StudyOutcome,
+    metric: str,
+    seconds: float,
+    echo: Echo,
+) -> None:
+    """Best parameters, counts, importance and figures on the parent run; register the
+    best trial's model."""
+    from optuna.trial import TrialState
+
+    from core.training.tracking import tracking_client
+
+    trials = study.get_trials(deepcopy=False)
+    outcome.counts = {
+        state.name.lower(): sum(1 for t in trials if t.state == state)
+        for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    }
+    echo("trials: " + ", ".join(f"{n} {k}" for k, n in outcome.counts.items()))
+    client = tracking_client(workspace)
+    parent = outcome.parent_run_id
+    metrics = {f"trials_{k}": float(v) for k, v in outcome.counts.items()}
+    metrics["optimisation_seconds"] = seconds
+    if outcome.counts["complete"] == 0:
+        for key, value in metrics.items():
+            client.log_metric(parent, key, value)
+        echo("no trial completed: nothing to register")
+        return
+    best = study.best_trial
+    outcome.best_value, outcome.best_trial = best.value, best.number
+    experiment_id = best.user_attrs.get("experiment_id")
+    from core.training.restore import restore_experiment
+
+    best_params, _theme, _snapshot = restore_experiment(workspace, experiment_id)
+    outcome.best_params = canonicalize(best_params.values, base_dir=workspace.root)
+    folder = workspace.root / "output" / "studies" / study.study_name
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (
+        f"# best parameters of study {study.study_name} (trial {best.number}, "
+        f"{metric} = {best.value:.6g})\n" + yaml.safe_dump(outcome.best_params, sort_keys=False)
+    )
+    best_file = workspace.configs_dir / f"best_params_{study.study_name}.yaml"
+    atomic_write_text(best_file, text)
+    atomic_write_text(folder / "best_params.yaml", text)
+    outcome.best_params_file = best_file
+    metrics.update({"best_value": float(best.value), "best_trial": float(best.number)})
+    for key, value in metrics.items():
+        client.log_metric(parent, key, value)
+    for name, value in best.params.items():
+        client.log_param(parent, f"best_{name}", str(value))
+    client.log_artifact(parent, str(folder / "best_params.yaml"))
+    for path in _figures(study, folder, outcome.counts["complete"]):
+        client.log_artifact(parent, str(path), "figures")
+    echo(
+        f"best trial {best.number}: {metric} = {best.value:.4f} "
+        f"({', '.join(f'{k}={v}' for k, v in best.params.items())})"
+    )
+    outcome.model_version = _register_best(workspace, theme, experiment_id, parent, best.number)
+    echo(f"best parameters written to {workspace.relative(best_file)}; train them fully with:")
+    echo(f"  cockpit submit train --theme {theme} --params {workspace.relative(best_file)}")
+
+
+def _figures(study: Any, folder: Path, completed: int) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import optuna.visualization.matplotlib as figures
+    from matplotlib import pyplot
+
+    plots = {"optimization_history": figures.plot_optimization_history}
+    if completed >= 2:
+        plots["param_importances"] = figures.plot_param_importances
+        plots["parallel_coordinate"] = figures.plot_parallel_coordinate
+    written = []
+    for name, draw in plots.items():
+        try:
+            with warnings.catch_warnings():  # "experimental" notices and axis-limit chatter
+                warnings.simplefilter("ignore")
+                axes = draw(study)
+        except (ValueError, RuntimeError):
+            continue  # e.g. importance of a single-value parameter
+        figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
+        path = folder / f"{name}.png"
+        figure.savefig(path, bbox_inches="tight")
+        pyplot.close(figure)
+        written.append(path)
+    return written
+
+
+def _fail_orphaned_trials(study: Any, echo: Echo) -> None:
+    """Trials left RUNNING by a dead process of this machine fail now and are queued again
+    with the same parameters (Optuna's heartbeat would do it only after its grace period)."""
+    from optuna.trial import TrialState
+
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker = trial.user_attrs.get("worker") or {}
+        if worker.get("host") != this_host():
+            continue
+        if process_alive(worker.get("pid"), worker.get("started")):
+            continue
+        study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+        study.enqueue_trial(trial.params, skip_if_exists=False)
+        echo(f"trial {trial.number}: its process is gone; failed and queued again")
+
+
+def _register_best(
+    workspace: Workspace, theme: str, experiment_id: str, parent: str, trial_number: int
+) -> str | None:
+    from core.training.packaging import export_model, log_model_to_run, registered_name
+    from core.training.restore import load_trained
+    from core.training.tracking import tracking_client
+
+    client = tracking_client(workspace)
+    name = registered_name(theme)
+    for version in client.search_model_versions(f"name='{name}'"):
+        if version.run_id == parent and version.tags.get("best_trial") == str(trial_number):
+            return str(version.version)  # a resubmitted, finished study registers nothing new
+    context, _builder = load_trained(workspace, experiment_id)
+    packaged = export_model(context)
+    log_model_to_run(
+        workspace,
+        theme,
+        parent,
+        {
+            "folder": str(packaged.folder),
+            "weights_digest": packaged.weights_digest,
+            "experiment_id": experiment_id,
+        },
+    )
+    versions = [v for v in client.search_model_versions(f"name='{name}'") if v.run_id == parent]
+    if not versions:
+        return None
+    version = max(versions, key=lambda v: int(v.version))
+    client.set_model_version_tag(
+        registered_name(theme), version.version, "best_trial", str(trial_number)
+    )
+    return str(version.version)

@@ -1,0 +1,117 @@
+"""A real study: trials are tiny trainings, the storage is SQLite, MLflow records it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+from optuna.trial import TrialState
+
+from core.config.optuna_params import load_optuna_params
+from core.errors import CockpitError
+from core.tuning.study import run_study
+from tests.core.training.conftest import TINY
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+STUDY = """
+study: {name: tiny, direction: maximize, metric: valid_acc, n_trials: %d, pruner: none}
+base_params: {%s}
+search_space:
+  lr: {type: float, low: 1.0e-3, high: 3.0e-2, log: true}
+  optimizer: {type: categorical, choices: [adam, sgd]}
+"""
+
+
+def write_study(ws, trials):
+    base = ", ".join(
+        f"{k}: {v}" for k, v in (item.split("=") for item in TINY if "lr=" not in item)
+    )
+    ws.optuna_params_file.write_text(STUDY % (trials, base))
+    return load_optuna_params(ws.optuna_params_file)
+
+
+def counted(ws, name="tiny"):
+    study = optuna.load_study(study_name=name, storage=ws.optuna_storage_url)
+    return study, len(study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED)))
+
+
+def test_killed_study_continues_to_its_total_and_registers_once(shapes_workspace):
+    ws = shapes_workspace
+    config = write_study(ws, 5)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cockpit", "-w", str(ws.root), "tune", "--theme", "shapes"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        try:
+            if counted(ws)[1] >= 2:
+                break
+        except (KeyError, ValueError):
+            pass  # the study does not exist yet
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert counted(ws)[1] < 5
+
+    outcome = run_study(ws, "shapes", config, echo=lambda _line: None)
+    study, done = counted(ws)
+    assert done == 5
+    assert outcome.best_value == study.best_value
+    assert outcome.counts["complete"] + outcome.counts["pruned"] == 5
+
+    client = MlflowClient(ws.mlflow_tracking_uri)
+    parent = client.get_run(outcome.parent_run_id)
+    assert parent.data.tags["kind"] == "tuning"
+    assert parent.data.metrics["best_value"] == pytest.approx(study.best_value)
+    children = client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{outcome.parent_run_id}'",
+    )
+    assert 5 <= len(children) <= 6  # a trial killed mid-run may leave its own child run
+    assert all(c.info.run_name.startswith("trial_") for c in children)
+    artifacts = {a.path for a in client.list_artifacts(outcome.parent_run_id)}
+    assert "best_params.yaml" in artifacts and "figures" in artifacts
+    versions = client.search_model_versions("name='shapes_model'")
+    assert [v.run_id for v in versions] == [outcome.parent_run_id]
+
+    best = yaml.safe_load(outcome.best_params_file.read_text())
+    assert best["lr"] == pytest.approx(study.best_params["lr"])
+
+    again = run_study(ws, "shapes", config, echo=lambda _line: None)
+    assert again.model_version == outcome.model_version  # nothing new registered
+    assert len(client.search_model_versions("name='shapes_model'")) == 1
+
+    listed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "optuna"),
+            "studies",
+            "--storage",
+            ws.optuna_storage_url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0 and "tiny" in listed.stdout
+
+
+def test_unknown_parameter_in_the_search_space_is_refused_before_any_trial(shapes_workspace):
+    ws = shapes_workspace
+    ws.optuna_params_file.write_text(
+        "study: {name: bad}\nsearch_space:\n  learning_rate: {type: float, low: 0.1, high: 1}\n"
+    )
+    with pytest.raises(CockpitError, match="learning_rate: not a parameter"):
+        run_study(ws, "shapes", load_optuna_params(ws.optuna_params_file), echo=lambda _line: None)
+    assert not ws.optuna_db_file.exists() or "bad" not in optuna.get_all_study_names(
+        ws.optuna_storage_url
+    )
