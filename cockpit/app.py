@@ -19,7 +19,7 @@ def run_gui(
     """Show the main window; with ``screenshot``, render offscreen, save a PNG and return."""
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QThreadPool, QTimer
     from PySide6.QtWidgets import QApplication
 
     from cockpit.main_window import MainWindow
@@ -34,8 +34,11 @@ def run_gui(
     window = MainWindow(workspace)
     if screenshot is None:
         window.show()
-        return app.exec()
+        code = app.exec()
+        QThreadPool.globalInstance().waitForDone(10_000)
+        return code
 
+    window.resize(1280, 800)  # pictures do not depend on the last session's window size
     window.show()
     target = window if panel is None else window.panels[panel]
     if panel is not None:
@@ -59,6 +62,7 @@ def run_gui(
         QTimer.singleShot(50, save)
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, save)
     app.exec()
+    QThreadPool.globalInstance().waitForDone(10_000)
     window.close()
     if not result["saved"]:
         raise CockpitError(f"--screenshot: could not write {screenshot}")

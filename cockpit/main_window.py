@@ -3,7 +3,7 @@ remembered between runs."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
@@ -25,10 +25,23 @@ class MainWindow(QMainWindow):
             self.panels[name] = panel
             self.tabs.addTab(panel, title)
         self.setCentralWidget(self.tabs)
+        self._connect_panels()
         self.workspace_label = QLabel(f"workspace: {workspace.root}")
         self.statusBar().addPermanentWidget(self.workspace_label)
         self.resize(1100, 700)
         self._restore_layout()
+
+    def _connect_panels(self) -> None:
+        """Panels talk through signals only: the theme chosen in Themes & Labels is the one
+        being labeled; a change in either refreshes the other."""
+        themes, labeling = self.panels.get("themes"), self.panels.get("labeling")
+        if themes is None or labeling is None:
+            return
+        themes.sig_theme_selected.connect(labeling.set_theme)
+        themes.sig_data_changed.connect(labeling.reload)
+        refresh = QTimer(self, singleShot=True, interval=500)
+        refresh.timeout.connect(themes.reload)
+        labeling.sig_data_changed.connect(refresh.start)
 
     def _settings(self) -> QSettings:
         return QSettings("ExperimentCockpit", "cockpit")

@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from superqt.utils import create_worker
+
+# Imported once, in one thread, before any other background work: pydantic's lazy module
+# attributes are not safe to import from several threads at the same moment.
+ENGINE_MODULES = (
+    "core.config",
+    "core.db",
+    "core.registry",
+    "core.experiment",
+    "core.data.browse",
+    "core.data.themes",
+    "core.data.importer",
+    "core.data.labeling",
+    "core.data.splits",
+)
+_engine_ready = threading.Event()
+_warm_up_started = threading.Lock()
+
+
+def _warm_up() -> None:
+    try:
+        for name in ENGINE_MODULES:
+            importlib.import_module(name)
+    finally:
+        _engine_ready.set()
 
 
 def run_in_background(
@@ -13,13 +39,14 @@ def run_in_background(
     on_done: Callable[[Any], None],
     on_failed: Callable[[BaseException], None],
 ) -> None:
-    """Start ``func`` on Qt's thread pool (superqt worker).
+    """Start ``func`` on Qt's thread pool (superqt worker); the callbacks run on the GUI
+    thread. The first call also starts the engine warm-up that every task waits for."""
+    if _warm_up_started.acquire(blocking=False):
+        create_worker(_warm_up, _start_thread=True)
 
-    ``on_done`` and ``on_failed`` must be methods of a QObject living on the GUI thread
-    (a widget's methods): Qt then queues the call to that thread, and drops it if the
-    widget has been destroyed meanwhile.
-    """
-    worker = create_worker(func, _start_thread=False)
-    worker.returned.connect(on_done)
-    worker.errored.connect(on_failed)
-    worker.start()
+    def task() -> Any:
+        _engine_ready.wait()
+        return func()
+
+    # handing "errored" over keeps superqt from re-raising the error in the event loop
+    create_worker(task, _start_thread=True, _connect={"returned": on_done, "errored": on_failed})

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# QSettings (window geometry, recent workspaces) of test runs stay out of the user's files
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="cockpit-test-config-")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"

@@ -17,7 +17,21 @@ def _workspace_panel(workspace: Workspace) -> QWidget:
     return WorkspacePanel(workspace)
 
 
+def _themes_panel(workspace: Workspace) -> QWidget:
+    from cockpit.panels.themes import ThemesPanel
+
+    return ThemesPanel(workspace)
+
+
+def _labeling_panel(workspace: Workspace) -> QWidget:
+    from cockpit.panels.labeling import LabelingPanel
+
+    return LabelingPanel(workspace)
+
+
 #: name -> (title, factory); names are what ``cockpit gui --panel NAME`` takes
 PANELS: dict[str, tuple[str, Callable[[Workspace], QWidget]]] = {
-    "workspace": ("Workspace", _workspace_panel),
+    "themes": ("Themes && Labels", _themes_panel),
+    "labeling": ("Labeling", _labeling_panel),
+    "workspace": ("Configuration", _workspace_panel),
 }

@@ -194,3 +194,20 @@ def list_themes(db: Database) -> list[ThemeSummary]:
                 )
             )
         return summaries
+
+
+def label_split_counts(db: Database, theme_name: str) -> dict[str, dict[str, int]]:
+    """Images per label and split (``"none"`` = not split yet), labels in creation order."""
+    with db.session() as session:
+        theme = get_theme(session, theme_name)
+        rows = session.execute(
+            select(TrainData.label_id, TrainData.split, func.count())
+            .where(TrainData.theme_id == theme.id, TrainData.label_id.is_not(None))
+            .group_by(TrainData.label_id, TrainData.split)
+        ).all()
+        table = {lb.label_name: dict.fromkeys(("train", "valid", "test", "none"), 0)
+                 for lb in theme.labels}
+        names = {lb.id: lb.label_name for lb in theme.labels}
+        for label_id, split, count in rows:
+            table[names[label_id]][split or "none"] = count
+        return table

@@ -1,0 +1,3 @@
+from cockpit.panels.labeling.widget import LabelingPanel
+
+__all__ = ["LabelingPanel"]

@@ -1,0 +1,87 @@
+"""The grid's model: one row per image of the current filter; thumbnails on demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QImage
+
+from cockpit.panels.labeling.thumbnails import THUMB_SIZE, ThumbnailCache
+from core.data.browse import ImageRow
+
+IMAGE_IDS_MIME = "application/x-cockpit-image-ids"
+IdRole = Qt.ItemDataRole.UserRole + 1
+LabelRole = Qt.ItemDataRole.UserRole + 2
+Index = QModelIndex | QPersistentModelIndex
+
+
+class ImageGridModel(QAbstractListModel):
+    def __init__(self, thumbnails: ThumbnailCache, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[ImageRow] = []
+        self.label_names: dict[int, str] = {}
+        self.row_of: dict[int, int] = {}
+        self.thumbnails = thumbnails
+        self.thumbnails.sig_ready.connect(self._thumbnail_ready)
+        self._placeholder = QImage(THUMB_SIZE, THUMB_SIZE, QImage.Format.Format_RGB32)
+        self._placeholder.fill(QColor("#e0e0e0"))
+
+    def set_rows(self, rows: list[ImageRow], label_names: dict[int, str]) -> None:
+        self.beginResetModel()
+        self.thumbnails.clear_pending()
+        self.rows = rows
+        self.label_names = label_names
+        self.row_of = {row.id: i for i, row in enumerate(rows)}
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.label_names.get(row.label_id, "—") if row.label_id else "unlabeled"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.thumbnails.get(row.id, row.image_path) or self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.original_name}\nsplit: {row.split or 'none'}"
+        if role == IdRole:
+            return row.id
+        if role == LabelRole:
+            return row.label_id
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def mimeTypes(self) -> list[str]:
+        return [IMAGE_IDS_MIME]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+        data = QMimeData()
+        ids = ",".join(str(self.rows[i.row()].id) for i in indexes if i.isValid())
+        data.setData(IMAGE_IDS_MIME, ids.encode())
+        return data
+
+    def set_labels(self, labels: dict[int, int | None]) -> None:
+        """Show new labels of some images (after a label action or its undo)."""
+        touched = [self.row_of[i] for i in labels if i in self.row_of]
+        for image_id, label_id in labels.items():
+            position = self.row_of.get(image_id)
+            if position is not None:
+                old = self.rows[position]
+                self.rows[position] = ImageRow(
+                    old.id, old.image_path, label_id, old.split, old.original_name
+                )
+        if touched:
+            self.dataChanged.emit(self.index(min(touched)), self.index(max(touched)))
+
+    def _thumbnail_ready(self, image_id: int) -> None:
+        position = self.row_of.get(image_id)
+        if position is not None:
+            index = self.index(position)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])

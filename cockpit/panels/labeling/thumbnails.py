@@ -1,0 +1,79 @@
+"""Thumbnails decoded off the GUI thread, cached on disk and (bounded) in memory."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QImage, QImageReader
+
+THUMB_SIZE = 96
+MEMORY_ITEMS = 3000  # ~100 MB of 96 px RGBA thumbnails at most
+
+
+class _Signals(QObject):
+    sig_ready = Signal(int, QImage)  # image id, thumbnail
+
+
+class _Job(QRunnable):
+    def __init__(self, image_id: int, source: Path, cached: Path, signals: _Signals) -> None:
+        super().__init__()
+        self.image_id, self.source, self.cached, self.signals = image_id, source, cached, signals
+
+    def run(self) -> None:
+        image = QImage(str(self.cached)) if self.cached.exists() else QImage()
+        if image.isNull():
+            reader = QImageReader(str(self.source))
+            size = reader.size()
+            if size.isValid():  # decode at thumbnail size: big files stay cheap
+                reader.setScaledSize(
+                    size.scaled(QSize(THUMB_SIZE, THUMB_SIZE), Qt.AspectRatioMode.KeepAspectRatio)
+                )
+            image = reader.read()
+            if not image.isNull():
+                self.cached.parent.mkdir(parents=True, exist_ok=True)
+                temporary = self.cached.with_suffix(".tmp.png")
+                if image.save(str(temporary), "PNG"):
+                    temporary.replace(self.cached)
+        self.signals.sig_ready.emit(self.image_id, image)
+
+
+class ThumbnailCache(QObject):
+    """``get`` returns a cached thumbnail or None and starts loading it; ``sig_ready``
+    says when it arrives."""
+
+    sig_ready = Signal(int)
+
+    def __init__(self, workspace_root: Path, cache_dir: Path, parent: QObject | None = None):
+        super().__init__(parent)
+        self.root = workspace_root
+        self.cache_dir = cache_dir
+        self.images: OrderedDict[int, QImage] = OrderedDict()
+        self.loading: set[int] = set()
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self.signals = _Signals(self)
+        self.signals.sig_ready.connect(self._arrived)
+
+    def get(self, image_id: int, relative_path: str) -> QImage | None:
+        image = self.images.get(image_id)
+        if image is not None:
+            self.images.move_to_end(image_id)
+            return image
+        if image_id not in self.loading:
+            self.loading.add(image_id)
+            cached = self.cache_dir / f"{image_id}.png"
+            self.pool.start(_Job(image_id, self.root / relative_path, cached, self.signals))
+        return None
+
+    def _arrived(self, image_id: int, image: QImage) -> None:
+        self.loading.discard(image_id)
+        self.images[image_id] = image
+        while len(self.images) > MEMORY_ITEMS:
+            self.images.popitem(last=False)
+        self.sig_ready.emit(image_id)
+
+    def clear_pending(self) -> None:
+        self.pool.clear()
+        self.loading.clear()

@@ -1,0 +1,3 @@
+from cockpit.panels.themes.widget import ThemesPanel
+
+__all__ = ["ThemesPanel"]
