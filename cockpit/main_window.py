@@ -1,15 +1,33 @@
-"""The cockpit's main window: one tab per panel, workspace in the status bar, geometry
-remembered between runs."""
+"""The cockpit's main window: one tab per panel, a workspace chooser with recent
+workspaces, the runner's state in the status bar, geometry remembered between runs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QWidget
 
 from cockpit.panels import PANELS
+from cockpit.workers import run_in_background
 from core import __version__
 from core.workspace import Workspace
+
+RECENT_KEY = "workspaces/recent"
+RECENT_MAX = 8
+_open_windows: list[MainWindow] = []  # a window switched to must outlive the old one
+
+
+def _runner_state(workspace: Workspace) -> str:
+    from core.jobs.runner import runner_info
+
+    info = runner_info(workspace)
+    if info is None:
+        return "runner: not running"
+    running = info.get("running") or []
+    return f"runner: pid {info.get('pid')}, {len(running)} job(s) running"
 
 
 class MainWindow(QMainWindow):
@@ -27,10 +45,19 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self._connect_panels()
         self.workspace_label = QLabel(f"workspace: {workspace.root}")
+        self.runner_label = QLabel("runner: …")
+        self.statusBar().addPermanentWidget(self.runner_label)
         self.statusBar().addPermanentWidget(self.workspace_label)
+        self._runner_timer = QTimer(self, interval=2000)
+        self._runner_timer.timeout.connect(self._refresh_runner)
+        self._runner_timer.start()
+        self._refresh_runner()
+        self._build_menu()
         self.resize(1100, 700)
         self._restore_layout()
+        self._remember(workspace.root)
 
+    # --- wiring ------------------------------------------------------------------------
     def _connect_panels(self) -> None:
         """Panels talk through signals only: the theme chosen in Themes & Labels is the one
         being labeled; a change in either refreshes the other."""
@@ -43,6 +70,59 @@ class MainWindow(QMainWindow):
         refresh.timeout.connect(themes.reload)
         labeling.sig_data_changed.connect(refresh.start)
 
+    def _refresh_runner(self) -> None:
+        workspace = self.workspace
+        run_in_background(
+            lambda: _runner_state(workspace),
+            self.runner_label.setText,
+            lambda exc: self.runner_label.setText(f"runner: {exc}"),
+        )
+
+    # --- workspaces ----------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&Workspace")
+        open_action = QAction("&Open workspace…", self)
+        open_action.triggered.connect(self._choose_workspace)
+        menu.addAction(open_action)
+        self.recent_menu = menu.addMenu("&Recent workspaces")
+        self._fill_recent()
+        menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.triggered.connect(self.close)
+        menu.addAction(quit_action)
+
+    def recent_workspaces(self) -> list[str]:
+        value: Any = self._settings().value(RECENT_KEY, [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _remember(self, root: Path) -> None:
+        recent = [str(root)] + [p for p in self.recent_workspaces() if p != str(root)]
+        self._settings().setValue(RECENT_KEY, recent[:RECENT_MAX])
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        if not hasattr(self, "recent_menu"):
+            return
+        self.recent_menu.clear()
+        for path in self.recent_workspaces():
+            action = QAction(path, self)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_workspace(p))
+            self.recent_menu.addAction(action)
+
+    def _choose_workspace(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open workspace", str(self.workspace.root))
+        if folder:
+            self.open_workspace(folder)
+
+    def open_workspace(self, path: str) -> MainWindow:
+        """Replace this window by one on the workspace at ``path``."""
+        window = MainWindow(Workspace.resolve(path).ensure_dirs())
+        _open_windows.append(window)
+        window.show()
+        self.close()
+        return window
+
+    # --- settings ------------------------------------------------------------------------
     def _settings(self) -> QSettings:
         return QSettings("ExperimentCockpit", "cockpit")
 
@@ -57,4 +137,7 @@ class MainWindow(QMainWindow):
         settings = self._settings()
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/tab", self.tabs.currentIndex())
+        self._runner_timer.stop()
+        if self in _open_windows:
+            _open_windows.remove(self)
         super().closeEvent(event)

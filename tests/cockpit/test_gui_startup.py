@@ -87,3 +87,18 @@ def test_unknown_panel_is_a_clear_error(workspace, tmp_path):
     )
     assert done.returncode == 2
     assert "unknown panel 'nope'" in done.stderr
+
+
+def test_main_window_shows_runner_state_and_switches_workspace(qtbot, workspace, tmp_path):
+    from cockpit.main_window import MainWindow
+    from core.scaffold import init_workspace
+
+    window = MainWindow(workspace)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.runner_label.text() == "runner: not running", timeout=30_000)
+    other = init_workspace(tmp_path / "other").workspace
+    switched = window.open_workspace(str(other.root))
+    qtbot.addWidget(switched)
+    assert switched.workspace.root == other.root
+    assert switched.recent_workspaces()[:2] == [str(other.root), str(workspace.root)]
+    assert not window.isVisible()

@@ -54,9 +54,11 @@ def _load_rows(
 
 
 class LabelBin(QPushButton):
-    """A label button: click labels the selection, thumbnails dropped on it get the label."""
+    """A label button: click labels the selection, thumbnails dropped on it get the label,
+    files or folders dropped on it are imported with the label."""
 
     sig_dropped = Signal(object, list)  # label id (None = unlabel), image ids
+    sig_files_dropped = Signal(object, list)  # label id, paths
 
     def __init__(self, text: str, label_id: int | None, parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
@@ -247,6 +249,9 @@ class LabelingPanel(QWidget):
         button = LabelBin(text, label_id)
         button.clicked.connect(lambda _checked=False, lid=label_id: self.label_selection(lid))
         button.sig_dropped.connect(self.label_images)
+        button.sig_files_dropped.connect(
+            lambda label_id, paths: self.import_paths(paths, dict(self.labels).get(label_id))
+        )
         self.bins.addWidget(button)
 
     def _failed(self, exc: BaseException) -> None:
@@ -353,7 +358,8 @@ class LabelingPanel(QWidget):
             self.import_paths(paths)
             event.acceptProposedAction()
 
-    def import_paths(self, paths: list[Path]) -> None:
+    def import_paths(self, paths: list[Path], label: str | None = None) -> None:
+        """Import files and folders into the theme, labeled ``label`` when given."""
         from core.data.importer import import_images
         from core.db import open_database
 
@@ -371,6 +377,7 @@ class LabelingPanel(QWidget):
                 workspace,
                 theme,
                 paths,
+                label=label,
                 progress=lambda done, total, _path: signal.emit(done, total),
             ),
             self._import_done,
