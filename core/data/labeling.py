@@ -57,7 +57,8 @@ def restore_labels(db: Database, theme_id: int, previous: Mapping[int, int | Non
             for start in range(0, len(ids), CHUNK):
                 session.execute(
                     update(TrainData)
-                    .where(TrainData.theme_id == theme_id,
-                           TrainData.id.in_(ids[start : start + CHUNK]))
+                    .where(
+                        TrainData.theme_id == theme_id, TrainData.id.in_(ids[start : start + CHUNK])
+                    )
                     .values(label_id=label_id)
                 )

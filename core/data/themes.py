@@ -205,8 +205,10 @@ def label_split_counts(db: Database, theme_name: str) -> dict[str, dict[str, int
             .where(TrainData.theme_id == theme.id, TrainData.label_id.is_not(None))
             .group_by(TrainData.label_id, TrainData.split)
         ).all()
-        table = {lb.label_name: dict.fromkeys(("train", "valid", "test", "none"), 0)
-                 for lb in theme.labels}
+        table = {
+            lb.label_name: dict.fromkeys(("train", "valid", "test", "none"), 0)
+            for lb in theme.labels
+        }
         names = {lb.id: lb.label_name for lb in theme.labels}
         for label_id, split, count in rows:
             table[names[label_id]][split or "none"] = count

@@ -10,8 +10,6 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
-SPLIT_PREFIX = {"train": "train", "valid": "valid", "test": "test"}
-
 
 class ClassificationModule(pl.LightningModule):
     def __init__(
@@ -22,42 +20,41 @@ class ClassificationModule(pl.LightningModule):
         self.params = dict(params)
         self.class_names = list(class_names)
         self.loss = nn.CrossEntropyLoss()
+        self._sums: dict[str, Tensor] = {}  # per split: loss sum, correct, images
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
 
-    def _step(self, batch: tuple[Tensor, Tensor], split: str) -> Tensor:
+    def _step(self, batch: tuple[Tensor, Tensor], split: str, index: int, batches: Any) -> Tensor:
         images, targets = batch
         logits = self(images)
         loss = self.loss(logits, targets)
-        accuracy = (logits.argmax(dim=1) == targets).float().mean()
-        size = targets.shape[0]
-        self.log(
-            f"{split}_loss",
-            loss,
-            on_step=False,
-            on_epoch=True,
-            batch_size=size,
-            prog_bar=split != "test",
+        # Sums stay on the device and are logged once, at the epoch's last batch: calling
+        # self.log on every step costs more than a small network's forward pass.
+        if index == 0 or split not in self._sums:
+            self._sums[split] = torch.zeros(3, device=loss.device)
+        count = targets.shape[0]
+        correct = (logits.argmax(dim=1) == targets).sum()
+        self._sums[split] += torch.stack(
+            [loss.detach() * count, correct.float(), torch.tensor(float(count), device=loss.device)]
         )
-        self.log(
-            f"{split}_acc",
-            accuracy,
-            on_step=False,
-            on_epoch=True,
-            batch_size=size,
-            prog_bar=split != "test",
-        )
+        if index + 1 >= batches:
+            loss_sum, correct_sum, seen = self._sums[split]
+            shown = split != "test"
+            self.log(f"{split}_loss", loss_sum / seen, on_epoch=True, batch_size=1, prog_bar=shown)
+            self.log(
+                f"{split}_acc", correct_sum / seen, on_epoch=True, batch_size=1, prog_bar=shown
+            )
         return loss
 
-    def training_step(self, batch: tuple[Tensor, Tensor], _index: int) -> Tensor:
-        return self._step(batch, "train")
+    def training_step(self, batch: tuple[Tensor, Tensor], index: int) -> Tensor:
+        return self._step(batch, "train", index, self.trainer.num_training_batches)
 
-    def validation_step(self, batch: tuple[Tensor, Tensor], _index: int) -> Tensor:
-        return self._step(batch, "valid")
+    def validation_step(self, batch: tuple[Tensor, Tensor], index: int) -> Tensor:
+        return self._step(batch, "valid", index, self.trainer.num_val_batches[0])
 
-    def test_step(self, batch: tuple[Tensor, Tensor], _index: int) -> Tensor:
-        return self._step(batch, "test")
+    def test_step(self, batch: tuple[Tensor, Tensor], index: int) -> Tensor:
+        return self._step(batch, "test", index, self.trainer.num_test_batches[0])
 
     def configure_optimizers(self) -> Any:
         p = self.params

@@ -96,6 +96,9 @@ class ImageClassifier(mlflow.pyfunc.PythonModel):
         array = np.asarray(array)
         if array.dtype != np.uint8:
             raise ValueError("numpy input must be uint8 pixels (HxWxC)")
+        channels = 1 if mode == "L" else 3
+        if array.ndim == 3 and array.shape[2] == channels:
+            return array  # already what the model takes: no round trip through PIL
         image = Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array)
         return load_image_array(image, mode)
 

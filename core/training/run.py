@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,7 @@ from core.training.tracking import RunJournal
 from core.workspace import Workspace
 
 Echo = Callable[[str], None]
+FLUSH_INTERVAL_S = 5.0
 
 
 @dataclass
@@ -84,6 +86,8 @@ def _epoch_callback(
     class EpochRecorder(pl.Callback):
         """Per-epoch metrics to MLflow (through the journal) and one log line."""
 
+        flushed_at = time.monotonic()
+
         def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
             metrics = {
                 k: float(v)
@@ -93,7 +97,11 @@ def _epoch_callback(
             if trainer.optimizers:
                 metrics["lr"] = float(trainer.optimizers[0].param_groups[0]["lr"])
             journal.log_metrics(metrics, step=trainer.current_epoch)
-            journal.flush()
+            # the journal already holds the epoch safely; the store is written every few
+            # seconds, not every (possibly sub-second) epoch, and at the end of the run
+            if time.monotonic() - self.flushed_at >= FLUSH_INTERVAL_S:
+                journal.flush()
+                self.flushed_at = time.monotonic()
             shown = "  ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items()) if k != "lr")
             echo(f"epoch {trainer.current_epoch + 1}/{max_epochs}  {shown}")
             if trial is not None:
