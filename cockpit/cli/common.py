@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -48,3 +49,33 @@ class CockpitGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+
+
+def param_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--params FILE`` and repeatable ``--set KEY=VALUE`` (plus ``--workspace``)."""
+    func = click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="override one parameter (repeatable), e.g. --set lr=0.01",
+    )(func)
+    func = click.option(
+        "--params",
+        "params_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="parameter file (default: configs/params.yaml of the workspace)",
+    )(func)
+    return workspace_option(func)
+
+
+def resolved_params(
+    params_file: Path | None, overrides: tuple[str, ...], model: str | None = None
+) -> Any:
+    """The validated parameters of the command's workspace; ``model`` = ``--set model=``."""
+    from core.config import parse_overrides, resolve_params
+
+    items = ([f"model={model}"] if model else []) + list(overrides)
+    return resolve_params(
+        current_workspace(), params_file=params_file, overrides=parse_overrides(items)
+    )

@@ -9,25 +9,8 @@ from typing import Any
 
 import click
 
-from cockpit.cli.common import current_workspace, workspace_option
+from cockpit.cli.common import current_workspace, param_options, resolved_params
 from core.errors import CockpitError
-
-
-def _param_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option(
-        "--set",
-        "overrides",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="override one parameter (repeatable), e.g. --set lr=0.01",
-    )(func)
-    func = click.option(
-        "--params",
-        "params_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="parameter file (default: configs/params.yaml of the workspace)",
-    )(func)
-    return workspace_option(func)
 
 
 def _display(value: Any) -> str:
@@ -39,21 +22,13 @@ def _display(value: Any) -> str:
     return json.dumps(value)
 
 
-def _resolve(params_file: Path | None, overrides: tuple[str, ...]):
-    from core.config import parse_overrides, resolve_params
-
-    return resolve_params(
-        current_workspace(), params_file=params_file, overrides=parse_overrides(overrides)
-    )
-
-
 @click.group()
 def config() -> None:
     """Show, hash and check the experiment configuration."""
 
 
 @config.command()
-@_param_options
+@param_options
 @click.option(
     "--format",
     "fmt",
@@ -65,7 +40,7 @@ def show(params_file: Path | None, overrides: tuple[str, ...], fmt: str) -> None
     """Print the resolved all_params, where each value came from, and the experiment id."""
     from core.experiment import canonicalize
 
-    resolved = _resolve(params_file, overrides)
+    resolved = resolved_params(params_file, overrides)
     if fmt == "table":
         _print_table(resolved)
         return
@@ -103,20 +78,20 @@ def _print_table(resolved: Any) -> None:
 
 
 @config.command(name="hash")
-@_param_options
+@param_options
 @click.option("--explain", is_flag=True, help="also print the canonical text that is hashed")
 def hash_(params_file: Path | None, overrides: tuple[str, ...], explain: bool) -> None:
     """Print the experiment id of the resolved parameters."""
     from core.experiment import canonical_json
 
-    resolved = _resolve(params_file, overrides)
+    resolved = resolved_params(params_file, overrides)
     click.echo(resolved.experiment_id())
     if explain:
         click.echo(canonical_json(resolved.values, None, base_dir=resolved.workspace_root))
 
 
 @config.command()
-@_param_options
+@param_options
 def check(params_file: Path | None, overrides: tuple[str, ...]) -> None:
     """Validate params.yaml, augments.yaml and optuna_params.yaml of the workspace."""
     from core.config.augments import build_train_transforms, load_augments
@@ -136,7 +111,7 @@ def check(params_file: Path | None, overrides: tuple[str, ...]) -> None:
 
     resolved = run(
         workspace.relative(params_file or workspace.params_file),
-        lambda: _resolve(params_file, overrides),
+        lambda: resolved_params(params_file, overrides),
     )
     augments = workspace.augments_file
     run(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cockpit.cli.common import current_workspace, workspace_option
+from cockpit.cli.common import current_workspace, param_options, resolved_params, workspace_option
 
 
 def _when(timestamp: float | None) -> str:
@@ -31,12 +31,10 @@ def submit() -> None:
 @submit.command("train")
 @click.option("--theme", "theme_name", required=True)
 @click.option("--model", help="model definition (same as --set model=NAME)")
-@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
 @click.option("--priority", default=0, show_default=True, help="higher runs first")
 @click.option("--restart", is_flag=True, help="set the experiment's checkpoints aside first")
 @click.option("--no-runner", is_flag=True, help="queue only; do not start the runner")
-@workspace_option
+@param_options
 def submit_train_command(
     theme_name: str,
     model: str | None,
@@ -47,12 +45,10 @@ def submit_train_command(
     no_runner: bool,
 ) -> None:
     """Queue a training job (validated now, parameters frozen now)."""
-    from core.config import parse_overrides, resolve_params
     from core.jobs.submit import submit_train
 
     workspace = current_workspace()
-    items = ([f"model={model}"] if model else []) + list(overrides)
-    params = resolve_params(workspace, params_file=params_file, overrides=parse_overrides(items))
+    params = resolved_params(params_file, overrides, model)
     job = submit_train(
         workspace, theme_name, params, priority=priority, restart=restart, start=not no_runner
     )
@@ -72,21 +68,16 @@ def submit_plot_command(experiment_id: str, no_runner: bool) -> None:
 
 
 @submit.command("check")
-@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
 @click.option("--no-runner", is_flag=True)
-@workspace_option
+@param_options
 def submit_check_command(
     params_file: Path | None, overrides: tuple[str, ...], no_runner: bool
 ) -> None:
     """Queue a quick configuration check (parameters and registry) as a job."""
-    from core.config import parse_overrides, resolve_params
     from core.jobs.submit import submit_check
 
     workspace = current_workspace()
-    params = resolve_params(
-        workspace, params_file=params_file, overrides=parse_overrides(overrides)
-    )
+    params = resolved_params(params_file, overrides)
     job = submit_check(workspace, params, start=not no_runner)
     click.echo(f"queued {job.id}: check")
 

@@ -7,32 +7,19 @@ from pathlib import Path
 
 import click
 
-from cockpit.cli.common import current_workspace, workspace_option
+from cockpit.cli.common import current_workspace, param_options, resolved_params, workspace_option
 
 
 @click.command()
 @click.option("--theme", "theme_name", required=True, help="theme whose labeled images to train on")
 @click.option("--model", help="model definition (same as --set model=NAME)")
 @click.option(
-    "--params",
-    "params_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="parameter file (default: configs/params.yaml)",
-)
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="override one parameter (repeatable)",
-)
-@click.option(
     "--restart",
     is_flag=True,
     help="set this experiment's checkpoints aside and train it from scratch",
 )
 @click.option("--job-id", hidden=True, help="set by the runner: where live metrics go")
-@workspace_option
+@param_options
 def train(
     theme_name: str,
     model: str | None,
@@ -42,12 +29,10 @@ def train(
     job_id: str | None,
 ) -> None:
     """Train a classifier on a theme in the foreground (same job the queue runs)."""
-    from core.config import parse_overrides, resolve_params
     from core.training.run import train_experiment
 
     workspace = current_workspace()
-    items = ([f"model={model}"] if model else []) + list(overrides)
-    params = resolve_params(workspace, params_file=params_file, overrides=parse_overrides(items))
+    params = resolved_params(params_file, overrides, model)
     outcome = train_experiment(
         workspace,
         theme_name,
