@@ -105,7 +105,7 @@ def submit_tune_command(
     click.echo(f"recommended: {recommend_trials(config).reason}")
     click.echo(f"sampler: {choose_sampler(config, trials).reason}")
     click.echo(f"pruner: {choose_pruner(config, trials).reason}")
-    jobs = submit_tune(
+    jobs, warnings = submit_tune(
         workspace,
         theme_name,
         optuna_file,
@@ -114,5 +114,7 @@ def submit_tune_command(
         workers=workers,
         start=not no_runner,
     )
+    for warning in warnings:
+        click.secho(f"warning: {warning}", fg="yellow")
     for job in jobs:
         click.echo(f"queued {job.id}: tune {theme_name} (study {config.study.name})")

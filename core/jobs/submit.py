@@ -82,19 +82,22 @@ def submit_tune(
     n_trials: int | None = None,
     workers: int = 1,
     start: bool = True,
-) -> list[Job]:
-    """Queue a study: ``workers`` jobs share it (one per free GPU when the runner has them)."""
+) -> tuple[list[Job], list[str]]:
+    """Queue a study: ``workers`` jobs share it (one per free GPU when the runner has them).
+    Returns the jobs and the validation's warnings."""
     from core.config import resolve_params
-    from core.config.optuna_params import check_against_params, load_optuna_params
+    from core.config.optuna_params import load_optuna_params
     from core.training.builder import ExperimentBuilder
     from core.tuning.study import fixed_parameters
+    from core.tuning.validation import validate_study
 
     path = optuna_params_file or workspace.optuna_params_file
     config = load_optuna_params(path)
     fixed = fixed_parameters(workspace, config, params_file)
     base = resolve_params(workspace, base=fixed, base_label="tuning base", read_params_file=False)
-    check_against_params(config, base, workspace.relative(path))
-    ExperimentBuilder(workspace, base, theme).data_snapshot()  # splits new images, checks data
+    snapshot = ExperimentBuilder(workspace, base, theme).data_snapshot()  # splits new images
+    checked = validate_study(config, base, snapshot, workspace.relative(path))
+    checked.raise_errors()
     queue = JobQueue(workspace)
     jobs = []
     for _ in range(max(1, workers)):
@@ -112,4 +115,4 @@ def submit_tune(
         jobs.append(queue.submit(job))
     if start:
         start_runner(workspace)
-    return jobs
+    return jobs, checked.warnings

@@ -25,7 +25,7 @@ import psutil
 import yaml
 
 from core.config import resolve_params
-from core.config.optuna_params import Categorical, FloatRange, OptunaParams, check_against_params
+from core.config.optuna_params import Categorical, FloatRange, OptunaParams
 from core.errors import CockpitError
 from core.experiment import canonicalize
 from core.fileio import atomic_write_text, load_yaml_mapping
@@ -144,7 +144,14 @@ def run_study(
     metric = config.study.metric
     fixed = fixed if fixed is not None else fixed_parameters(workspace, config, params_file)
     base = resolve_params(workspace, base=fixed, base_label="tuning base", read_params_file=False)
-    check_against_params(config, base, "optuna_params.yaml")
+    from core.training.builder import ExperimentBuilder
+    from core.tuning.validation import validate_study
+
+    snapshot = ExperimentBuilder(workspace, base, theme).data_snapshot()
+    checked = validate_study(config, base, snapshot, "optuna_params.yaml")
+    checked.raise_errors()
+    for warning in checked.warnings:
+        echo(f"warning: {warning}")
 
     sampler = choose_sampler(config, n_trials)
     pruner = choose_pruner(config, n_trials)

@@ -45,7 +45,8 @@ class ImageGridModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.label_names.get(row.label_id, "—") if row.label_id else "unlabeled"
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.thumbnails.get(row.id, row.image_path) or self._placeholder
+            image = self.thumbnails.get(row.id, row.image_path)
+            return self._placeholder if image is None else image
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{row.original_name}\nsplit: {row.split or 'none'}"
         if role == IdRole:
@@ -80,8 +81,9 @@ class ImageGridModel(QAbstractListModel):
         if touched:
             self.dataChanged.emit(self.index(min(touched)), self.index(max(touched)))
 
-    def _thumbnail_ready(self, image_id: int) -> None:
-        position = self.row_of.get(image_id)
-        if position is not None:
-            index = self.index(position)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+    def _thumbnail_ready(self, image_ids: list[int]) -> None:
+        rows = [self.row_of[i] for i in image_ids if i in self.row_of]
+        if rows:
+            self.dataChanged.emit(
+                self.index(min(rows)), self.index(max(rows)), [Qt.ItemDataRole.DecorationRole]
+            )

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+import queue
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage, QImageReader
 
 THUMB_SIZE = 96
 MEMORY_ITEMS = 3000  # ~100 MB of 96 px RGBA thumbnails at most
-
-
-class _Signals(QObject):
-    sig_ready = Signal(int, QImage)  # image id, thumbnail
+COLLECT_MS = 30
 
 
 class _Job(QRunnable):
-    def __init__(self, image_id: int, source: Path, cached: Path, signals: _Signals) -> None:
+    def __init__(self, image_id: int, source: Path, cached: Path, ready: queue.SimpleQueue) -> None:
         super().__init__()
-        self.image_id, self.source, self.cached, self.signals = image_id, source, cached, signals
+        self.image_id, self.source, self.cached, self.ready = image_id, source, cached, ready
 
     def run(self) -> None:
         image = QImage(str(self.cached)) if self.cached.exists() else QImage()
@@ -36,14 +34,16 @@ class _Job(QRunnable):
                 temporary = self.cached.with_suffix(".tmp.png")
                 if image.save(str(temporary), "PNG"):
                     temporary.replace(self.cached)
-        self.signals.sig_ready.emit(self.image_id, image)
+        self.ready.put((self.image_id, image))
 
 
 class ThumbnailCache(QObject):
-    """``get`` returns a cached thumbnail or None and starts loading it; ``sig_ready``
-    says when it arrives."""
+    """``get`` returns a cached thumbnail or None and starts loading it. Finished
+    thumbnails are collected by a timer on the GUI thread and announced together in one
+    ``sig_ready`` (a list of image ids): however fast the workers are, the GUI handles at
+    most one batch per tick, and no Qt object crosses threads through a signal."""
 
-    sig_ready = Signal(int)
+    sig_ready = Signal(list)
 
     def __init__(self, workspace_root: Path, cache_dir: Path, parent: QObject | None = None):
         super().__init__(parent)
@@ -53,8 +53,10 @@ class ThumbnailCache(QObject):
         self.loading: set[int] = set()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
-        self.signals = _Signals(self)
-        self.signals.sig_ready.connect(self._arrived)
+        self.ready: queue.SimpleQueue = queue.SimpleQueue()
+        self.timer = QTimer(self, interval=COLLECT_MS)
+        self.timer.timeout.connect(self._collect)
+        self.timer.start()
 
     def get(self, image_id: int, relative_path: str) -> QImage | None:
         image = self.images.get(image_id)
@@ -64,15 +66,24 @@ class ThumbnailCache(QObject):
         if image_id not in self.loading:
             self.loading.add(image_id)
             cached = self.cache_dir / f"{image_id}.png"
-            self.pool.start(_Job(image_id, self.root / relative_path, cached, self.signals))
+            self.pool.start(_Job(image_id, self.root / relative_path, cached, self.ready))
         return None
 
-    def _arrived(self, image_id: int, image: QImage) -> None:
-        self.loading.discard(image_id)
-        self.images[image_id] = image
+    def _collect(self) -> None:
+        arrived = []
+        while True:
+            try:
+                image_id, image = self.ready.get_nowait()
+            except queue.Empty:
+                break
+            self.loading.discard(image_id)
+            self.images[image_id] = image
+            arrived.append(image_id)
+        if not arrived:
+            return
         while len(self.images) > MEMORY_ITEMS:
             self.images.popitem(last=False)
-        self.sig_ready.emit(image_id)
+        self.sig_ready.emit(arrived)
 
     def clear_pending(self) -> None:
         self.pool.clear()

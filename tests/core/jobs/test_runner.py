@@ -154,7 +154,8 @@ def test_a_tune_job_runs_its_study_through_the_queue(shapes_workspace):
         f"base_params: {{{base}}}\n"
         "search_space:\n  optimizer: {type: categorical, choices: [adam, sgd]}\n"
     )
-    [job] = submit_tune(ws, "shapes", start=False)
+    [job], warnings = submit_tune(ws, "shapes", start=False)
+    assert any("2 train image(s)" in w or "valid image(s)" in w for w in warnings) or warnings == []
     assert Runner(ws, echo=quiet, poll_s=0.05).run() == 0
     assert JobQueue(ws).get(job.id).state == "finished"
     study = optuna.load_study(study_name="queued", storage=ws.optuna_storage_url)
