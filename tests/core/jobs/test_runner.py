@@ -155,7 +155,7 @@ def test_a_tune_job_runs_its_study_through_the_queue(shapes_workspace):
         "search_space:\n  optimizer: {type: categorical, choices: [adam, sgd]}\n"
     )
     [job], warnings = submit_tune(ws, "shapes", start=False)
-    assert any("2 train image(s)" in w or "valid image(s)" in w for w in warnings) or warnings == []
+    assert warnings == []  # 12 images per class: enough for a sound study
     assert Runner(ws, echo=quiet, poll_s=0.05).run() == 0
     assert JobQueue(ws).get(job.id).state == "finished"
     study = optuna.load_study(study_name="queued", storage=ws.optuna_storage_url)
