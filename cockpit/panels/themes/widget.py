@@ -188,6 +188,7 @@ class ThemesPanel(QWidget):
             bar.setData(BalanceRole, (splits, largest))
             self.labels.setItem(row, len(COLUMNS) - 1, bar)
         self.labels.resizeColumnsToContents()
+        self.labels.horizontalHeader().setStretchLastSection(True)
         self._filling = False
         if changed and self.current_theme:
             self.sig_theme_selected.emit(self.current_theme)
