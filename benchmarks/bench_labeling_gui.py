@@ -148,6 +148,7 @@ def main(count: int) -> None:
         bare_label_s = (time.perf_counter() - bare_start) / len(ids)
         connection.close()
         memory_items = len(panel.thumbnails.images)
+        panel.shutdown()
         panel.close()
         panel.deleteLater()
         QTest.qWait(50)

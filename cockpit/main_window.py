@@ -138,6 +138,10 @@ class MainWindow(QMainWindow):
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/tab", self.tabs.currentIndex())
         self._runner_timer.stop()
+        for panel in self.panels.values():
+            stop = getattr(panel, "shutdown", None)
+            if callable(stop):
+                stop()
         if self in _open_windows:
             _open_windows.remove(self)
         super().closeEvent(event)

@@ -82,8 +82,10 @@ class ImageGridModel(QAbstractListModel):
             self.dataChanged.emit(self.index(min(touched)), self.index(max(touched)))
 
     def _thumbnail_ready(self, image_ids: list[int]) -> None:
-        rows = [self.row_of[i] for i in image_ids if i in self.row_of]
-        if rows:
-            self.dataChanged.emit(
-                self.index(min(rows)), self.index(max(rows)), [Qt.ItemDataRole.DecorationRole]
-            )
+        # one update per row: a single range from the smallest to the largest row would
+        # make the view revisit every item in between (thousands after a fast scroll)
+        for image_id in image_ids:
+            position = self.row_of.get(image_id)
+            if position is not None:
+                index = self.index(position)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])

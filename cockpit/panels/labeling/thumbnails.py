@@ -85,6 +85,13 @@ class ThumbnailCache(QObject):
             self.images.popitem(last=False)
         self.sig_ready.emit(arrived)
 
+    def stop(self) -> None:
+        """Drop queued thumbnails and wait for the running ones: a thread pool destroyed
+        with Python jobs still running can deadlock the interpreter's shutdown."""
+        self.timer.stop()
+        self.pool.clear()
+        self.pool.waitForDone(10_000)
+
     def clear_pending(self) -> None:
         self.pool.clear()
         self.loading.clear()

@@ -150,6 +150,8 @@ class LabelingPanel(QWidget):
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setUniformItemSizes(True)
+        self.grid.setLayoutMode(QListView.LayoutMode.Batched)  # lay out 20k items in slices
+        self.grid.setBatchSize(400)
         self.grid.setIconSize(QSize(96, 96))
         self.grid.setGridSize(QSize(116, 126))
         self.grid.setMovement(QListView.Movement.Static)
@@ -196,6 +198,11 @@ class LabelingPanel(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
+
+    def shutdown(self) -> None:
+        """Finish background work before the window goes: label writes, thumbnails."""
+        self.writer.wait()
+        self.thumbnails.stop()
 
     # --- loading ---------------------------------------------------------------------------
     def set_theme(self, name: str | None) -> None:
