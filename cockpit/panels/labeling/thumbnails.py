@@ -1,8 +1,14 @@
-"""Thumbnails decoded off the GUI thread, cached on disk and (bounded) in memory."""
+"""Thumbnails decoded off the GUI thread, cached on disk and (bounded) in memory.
+
+Requests go into a bounded most-recent-first list that two workers drain, so after a fast
+scroll the rows on screen come first and requests for rows long scrolled past are dropped
+(a thread pool queue of thousands of jobs would make every new request slower).
+"""
 
 from __future__ import annotations
 
 import queue
+import threading
 from collections import OrderedDict
 from pathlib import Path
 
@@ -11,37 +17,55 @@ from PySide6.QtGui import QImage, QImageReader
 
 THUMB_SIZE = 96
 MEMORY_ITEMS = 3000  # ~100 MB of 96 px RGBA thumbnails at most
+WANTED_ITEMS = 400  # requests kept; older ones are dropped and asked again when visible
+WORKERS = 2
 COLLECT_MS = 30
 
 
-class _Job(QRunnable):
-    def __init__(self, image_id: int, source: Path, cached: Path, ready: queue.SimpleQueue) -> None:
+def load_thumbnail(source: Path, cached: Path) -> QImage:
+    """The cached thumbnail, or one decoded at thumbnail size and written to the cache."""
+    image = QImage(str(cached)) if cached.exists() else QImage()
+    if not image.isNull():
+        return image
+    reader = QImageReader(str(source))
+    size = reader.size()
+    if size.isValid():  # decode at thumbnail size: big files stay cheap
+        reader.setScaledSize(
+            size.scaled(QSize(THUMB_SIZE, THUMB_SIZE), Qt.AspectRatioMode.KeepAspectRatio)
+        )
+    image = reader.read()
+    if not image.isNull():
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            temporary = cached.with_name(f"{cached.stem}.{threading.get_ident()}.tmp.png")
+            if image.save(str(temporary), "PNG"):
+                temporary.replace(cached)
+        except OSError:
+            pass  # the cache is an optimisation: a full or read-only disk only costs speed
+    return image
+
+
+class _Worker(QRunnable):
+    def __init__(self, cache: ThumbnailCache) -> None:
         super().__init__()
-        self.image_id, self.source, self.cached, self.ready = image_id, source, cached, ready
+        self.cache = cache
 
     def run(self) -> None:
-        image = QImage(str(self.cached)) if self.cached.exists() else QImage()
-        if image.isNull():
-            reader = QImageReader(str(self.source))
-            size = reader.size()
-            if size.isValid():  # decode at thumbnail size: big files stay cheap
-                reader.setScaledSize(
-                    size.scaled(QSize(THUMB_SIZE, THUMB_SIZE), Qt.AspectRatioMode.KeepAspectRatio)
+        while (item := self.cache.next_request()) is not None:
+            image_id, relative_path = item
+            try:
+                image = load_thumbnail(
+                    self.cache.root / relative_path, self.cache.cache_dir / f"{image_id}.png"
                 )
-            image = reader.read()
-            if not image.isNull():
-                self.cached.parent.mkdir(parents=True, exist_ok=True)
-                temporary = self.cached.with_suffix(".tmp.png")
-                if image.save(str(temporary), "PNG"):
-                    temporary.replace(self.cached)
-        self.ready.put((self.image_id, image))
+            except Exception:  # an unreadable file shows the placeholder, the worker goes on
+                image = QImage()
+            self.cache.ready.put((image_id, image))
 
 
 class ThumbnailCache(QObject):
-    """``get`` returns a cached thumbnail or None and starts loading it. Finished
-    thumbnails are collected by a timer on the GUI thread and announced together in one
-    ``sig_ready`` (a list of image ids): however fast the workers are, the GUI handles at
-    most one batch per tick, and no Qt object crosses threads through a signal."""
+    """``get`` returns a cached thumbnail or None and asks for it. Finished thumbnails are
+    collected by a timer on the GUI thread and announced together in one ``sig_ready``
+    (a list of image ids); no Qt object crosses threads through a signal."""
 
     sig_ready = Signal(list)
 
@@ -50,9 +74,12 @@ class ThumbnailCache(QObject):
         self.root = workspace_root
         self.cache_dir = cache_dir
         self.images: OrderedDict[int, QImage] = OrderedDict()
-        self.loading: set[int] = set()
+        self.wanted: OrderedDict[int, str] = OrderedDict()
+        self.in_progress: set[int] = set()
+        self.lock = threading.Lock()
+        self.workers = 0
         self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(2)
+        self.pool.setMaxThreadCount(WORKERS)
         self.ready: queue.SimpleQueue = queue.SimpleQueue()
         self.timer = QTimer(self, interval=COLLECT_MS)
         self.timer.timeout.connect(self._collect)
@@ -63,11 +90,29 @@ class ThumbnailCache(QObject):
         if image is not None:
             self.images.move_to_end(image_id)
             return image
-        if image_id not in self.loading:
-            self.loading.add(image_id)
-            cached = self.cache_dir / f"{image_id}.png"
-            self.pool.start(_Job(image_id, self.root / relative_path, cached, self.ready))
+        with self.lock:
+            if image_id in self.in_progress:
+                return None
+            self.wanted[image_id] = relative_path
+            self.wanted.move_to_end(image_id)
+            while len(self.wanted) > WANTED_ITEMS:
+                self.wanted.popitem(last=False)
+            start = self.workers < WORKERS
+            if start:
+                self.workers += 1
+        if start:
+            self.pool.start(_Worker(self))
         return None
+
+    def next_request(self) -> tuple[int, str] | None:
+        """The newest request (a worker's next job), or None when there is none left."""
+        with self.lock:
+            if not self.wanted:
+                self.workers -= 1
+                return None
+            image_id, relative_path = self.wanted.popitem(last=True)
+            self.in_progress.add(image_id)
+            return image_id, relative_path
 
     def _collect(self) -> None:
         arrived = []
@@ -76,7 +121,8 @@ class ThumbnailCache(QObject):
                 image_id, image = self.ready.get_nowait()
             except queue.Empty:
                 break
-            self.loading.discard(image_id)
+            with self.lock:
+                self.in_progress.discard(image_id)
             self.images[image_id] = image
             arrived.append(image_id)
         if not arrived:
@@ -85,13 +131,13 @@ class ThumbnailCache(QObject):
             self.images.popitem(last=False)
         self.sig_ready.emit(arrived)
 
-    def stop(self) -> None:
-        """Drop queued thumbnails and wait for the running ones: a thread pool destroyed
-        with Python jobs still running can deadlock the interpreter's shutdown."""
-        self.timer.stop()
-        self.pool.clear()
-        self.pool.waitForDone(10_000)
-
     def clear_pending(self) -> None:
-        self.pool.clear()
-        self.loading.clear()
+        with self.lock:
+            self.wanted.clear()
+
+    def stop(self) -> None:
+        """Drop open requests and wait for the running ones: a thread pool destroyed with
+        Python jobs still running can deadlock the interpreter's shutdown."""
+        self.timer.stop()
+        self.clear_pending()
+        self.pool.waitForDone(10_000)
