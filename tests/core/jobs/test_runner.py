@@ -93,7 +93,8 @@ def test_cancel_stops_a_running_job_and_retry_resumes_it(shapes_workspace):
 
 def test_killed_runner_restarts_and_the_job_resumes_from_its_checkpoint(shapes_workspace):
     ws = shapes_workspace
-    params = resolve_params(ws, overrides=parse_overrides([*TINY, "max_epochs=8"]))
+    # long enough that the orphaned job is still running when the next runner starts
+    params = resolve_params(ws, overrides=parse_overrides([*TINY, "max_epochs=40"]))
     job = submit_train(ws, "shapes", params, start=False)
     other = submit_check(ws, resolve_params(ws), start=False)
     runner = start_runner_process(ws)
