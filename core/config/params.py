@@ -5,7 +5,6 @@ problem, naming the file (or option) and the key."""
 from __future__ import annotations
 
 import difflib
-import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,10 +214,3 @@ def resolve_params(
         workspace_root=workspace.root,
         params_file=path if read_params_file and path.exists() else None,
     )
-
-
-def spec_type_name(spec: ParamSpec) -> str:
-    base = spec.base_type
-    if typing.get_origin(base) is typing.Literal:
-        return "choice"
-    return getattr(base, "__name__", str(base))

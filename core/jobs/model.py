@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import socket
 import time
@@ -59,7 +58,3 @@ class Job(BaseModel):
 
 def this_host() -> str:
     return socket.gethostname()
-
-
-def current_pid() -> int:
-    return os.getpid()

@@ -21,7 +21,7 @@ _TOP = "definitions"
 _lock = threading.RLock()
 
 
-def _module_file_hint(root: Path, module_name: str) -> str:
+def _module_file_hint(module_name: str) -> str:
     return (Path(*module_name.split(".")).with_suffix(".py")).as_posix()
 
 
@@ -52,11 +52,11 @@ def import_definition_module(root: Path, module_name: str, location: str) -> Mod
             if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
                 raise CockpitError(
                     f"{location}: module {module_name!r} not found: expected the file "
-                    f"{_module_file_hint(root, module_name)} (with __init__.py in each folder) "
+                    f"{_module_file_hint(module_name)} (with __init__.py in each folder) "
                     f"in workspace {root}"
                 ) from exc
             raise CockpitError(
-                f"{location}: {_module_file_hint(root, module_name)} imports {exc.name!r}, "
+                f"{location}: {_module_file_hint(module_name)} imports {exc.name!r}, "
                 "which is not installed; install it or fix the import"
             ) from exc
         except Exception as exc:
@@ -65,7 +65,7 @@ def import_definition_module(root: Path, module_name: str, location: str) -> Mod
             if isinstance(exc, SyntaxError) and exc.lineno:
                 where = f" ({Path(exc.filename or '').name} line {exc.lineno})"
             raise CockpitError(
-                f"{location}: importing {_module_file_hint(root, module_name)} failed{where}: "
+                f"{location}: importing {_module_file_hint(module_name)} failed{where}: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
     module_file = getattr(module, "__file__", None)
@@ -90,7 +90,7 @@ def load_object(root: Path, ref: str, location: str) -> Any:
             if isinstance(v, type) and getattr(v, "__module__", None) == module.__name__
         )
         raise CockpitError(
-            f"{location}: {_module_file_hint(root, module_name)} has no {attr!r}"
+            f"{location}: {_module_file_hint(module_name)} has no {attr!r}"
             + (f" (it defines: {', '.join(defined)})" if defined else "")
             + "; fix the name in configs/registry.json"
         ) from None
