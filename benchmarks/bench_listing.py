@@ -13,25 +13,17 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from timing import best_of  # noqa: E402
+
 from core.data.browse import UNLABELED, ImageFilter, count_images, list_images  # noqa: E402
 from core.data.themes import create_theme  # noqa: E402
 from core.db import open_database  # noqa: E402
 from core.scaffold import init_workspace  # noqa: E402
-
-
-def best_of(repeats: int, func) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main(rows: int) -> None:
@@ -74,8 +66,8 @@ def main(rows: int) -> None:
         print(f"rows: {rows}, three themes, 10 labels each")
         print(f"{'filter':<24} {'count ms':>9} {'page ms':>8} {'no-index ms':>12} {'ratio':>6}")
         for name, spec in filters.items():
-            count_s = best_of(5, lambda spec=spec: count_images(db, spec))
-            page_s = best_of(5, lambda spec=spec: list_images(db, spec, 0, 500))
+            count_s = best_of(lambda spec=spec: count_images(db, spec))
+            page_s = best_of(lambda spec=spec: list_images(db, spec, 0, 500))
             sql = "SELECT count(*) FROM train_data WHERE theme_id = ?"
             args: list = [spec.theme_id]
             if spec.label_id == UNLABELED:
@@ -89,7 +81,7 @@ def main(rows: int) -> None:
             if spec.split:
                 sql += " AND split = ?"
                 args.append(spec.split)
-            bare_s = best_of(5, lambda sql=sql, args=args: bare.execute(sql, args).fetchone())
+            bare_s = best_of(lambda sql=sql, args=args: bare.execute(sql, args).fetchone())
             print(
                 f"{name:<24} {count_s * 1e3:9.2f} {page_s * 1e3:8.2f} {bare_s * 1e3:12.2f}"
                 f" {count_s / bare_s:6.2f}"

@@ -28,6 +28,7 @@ import mlflow  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
+from timing import best_of  # noqa: E402
 
 from core.config import parse_overrides, resolve_params  # noqa: E402
 from core.data.importer import import_images  # noqa: E402
@@ -43,16 +44,6 @@ THEME = "shapes"
 IMAGE_SIZE = 32  # the model's input size
 SOURCE_SIZE = 48  # the images sent for prediction (resized by the preprocessing)
 REPEATS = 5
-
-
-def best_of(function, repeats: int = REPEATS) -> float:
-    function()  # warm-up (TorchScript profiling runs, first allocations)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def machine_busy_seconds() -> float:
@@ -118,8 +109,8 @@ def main(batch_size: int) -> None:
                 return torch.softmax(net(torch.stack(tensors)), dim=1).numpy()
 
         busy, own = machine_busy_seconds(), time.process_time()
-        ours_s = best_of(ours)
-        raw_s = best_of(raw)
+        ours_s = best_of(ours, REPEATS, warm_up=True)
+        raw_s = best_of(raw, REPEATS, warm_up=True)
         busy, own = machine_busy_seconds() - busy, time.process_time() - own
         difference = float(np.abs(ours()[prob_columns].to_numpy() - raw()).max())
 

@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from timing import best_of  # noqa: E402
+
 from core.config import resolve_params  # noqa: E402
 from core.jobs.model import Job  # noqa: E402
 from core.jobs.queue import JobQueue  # noqa: E402
@@ -72,14 +74,6 @@ def thousand_jobs(tmp: Path) -> None:
         queue.submit(Job(kind="check", workspace=str(ws.root)))
     folder = ws.queue_state_dir("pending")
 
-    def best(func, repeats=5) -> float:
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            func()
-            times.append(time.perf_counter() - start)
-        return min(times)
-
     def bare_list() -> None:
         jobs = []
         for entry in os.scandir(folder):
@@ -87,10 +81,10 @@ def thousand_jobs(tmp: Path) -> None:
                 jobs.append(json.load(handle))
         jobs.sort(key=lambda j: (-j["priority"], j["position"]))
 
-    listing = best(queue.pending)
-    baseline = best(bare_list)
+    listing = best_of(queue.pending)
+    baseline = best_of(bare_list)
     last = queue.pending()[-1].id
-    moving = best(lambda: queue.move(last, 1))
+    moving = best_of(lambda: queue.move(last, 1))
     print("2. 1,000 pending jobs")
     print(
         f"   list in order: {listing * 1e3:.1f} ms (bare scandir+json: {baseline * 1e3:.1f} ms,"
