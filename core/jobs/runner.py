@@ -207,10 +207,10 @@ class Runner:
             del self.active[job_id]
             ended += 1
             current = self.queue.get(job_id)
-            if current.cancel_requested:
-                state, error = "cancelled", "cancelled by the user"
-            elif code == 0:
+            if code == 0:  # a cancel that came after the work was done changes nothing
                 state, error = "finished", None
+            elif current.cancel_requested:
+                state, error = "cancelled", "cancelled by the user"
             else:
                 tail = log_tail(self.workspace.logs_dir / f"{job_id}.log")
                 state, error = "failed", f"exit code {code}\n{tail}"

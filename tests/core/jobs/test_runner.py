@@ -70,7 +70,8 @@ def test_runner_runs_jobs_in_queue_order_and_records_failures(workspace):
 
 def test_cancel_stops_a_running_job_and_retry_resumes_it(shapes_workspace):
     ws = shapes_workspace
-    params = resolve_params(ws, overrides=parse_overrides([*TINY, "max_epochs=16"]))
+    # tiny epochs take milliseconds: many of them, so the cancel surely lands mid-fit
+    params = resolve_params(ws, overrides=parse_overrides([*TINY, "max_epochs=150"]))
     job = submit_train(ws, "shapes", params, start=False)
     runner = start_runner_process(ws)
     try:
@@ -83,6 +84,7 @@ def test_cancel_stops_a_running_job_and_retry_resumes_it(shapes_workspace):
     cancelled = JobQueue(ws).get(job.id)
     assert cancelled.state == "cancelled", runner.stdout.read()
     assert (ws.experiment_dir(job.experiment_id) / "interrupted.ckpt").exists()
+    assert valid_epochs(ws, job.id) < 150
     JobQueue(ws).retry(job.id)
     assert Runner(ws, echo=quiet, poll_s=0.05).run() == 0
     retried = JobQueue(ws).get(job.id)
