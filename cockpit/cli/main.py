@@ -10,7 +10,7 @@ import click
 from cockpit.cli.common import CockpitGroup, current_workspace, workspace_option
 from cockpit.cli.config_cmds import config
 from cockpit.cli.data_cmds import import_, label, split, theme
-from cockpit.cli.model_cmds import export, mlflow_ui
+from cockpit.cli.model_cmds import export, mlflow_ui, models, predict
 from cockpit.cli.queue_cmds import queue, runner, submit
 from cockpit.cli.registry_cmds import registry
 from cockpit.cli.train_cmds import demo, plot, train
@@ -72,6 +72,8 @@ for command in (
     plot,
     export,
     mlflow_ui,
+    models,
+    predict,
     submit,
     runner,
     queue,

@@ -1,0 +1,174 @@
+"""Registered models, their versions, the metrics of each version's source run, and
+aliases (``champion``, ``challenger`` …) read and set through ``MlflowClient``."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import CockpitError
+from core.workspace import Workspace
+
+MODEL_SUFFIX = "_model"
+ALIAS_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,254}$")
+# MLflow reserves these: "latest" always means the newest version, "vN" version N
+RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
+
+# mlflow's first import takes seconds and is not safe from two threads at once
+_client_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    name: str
+    version: str
+    created_ms: int
+    status: str
+    run_id: str
+    experiment_id: str | None
+    aliases: tuple[str, ...]
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}/{self.version}"
+
+
+@dataclass(frozen=True)
+class RegisteredModelInfo:
+    name: str
+    theme: str
+    description: str
+    aliases: dict[str, str]  # alias -> version
+    versions: tuple[VersionInfo, ...]  # newest first
+
+    def version(self, number: str) -> VersionInfo | None:
+        return next((v for v in self.versions if v.version == str(number)), None)
+
+
+def registry_client(workspace: Workspace) -> Any:
+    with _client_lock:
+        from core.training.tracking import tracking_client
+
+        return tracking_client(workspace)
+
+
+def theme_of(model_name: str) -> str:
+    """``{theme}_model`` -> theme (the naming rule of the training packaging)."""
+    return model_name[: -len(MODEL_SUFFIX)] if model_name.endswith(MODEL_SUFFIX) else model_name
+
+
+def _version_info(version: Any, runs: dict[str, Any]) -> VersionInfo:
+    run = runs.get(version.run_id)
+    return VersionInfo(
+        name=version.name,
+        version=str(version.version),
+        created_ms=int(version.creation_timestamp or 0),
+        status=str(version.status or ""),
+        run_id=version.run_id or "",
+        experiment_id=run.info.experiment_id if run else None,
+        aliases=tuple(sorted(getattr(version, "aliases", None) or ())),
+        metrics=dict(run.data.metrics) if run else {},
+    )
+
+
+def _runs(client: Any, run_ids: set[str]) -> dict[str, Any]:
+    runs = {}
+    for run_id in run_ids:
+        try:
+            runs[run_id] = client.get_run(run_id)
+        except Exception:  # a deleted source run leaves the version without metrics
+            continue
+    return runs
+
+
+def _read(client: Any, name: str) -> RegisteredModelInfo:
+    model = client.get_registered_model(name)
+    versions = client.search_model_versions(f"name='{name}'")
+    runs = _runs(client, {v.run_id for v in versions if v.run_id})
+    infos = sorted((_version_info(v, runs) for v in versions), key=lambda v: -int(v.version))
+    return RegisteredModelInfo(
+        name=model.name,
+        theme=theme_of(model.name),
+        description=model.description or "",
+        aliases={str(k): str(v) for k, v in (getattr(model, "aliases", None) or {}).items()},
+        versions=tuple(infos),
+    )
+
+
+def list_models(workspace: Workspace) -> list[RegisteredModelInfo]:
+    """Every registered model of the workspace with its versions, sorted by name."""
+    client = registry_client(workspace)
+    try:
+        names = sorted(m.name for m in client.search_registered_models())
+        return [_read(client, name) for name in names]
+    except Exception as exc:
+        raise CockpitError(
+            f"{workspace.mlflow_db_file}: cannot read the model registry ({exc})"
+        ) from exc
+
+
+def get_model(workspace: Workspace, name: str) -> RegisteredModelInfo:
+    client = registry_client(workspace)
+    _require_model(client, name)
+    return _read(client, name)
+
+
+def _require_model(client: Any, name: str) -> None:
+    known = sorted(m.name for m in client.search_registered_models())
+    if name not in known:
+        raise CockpitError(
+            f"model: no registered model {name!r}; registered: {', '.join(known) or 'none yet'}"
+        )
+
+
+def resolve_version(workspace: Workspace, spec: str) -> VersionInfo:
+    """``NAME`` (newest version), ``NAME/VERSION``, ``NAME/latest`` or ``NAME@ALIAS``."""
+    if "@" in spec:
+        name, _, alias = spec.partition("@")
+        model = get_model(workspace, name)
+        if alias not in model.aliases:
+            shown = ", ".join(f"@{a}" for a in sorted(model.aliases)) or "none"
+            raise CockpitError(f"--model: {name} has no alias {alias!r}; aliases: {shown}")
+        number = model.aliases[alias]
+    else:
+        name, _, number = spec.partition("/")
+        model = get_model(workspace, name)
+    if not model.versions:
+        raise CockpitError(f"--model: {name} has no versions yet")
+    if not number or number == "latest":
+        return model.versions[0]
+    found = model.version(number)
+    if found is None:
+        listed = ", ".join(v.version for v in reversed(model.versions))
+        raise CockpitError(f"--model: {name} has no version {number}; versions: {listed}")
+    return found
+
+
+def check_alias(alias: str) -> str:
+    alias = alias.strip()
+    if RESERVED_ALIAS.match(alias):
+        raise CockpitError(f"alias {alias!r} is reserved by MLflow; choose another name")
+    if not ALIAS_PATTERN.match(alias):
+        raise CockpitError(
+            f"alias {alias!r}: use letters, digits, '_' or '-', starting with a letter or '_'"
+        )
+    return alias
+
+
+def set_alias(workspace: Workspace, name: str, version: str, alias: str) -> VersionInfo:
+    """Point ``alias`` at ``version`` (moving it from the version that held it)."""
+    alias = check_alias(alias)
+    chosen = resolve_version(workspace, f"{name}/{version}")
+    registry_client(workspace).set_registered_model_alias(name, alias, chosen.version)
+    return chosen
+
+
+def remove_alias(workspace: Workspace, name: str, alias: str) -> None:
+    model = get_model(workspace, name)
+    if alias not in model.aliases:
+        shown = ", ".join(sorted(model.aliases)) or "none"
+        raise CockpitError(f"{name} has no alias {alias!r}; aliases: {shown}")
+    registry_client(workspace).delete_registered_model_alias(name, alias)

@@ -1,0 +1,89 @@
+"""Predict image files with a registered model version (the pyfunc model, so the same
+preprocessing as in training): top-k classes and probabilities per image."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core.errors import CockpitError
+from core.models.catalog import resolve_version
+from core.workspace import Workspace
+
+PROB_PREFIX = "prob_"
+
+
+@dataclass(frozen=True)
+class ImagePrediction:
+    path: str
+    label: str | None  # None: the file could not be read as an image (see error)
+    probability: float | None
+    top: list[tuple[str, float]] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PredictionReport:
+    model: str
+    version: str
+    predictions: list[ImagePrediction]
+
+    def to_dict(self) -> dict:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "predictions": [p.to_dict() for p in self.predictions],
+        }
+
+
+def _unreadable(path: Path) -> str | None:
+    from PIL import Image
+
+    if not path.is_file():
+        return "no such file"
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except Exception as exc:
+        return f"not a readable image ({exc})"
+    return None
+
+
+def predict_images(
+    workspace: Workspace, spec: str, paths: list[Path], top_k: int = 3
+) -> PredictionReport:
+    """``spec``: NAME, NAME/VERSION or NAME@ALIAS. Unreadable files get an error entry
+    instead of failing the whole batch."""
+    import mlflow
+    import pandas as pd
+
+    if not paths:
+        raise CockpitError("IMAGE: give at least one image file")
+    version = resolve_version(workspace, spec)
+    mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
+    mlflow.set_registry_uri(workspace.mlflow_tracking_uri)
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{version.name}/{version.version}")
+    except Exception as exc:
+        raise CockpitError(f"{version.spec}: cannot load the model ({exc})") from exc
+    problems = {str(p): _unreadable(Path(p)) for p in paths}
+    readable = [str(p) for p in paths if problems[str(p)] is None]
+    rows = {}
+    if readable:
+        frame = model.predict(pd.DataFrame({"image": readable}))
+        classes = [c for c in frame.columns if c.startswith(PROB_PREFIX)]
+        for path, (_, row) in zip(readable, frame.iterrows(), strict=True):
+            ranked = sorted(
+                ((c[len(PROB_PREFIX) :], float(row[c])) for c in classes), key=lambda t: -t[1]
+            )
+            rows[path] = ImagePrediction(
+                path, str(row["label"]), float(row["probability"]), ranked[:top_k]
+            )
+    predictions = [
+        rows.get(str(p)) or ImagePrediction(str(p), None, None, error=problems[str(p)])
+        for p in paths
+    ]
+    return PredictionReport(version.name, version.version, predictions)
