@@ -116,6 +116,46 @@ def _parent_run(
     return run.info.run_id
 
 
+class TrialLog:
+    """Trial lines in the tune job's ``metrics.jsonl`` for the live view: ``trial_start``
+    before a trial's training (its epoch lines follow), ``trial`` when it ended, with its
+    value (a pruned trial: its last reported value), state, parameters and the study's
+    direction. Earlier trials of a resumed study are written again at the start."""
+
+    def __init__(self, path: Path | None, metric: str, direction: str, n_trials: int) -> None:
+        self.path, self.metric, self.direction, self.n_trials = path, metric, direction, n_trials
+
+    def _write(self, record: dict[str, Any]) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({**record, "time": round(time.time(), 3)}) + "\n")
+
+    def started(self, number: int, params: dict[str, Any]) -> None:
+        self._write({"kind": "trial_start", "trial": number, "params": params})
+
+    def __call__(self, _study: Any, trial: Any) -> None:
+        state = trial.state.name.lower()
+        if state not in ("complete", "pruned", "fail"):
+            return
+        value = trial.value
+        if value is None and trial.intermediate_values:
+            value = trial.intermediate_values[max(trial.intermediate_values)]
+        self._write(
+            {
+                "kind": "trial",
+                "number": trial.number,
+                "value": value,
+                "state": state,
+                "params": trial.params,
+                "n_trials": self.n_trials,
+                "metric": self.metric,
+                "direction": self.direction,
+            }
+        )
+
+
 def run_study(
     workspace: Workspace,
     theme: str,
@@ -175,6 +215,10 @@ def run_study(
     )
     _fail_orphaned_trials(study, echo)
     per_epoch = metric.replace("test_", "valid_")
+    log_path = workspace.logs_dir / f"{job_id}.metrics.jsonl" if job_id else None
+    trial_log = TrialLog(log_path, metric, config.study.direction, n_trials)
+    for earlier in study.get_trials(deepcopy=False):
+        trial_log(study, earlier)
 
     def objective(trial: Any) -> float:
         trial.set_user_attr(
@@ -206,6 +250,7 @@ def run_study(
         )
         shown = ", ".join(f"{k}={v}" for k, v in values.items())
         echo(f"trial {trial.number}: {shown}")
+        trial_log.started(trial.number, values)
         outcome = train_experiment(
             workspace,
             theme,
@@ -234,7 +279,7 @@ def run_study(
             objective,
             timeout=timeout,
             catch=(CockpitError,),
-            callbacks=[MaxTrialsCallback(n_trials, states=counted)],
+            callbacks=[MaxTrialsCallback(n_trials, states=counted), trial_log],
         )
     outcome = StudyOutcome(study_name, storage_url, parent, sampler.name, pruner.name)
     summarise(workspace, theme, study, outcome, metric, time.time() - started, echo)
