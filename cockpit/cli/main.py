@@ -14,7 +14,7 @@ from cockpit.cli.model_cmds import export, mlflow_ui, models, predict
 from cockpit.cli.queue_cmds import queue, runner, submit
 from cockpit.cli.registry_cmds import registry
 from cockpit.cli.train_cmds import demo, plot, train
-from cockpit.cli.tune_cmds import tune
+from cockpit.cli.tune_cmds import study, tune
 from core import __version__
 
 
@@ -78,6 +78,7 @@ for command in (
     runner,
     queue,
     tune,
+    study,
 ):
     cli.add_command(command)
 

@@ -1,8 +1,12 @@
-"""``cockpit tune`` (foreground, seed 003's flags) and ``cockpit submit tune``."""
+"""``cockpit tune`` (foreground, seed 003's flags), ``cockpit submit tune`` and
+``cockpit study`` (list, show, stop, best-params)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -118,3 +122,158 @@ def submit_tune_command(
         click.secho(f"warning: {warning}", fg="yellow")
     for job in jobs:
         click.echo(f"queued {job.id}: tune {theme_name} (study {config.study.name})")
+
+
+_storage_option = click.option(
+    "--storage", help="Optuna storage URL (default: sqlite:///<workspace>/optuna.db)"
+)
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _param(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _moment(value: dt.datetime | None) -> str:
+    return "-" if value is None else f"{value:%m-%d %H:%M:%S}"
+
+
+def _trial_counts(counts: dict[str, int]) -> str:
+    shown = [f"{n} {state}" for state, n in counts.items() if n]
+    return ", ".join(shown) or "no trials"
+
+
+@click.group()
+def study() -> None:
+    """Tuning results: list studies, show one, stop one, print its best parameters."""
+
+
+@study.command("list")
+@_storage_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@workspace_option
+def study_list(storage: str | None, fmt: str) -> None:
+    """Studies with their trials and best value, the most recently updated first."""
+    from core.tuning.results import list_studies
+
+    studies = list_studies(current_workspace(), storage)
+    if fmt == "json":
+        rows = [
+            {
+                "name": s.name,
+                "theme": s.theme,
+                "metric": s.metric,
+                "direction": s.direction,
+                "trials": s.counts,
+                "best_value": s.best_value,
+                "best_trial": s.best_trial,
+                "started": s.started.isoformat() if s.started else None,
+                "last_update": s.last_update.isoformat() if s.last_update else None,
+                "stopping": s.stopping,
+            }
+            for s in studies
+        ]
+        click.echo(json.dumps(rows, indent=1))
+        return
+    if not studies:
+        click.echo("no studies yet (cockpit submit tune --theme NAME)")
+    for s in studies:
+        state = "stopping" if s.stopping else "running" if s.running else "idle"
+        best = (
+            f"best {_number(s.best_value)} (trial {s.best_trial})"
+            if s.best_trial is not None
+            else "no best yet"
+        )
+        click.echo(
+            f"{s.name:<24} {state:<8} {s.theme or '-':<12} {s.metric or 'value'} "
+            f"{s.direction[:3]}  {best}  [{_trial_counts(s.counts)}]  "
+            f"updated {_moment(s.last_update)}"
+        )
+
+
+@study.command("show")
+@click.argument("name")
+@_storage_option
+@workspace_option
+def study_show(name: str, storage: str | None) -> None:
+    """One study: its trials (state, value, duration, parameters) and parameter importance."""
+    from core.tuning.results import load_study_details
+
+    details = load_study_details(current_workspace(), name, storage)
+    s = details.summary
+    click.echo(
+        f"study {s.name}: theme {s.theme or '-'}, {s.metric or 'value'} ({s.direction}), "
+        f"{_trial_counts(s.counts)}"
+    )
+    if s.best_trial is not None:
+        click.echo(f"best trial {s.best_trial}: {_number(s.best_value)}")
+    if s.stopping:
+        click.echo("stop requested: the running trials finish, then the study ends")
+    names = [axis.name for axis in details.axes]
+    click.echo("  #  state     value     seconds  " + "  ".join(names))
+    for trial in details.trials:
+        params = "  ".join(_param(trial.params.get(n, "-")) for n in names)
+        seconds = "-" if trial.duration is None else f"{trial.duration:.1f}"
+        click.echo(
+            f"{trial.number:>3}  {trial.state:<8} {_number(trial.value):>8}  {seconds:>8}  {params}"
+        )
+    if details.importance:
+        click.echo(f"parameter importance ({details.importance_note}):")
+        for param, share in details.importance.items():
+            click.echo(f"  {param:<20} {share:.3f}")
+    else:
+        click.echo(details.importance_note)
+
+
+@study.command("stop")
+@click.argument("name")
+@_storage_option
+@workspace_option
+def study_stop(name: str, storage: str | None) -> None:
+    """Stop a running study after its current trial (it registers its best trial)."""
+    from core.tuning.control import request_stop
+
+    request = request_stop(current_workspace(), name, storage)
+    if request.running_trials:
+        trials = ", ".join(str(n) for n in request.running_trials)
+        click.echo(f"stop requested: study {name} ends after trial(s) {trials}")
+    else:
+        click.echo(
+            f"stop requested: study {name} has no running trial (a run that is starting "
+            "ends after its first trial)"
+        )
+
+
+@study.command("best-params")
+@click.argument("name")
+@click.option("--tuned-only", is_flag=True, help="only the parameters the study searched")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="write the parameters to this YAML file (e.g. configs/params.yaml)",
+)
+@_storage_option
+@workspace_option
+def study_best_params(
+    name: str, tuned_only: bool, output: Path | None, storage: str | None
+) -> None:
+    """The best trial's parameters as YAML (every parameter it trained with)."""
+    import yaml
+
+    from core.fileio import atomic_write_text
+    from core.tuning.results import best_trial
+
+    best = best_trial(current_workspace(), name, storage)
+    values: dict[str, Any] = best.tuned if tuned_only else best.params
+    text = (
+        f"# best parameters of study {name} (trial {best.number}, value {best.value:.6g}, "
+        f"theme {best.theme or '-'})\n" + yaml.safe_dump(values, sort_keys=False)
+    )
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    atomic_write_text(output, text)
+    click.echo(f"wrote {output} (trial {best.number}, value {best.value:.6g})")

@@ -31,6 +31,7 @@ from core.experiment import canonicalize
 from core.fileio import atomic_write_text, load_yaml_mapping
 from core.jobs.executor import process_alive
 from core.jobs.model import this_host
+from core.tuning.control import StopWhenRequested
 from core.tuning.selection import build_pruner, build_sampler, choose_pruner, choose_sampler
 from core.workspace import Workspace
 
@@ -177,6 +178,7 @@ def run_study(
     from core.training.run import TrialHooks, train_experiment
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    stop = StopWhenRequested(echo)  # `cockpit study stop` asked after this: end after a trial
     n_trials = n_trials or config.study.n_trials
     timeout = timeout if timeout is not None else config.study.timeout
     storage_url = storage_url or workspace.optuna_storage_url
@@ -210,6 +212,8 @@ def run_study(
     study.sampler = build_sampler(
         sampler, config, int(base.values["seed"]) + len(study.get_trials(deepcopy=False))
     )
+    study.set_user_attr("theme", theme)  # for the results panel and `cockpit study list`
+    study.set_user_attr("metric", metric)
     parent = _parent_run(
         workspace, study, theme, config, base.values["run_name"] or f"tune-{study_name}"
     )
@@ -279,7 +283,7 @@ def run_study(
             objective,
             timeout=timeout,
             catch=(CockpitError,),
-            callbacks=[MaxTrialsCallback(n_trials, states=counted), trial_log],
+            callbacks=[MaxTrialsCallback(n_trials, states=counted), trial_log, stop],
         )
     outcome = StudyOutcome(study_name, storage_url, parent, sampler.name, pruner.name)
     summarise(workspace, theme, study, outcome, metric, time.time() - started, echo)
