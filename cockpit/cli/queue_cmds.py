@@ -82,7 +82,7 @@ def submit_check_command(
     click.echo(f"queued {job.id}: check")
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--once", is_flag=True, help="exit after one job has ended")
 @click.option("--cpu-slots", default=1, show_default=True, help="parallel jobs without GPUs")
 @click.option(
@@ -95,12 +95,19 @@ def submit_check_command(
     "--grace",
     default=30.0,
     show_default=True,
-    help="seconds a cancelled job gets to stop before it is killed",
+    help="seconds a cancelled or stopped job gets to stop before it is killed",
 )
 @workspace_option
-def runner(once: bool, cpu_slots: int, min_free_gpu_mb: int, grace: float) -> None:
-    """Run queued jobs until the queue is empty (one runner per workspace)."""
+@click.pass_context
+def runner(
+    ctx: click.Context, once: bool, cpu_slots: int, min_free_gpu_mb: int, grace: float
+) -> None:
+    """Run queued jobs until the queue is empty (one runner per workspace); or control
+    the running one with a subcommand."""
     from core.jobs.runner import Runner
+
+    if ctx.invoked_subcommand is not None:
+        return
 
     def echo(line: str) -> None:
         click.echo(f"{dt.datetime.now():%H:%M:%S} {line}")
@@ -112,6 +119,51 @@ def runner(once: bool, cpu_slots: int, min_free_gpu_mb: int, grace: float) -> No
         grace_s=grace,
         echo=echo,
     ).run(once=once)
+
+
+@runner.command("status")
+@workspace_option
+def runner_status() -> None:
+    """Whether a runner runs, its pid, mode (running, draining, stopping) and jobs."""
+    from core.jobs.runner import runner_state
+
+    state = runner_state(current_workspace())
+    click.echo(f"runner: {state.describe()}")
+    for job_id in state.running:
+        click.echo(f"  {job_id}")
+
+
+@runner.command("start")
+@workspace_option
+def runner_start() -> None:
+    """Start a runner in the background unless one runs."""
+    from core.jobs.runner import runner_state, start_runner
+
+    workspace = current_workspace()
+    if start_runner(workspace):
+        click.echo("runner started")
+    else:
+        click.echo(f"runner already {runner_state(workspace).describe()}")
+
+
+@runner.command("drain")
+@workspace_option
+def runner_drain() -> None:
+    """Let the running jobs finish, start no new one, then exit (pending jobs stay)."""
+    from core.jobs.runner import request_runner
+
+    state = request_runner(current_workspace(), "drain")
+    click.echo(f"runner pid {state.pid}: draining ({len(state.running)} job(s) to finish)")
+
+
+@runner.command("stop")
+@workspace_option
+def runner_stop() -> None:
+    """Stop the running jobs (they keep a checkpoint and go back to the queue) and exit."""
+    from core.jobs.runner import request_runner
+
+    state = request_runner(current_workspace(), "stop")
+    click.echo(f"runner pid {state.pid}: stopping ({len(state.running)} job(s) back to the queue)")
 
 
 @click.group()
@@ -129,7 +181,7 @@ def queue() -> None:
 @workspace_option
 def queue_list(state: tuple[str, ...], fmt: str) -> None:
     """Jobs by state; pending ones in the order they will run."""
-    from core.jobs.runner import runner_info
+    from core.jobs.runner import runner_state
 
     jobs_queue = _queue()
     states = state or ("running", "pending", "failed", "cancelled", "finished")
@@ -146,8 +198,7 @@ def queue_list(state: tuple[str, ...], fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps([j.model_dump() for j in jobs], indent=1))
         return
-    info = runner_info(jobs_queue.workspace)
-    click.echo(f"runner: {'pid ' + str(info.get('pid')) if info else 'not running'}")
+    click.echo(f"runner: {runner_state(jobs_queue.workspace).describe()}")
     for job in jobs:
         click.echo(
             f"{job.state:<10} {job.id}  {job.label:<32} prio {job.priority:>2}  "

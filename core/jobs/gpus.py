@@ -1,4 +1,5 @@
-"""Which GPUs can take a job now (NVML); none means the runner uses CPU slots."""
+"""Which GPUs can take a job now (NVML); none means the runner uses CPU slots, and views
+show the CPU's load instead."""
 
 from __future__ import annotations
 
@@ -12,6 +13,30 @@ class GpuStatus:
     memory_total_mb: int
     memory_free_mb: int
     utilisation_percent: int
+
+    @property
+    def memory_used_mb(self) -> int:
+        return self.memory_total_mb - self.memory_free_mb
+
+
+@dataclass(frozen=True)
+class CpuStatus:
+    cores: int
+    load_percent: float  # all cores, since the previous call (0.0 on the first call)
+    memory_total_mb: int
+    memory_available_mb: int
+
+
+def cpu_status() -> CpuStatus:
+    import psutil
+
+    memory = psutil.virtual_memory()
+    return CpuStatus(
+        psutil.cpu_count() or 1,
+        psutil.cpu_percent(interval=None),
+        memory.total // 2**20,
+        memory.available // 2**20,
+    )
 
 
 def gpu_status() -> list[GpuStatus]:

@@ -234,6 +234,19 @@ class JobQueue:
             current.finished_at = time.time()
             return self.write(current, previous)
 
+    def return_to_pending(self, job: Job, reason: str) -> Job:
+        """A running job the user stopped with the runner goes back to the front of the
+        queue; the interrupted attempt does not count against its retries."""
+        with self.locked():
+            current = self.get(job.id)
+            previous = current.state
+            queued = self.pending()
+            current.state, current.error = "pending", reason
+            current.attempts = max(0, current.attempts - 1)
+            current.position = (queued[0].position - 1.0) if queued else 1.0
+            current.pid = current.finished_at = current.exit_code = None
+            return self.write(current, previous)
+
     def requeue(self, job: Job, reason: str) -> Job:
         """A running job whose process was lost goes back to the front of the queue."""
         with self.locked():
@@ -251,3 +264,48 @@ class JobQueue:
                 current.position = (queued[0].position - 1.0) if queued else 1.0
             current.pid = None
             return self.write(current, previous)
+
+
+class QueueScanner:
+    """The jobs of a queue for a view that refreshes every second: a scan stats every
+    file but parses only the files that changed since the previous scan (a change is
+    an atomic rename, so a changed file has a new mtime or size)."""
+
+    def __init__(self, queue: JobQueue) -> None:
+        self.queue = queue
+        self._known: dict[str, tuple[tuple[int, int, int], Job | None]] = {}
+
+    def scan(self, states: tuple[State, ...] = QUEUE_STATES) -> list[Job]:  # type: ignore[assignment]
+        """Like ``JobQueue.jobs``; unchanged jobs are the same objects as last time, so
+        treat them as read-only."""
+        seen: dict[str, tuple[tuple[int, int, int], Job | None]] = {}
+        newest: dict[str, Job] = {}
+        for state in states:
+            folder = self.queue.root / state
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if not entry.name.endswith(".json") or entry.name.startswith("."):
+                    continue
+                try:
+                    info = entry.stat()
+                except OSError:
+                    continue
+                stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+                cached = self._known.get(entry.path)
+                if cached is not None and cached[0] == stamp:
+                    job = cached[1]
+                else:
+                    job = self.queue._read(Path(entry.path))
+                    if job is not None:
+                        job.state = state  # the folder is the truth
+                seen[entry.path] = (stamp, job)
+                if job is None:
+                    continue
+                known = newest.get(job.id)
+                if known is None or job.revision > known.revision:
+                    newest[job.id] = job
+        self._known = seen
+        return list(newest.values())

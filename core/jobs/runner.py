@@ -7,6 +7,11 @@ when the process dies, so a reboot never leaves it stale) and writes a heartbeat
 ``queue/runner.json``. On start it reconciles: a job left in ``running/`` by a dead runner
 is stopped if its process survived and goes back to the front of the queue, where it
 resumes from its checkpoint (same experiment id), up to ``max_retries`` times.
+
+Control: ``request_runner(workspace, "drain")`` asks the runner to start no new job and
+exit once its running jobs have ended; ``"stop"`` also stops the running jobs (SIGTERM:
+they keep their checkpoint and go back to the front of the queue, so the next runner
+resumes them). The request is a file, ``queue/runner.control``, read on every loop.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from filelock import FileLock, Timeout
 
+from core.errors import CockpitError
 from core.fileio import atomic_write_text
 from core.jobs.executor import Executor, JobHandle, LocalExecutor, kill_process_group, process_alive
 from core.jobs.gpus import gpu_status
@@ -31,6 +38,10 @@ from core.workspace import Workspace
 
 Echo = Callable[[str], None]
 LOG_TAIL_LINES = 15
+Control = Literal["stop", "drain"]
+Mode = Literal["running", "draining", "stopping"]
+MODE_OF: dict[str, Mode] = {"drain": "draining", "stop": "stopping"}
+STOPPED_REASON = "stopped with the runner; resumes from its checkpoint"
 
 
 @dataclass
@@ -40,6 +51,7 @@ class _Active:
     device: str
     term_sent_at: float | None = None
     killed: bool = False
+    stopped: bool = False  # by a runner stop, not a cancel: goes back to the queue
 
 
 def runner_lock(workspace: Workspace) -> FileLock:
@@ -60,6 +72,65 @@ def runner_info(workspace: Workspace) -> dict | None:
             return {"pid": None, "heartbeat": None}
     lock.release()
     return None
+
+
+def control_file(workspace: Workspace) -> Path:
+    return workspace.queue_dir / "runner.control"
+
+
+@dataclass(frozen=True)
+class RunnerState:
+    """What a view shows about the runner: whether one runs, its pid and its jobs."""
+
+    pid: int | None = None
+    host: str | None = None
+    mode: Mode | None = None  # None: no runner
+    running: list[str] = field(default_factory=list)
+    heartbeat: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.mode is not None
+
+    def describe(self) -> str:
+        if self.mode is None:
+            return "not running"
+        jobs = f"{len(self.running)} job{'' if len(self.running) == 1 else 's'}"
+        return f"{self.mode}, pid {self.pid}, {jobs}"
+
+
+def runner_state(workspace: Workspace) -> RunnerState:
+    info = runner_info(workspace)
+    if info is None:
+        return RunnerState()
+    mode = info.get("mode") if info.get("mode") in ("draining", "stopping") else "running"
+    return RunnerState(
+        pid=info.get("pid"),
+        host=info.get("host"),
+        mode=mode,
+        running=list(info.get("running") or []),
+        heartbeat=info.get("heartbeat"),
+    )
+
+
+def request_runner(workspace: Workspace, command: Control) -> RunnerState:
+    """Ask the live runner to ``drain`` (finish its jobs, start none) or ``stop`` (also
+    stop its jobs, which go back to the queue). Returns the runner asked."""
+    if command not in MODE_OF:
+        raise CockpitError(f"unknown runner command {command!r}: use stop or drain")
+    state = runner_state(workspace)
+    if not state.active:
+        raise CockpitError(f"no runner is running for {workspace.root}; nothing to {command}")
+    path = control_file(workspace)
+    try:
+        current = json.loads(path.read_text()).get("command")
+    except (OSError, ValueError, AttributeError):
+        current = None
+    if current == "stop" and command == "drain":
+        return state  # a stop already asks for more than a drain
+    request = {"command": command, "pid": state.pid, "requested_at": time.time()}
+    atomic_write_text(path, json.dumps(request) + "\n")
+    return state
 
 
 def start_runner(workspace: Workspace) -> bool:
@@ -114,6 +185,8 @@ class Runner:
         self.info_file = workspace.queue_dir / "runner.json"
         self._last_heartbeat = 0.0
         self._gpu_indices = [g.index for g in gpu_status()]
+        self.mode: Mode = "running"
+        self._control_stamp: tuple[int, int] | None = None
 
     # --- lifecycle -----------------------------------------------------------------
     def run(self, *, once: bool = False) -> int:
@@ -127,23 +200,68 @@ class Runner:
             self.echo(f"a runner is already active for this workspace (pid {info.get('pid')})")
             return 0
         try:
+            control_file(self.workspace).unlink(missing_ok=True)  # meant for an older runner
             self._heartbeat(force=True)
             self.reconcile()
             ended = 0
             while True:
+                self._read_control()
                 self._heartbeat()
                 ended += self._collect_ended()
                 self._handle_cancels()
-                if not (once and ended):
+                self._handle_stop()
+                if self.mode == "running" and not (once and ended):
                     self._start_jobs()
-                if not self.active and ((once and ended) or not self.queue.pending()):
+                if not self.active and (
+                    self.mode != "running" or (once and ended) or not self.queue.pending()
+                ):
                     break
                 time.sleep(self.poll_s)
         finally:
             self.info_file.unlink(missing_ok=True)
+            control_file(self.workspace).unlink(missing_ok=True)
             lock.release()
-        self.echo("queue empty: runner exits")
+        why = {"running": "queue empty", "draining": "drained", "stopping": "stopped"}
+        self.echo(f"{why[self.mode]}: runner exits")
         return 0
+
+    def _read_control(self) -> None:
+        """Apply a stop or drain request (a file: cheap to check on every loop)."""
+        path = control_file(self.workspace)
+        try:
+            info = path.stat()
+        except OSError:
+            return
+        stamp = (info.st_mtime_ns, info.st_ino)
+        if stamp == self._control_stamp:
+            return
+        self._control_stamp = stamp
+        try:
+            request = json.loads(path.read_text())
+            command = request["command"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if request.get("pid") not in (None, os.getpid()) or command not in MODE_OF:
+            return
+        mode = MODE_OF[command]
+        if mode == self.mode or self.mode == "stopping":
+            return
+        self.mode = mode
+        if mode == "draining":
+            self.echo(f"drain requested: no new jobs; waiting for {len(self.active)} running")
+        else:
+            self.echo(f"stop requested: stopping {len(self.active)} running job(s)")
+        self._heartbeat(force=True)
+
+    def _handle_stop(self) -> None:
+        if self.mode != "stopping":
+            return
+        for job_id, active in self.active.items():
+            if active.term_sent_at is None:
+                active.handle.terminate()
+                active.term_sent_at = time.time()
+                active.stopped = True
+                self.echo(f"job {job_id}: runner stopping, SIGTERM sent")
 
     def _heartbeat(self, force: bool = False) -> None:
         now = time.time()
@@ -155,6 +273,7 @@ class Runner:
             "host": this_host(),
             "heartbeat": now,
             "running": sorted(self.active),
+            "mode": self.mode,
         }
         atomic_write_text(self.info_file, json.dumps(info) + "\n")
 
@@ -196,6 +315,7 @@ class Runner:
             job.pid, job.pid_started_at = handle.pid, handle.started_at
             self.queue.update_running(job)
             self.active[job.id] = _Active(job, handle, device)
+            self._last_heartbeat = 0.0  # views show the new job at the next heartbeat
             self.echo(f"job {job.id}: started on {device} (pid {handle.pid})")
 
     def _collect_ended(self) -> int:
@@ -206,11 +326,16 @@ class Runner:
                 continue
             del self.active[job_id]
             ended += 1
+            self._last_heartbeat = 0.0
             current = self.queue.get(job_id)
             if code == 0:  # a cancel that came after the work was done changes nothing
                 state, error = "finished", None
             elif current.cancel_requested:
                 state, error = "cancelled", "cancelled by the user"
+            elif active.stopped:
+                self.queue.return_to_pending(current, STOPPED_REASON)
+                self.echo(f"job {job_id}: back in the queue (exit code {code})")
+                continue
             else:
                 tail = log_tail(self.workspace.logs_dir / f"{job_id}.log")
                 state, error = "failed", f"exit code {code}\n{tail}"
@@ -219,6 +344,8 @@ class Runner:
         return ended
 
     def _handle_cancels(self) -> None:
+        """SIGTERM for a cancelled job; SIGKILL for any job (cancelled or stopped) that
+        has not ended ``grace_s`` after its SIGTERM."""
         now = time.time()
         for job_id, active in self.active.items():
             if active.term_sent_at is None:
