@@ -10,6 +10,7 @@ import click
 from cockpit.cli.common import CockpitGroup, current_workspace, workspace_option
 from cockpit.cli.config_cmds import config
 from cockpit.cli.data_cmds import import_, label, split, theme
+from cockpit.cli.history_cmds import history
 from cockpit.cli.model_cmds import export, mlflow_ui, models, predict
 from cockpit.cli.queue_cmds import queue, runner, submit
 from cockpit.cli.registry_cmds import registry
@@ -62,6 +63,7 @@ def gui(screenshot: Path | None, panel: str | None) -> None:
 
 cli.add_command(config)
 cli.add_command(registry)
+cli.add_command(history)
 for command in (
     theme,
     label,

@@ -210,8 +210,22 @@ def _evaluate(
         tested = {k: float(v) for k, v in results.items()}
         journal.log_metrics(tested, step=0)
         metrics.update(tested)
+    _record_confusion(ctx, journal)
     echo("best weights: " + "  ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items())))
     return metrics
+
+
+def _record_confusion(ctx: ExperimentContext, journal: RunJournal) -> None:
+    """Counts of true vs predicted class of the best weights (test split, else valid)."""
+    from core.training.confusion import count_confusion, write_confusion
+
+    split = "test" if ctx.snapshot.split("test") else "valid"
+    loader = (
+        ctx.datamodule.test_dataloader() if split == "test" else ctx.datamodule.val_dataloader()
+    )
+    matrix = count_confusion(ctx.module, loader, len(ctx.class_names))
+    path = write_confusion(ctx.experiment_dir, split, list(ctx.class_names), matrix)
+    journal.log_artifact(path, "evaluation")
 
 
 def _package(ctx: ExperimentContext, journal: RunJournal, echo: Echo) -> None:

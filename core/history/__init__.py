@@ -1,0 +1,63 @@
+"""The history of runs (seed 001): list, filter and sort every ended job and experiment,
+compare runs, queue plots, and delete a run consistently everywhere it is recorded."""
+
+from core.history.compare import (
+    CURVES,
+    Comparison,
+    Confusion,
+    ParamRow,
+    RunComparison,
+    compare,
+    entry_params,
+    requeue_params,
+    run_label,
+)
+from core.history.delete import DeletionPlan, delete_entry, plan_delete
+from core.history.entries import (
+    METRICS,
+    SORT_KEYS,
+    STATUSES,
+    HistoryEntry,
+    HistoryFilter,
+    filter_entries,
+    find_entry,
+    get_entry,
+    history_signature,
+    list_entries,
+    matches,
+    sort_entries,
+    sort_key,
+)
+from core.history.plots import PlotStatus, plot_images, plot_status, request_plots
+
+__all__ = [
+    "CURVES",
+    "METRICS",
+    "SORT_KEYS",
+    "STATUSES",
+    "Comparison",
+    "Confusion",
+    "DeletionPlan",
+    "HistoryEntry",
+    "HistoryFilter",
+    "ParamRow",
+    "PlotStatus",
+    "RunComparison",
+    "compare",
+    "delete_entry",
+    "entry_params",
+    "filter_entries",
+    "find_entry",
+    "get_entry",
+    "history_signature",
+    "list_entries",
+    "matches",
+    "plan_delete",
+    "plot_images",
+    "plot_status",
+    "request_plots",
+    "requeue_params",
+    "run_label",
+    "sort_entries",
+    "sort_key",
+]

@@ -1,0 +1,358 @@
+"""The history: every ended job and every experiment, as rows a person can search, filter
+and sort.
+
+A row joins what the workspace already holds, without MLflow (so the GUI lists it
+without loading the tracking library):
+
+- ``queue/{finished,failed,cancelled}/<job>.json``: kind, state, times, error, parameters;
+- ``output/experiments/<id>/``: ``record/resolved_config.yaml`` (theme, parameters),
+  ``state.json`` (epochs, metrics of the best weights), ``mlflow_run.json`` (the run id);
+- the database's Model rows (the experiment was recorded as a model).
+
+One row per ended job (its experiment's metrics when it trained one) and one per
+experiment no job trained (foreground ``cockpit train``, ``cockpit demo``, tuning trials).
+Experiments of pending or running jobs are left out until the job ends.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from core.errors import CockpitError
+from core.jobs.model import TERMINAL, Job
+from core.jobs.queue import JobQueue
+from core.workspace import Workspace
+
+METRICS = ("valid_loss", "valid_acc", "test_loss", "test_acc")
+STATUSES = ("finished", "failed", "cancelled", "incomplete")
+#: sort keys of ``sort_entries`` (and the columns of ``cockpit history list``)
+SORT_KEYS = (
+    "status",
+    "kind",
+    "theme",
+    "model",
+    "experiment",
+    "started",
+    "duration",
+    "epochs",
+    *METRICS,
+    "job",
+)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One row of the history. ``id`` is the job id, or the experiment id for an
+    experiment that no job trained."""
+
+    id: str
+    kind: str  # train, tune, plot, check
+    status: str  # finished, failed, cancelled, incomplete
+    theme: str | None = None
+    model: str | None = None
+    experiment_id: str | None = None
+    job_id: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    epochs: int | None = None
+    max_epochs: int | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    run_id: str | None = None
+    recorded: bool = False  # the database holds a Model row of this run
+    error: str | None = None
+    duration: float | None = None  # seconds it ran (None: never started, or unknown)
+
+    def value(self, key: str) -> Any:
+        """The value of a sort key / column (None when unknown)."""
+        if key in METRICS:
+            return self.metrics.get(key)
+        return {
+            "status": self.status,
+            "kind": self.kind,
+            "theme": self.theme,
+            "model": self.model,
+            "experiment": self.experiment_id,
+            "started": self.started_at,
+            "duration": self.duration,
+            "epochs": self.epochs,
+            "job": self.job_id,
+        }[key]
+
+    def search_text(self) -> str:
+        parts = (self.id, self.kind, self.status, self.theme, self.model, self.experiment_id)
+        return " ".join(p for p in (*parts, self.job_id, self.run_id, self.error) if p).lower()
+
+
+@dataclass(frozen=True)
+class ExperimentFiles:
+    """What an experiment folder says about itself (no MLflow, no torch)."""
+
+    experiment_id: str
+    folder: Path
+    theme: str | None
+    params: dict[str, Any]
+    finished: bool
+    epochs: int | None
+    max_epochs: int | None
+    metrics: dict[str, float]
+    run_id: str | None
+    started_at: float | None
+    finished_at: float | None
+
+
+def _json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def read_experiment(workspace: Workspace, experiment_id: str) -> ExperimentFiles | None:
+    """The experiment's folder as data; None when it has no record (not an experiment)."""
+    folder = workspace.experiment_dir(experiment_id)
+    record = folder / "record" / "resolved_config.yaml"
+    try:
+        resolved = yaml.load(record.read_text(encoding="utf-8"), Loader=_Loader) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    state = _json(folder / "state.json")
+    metrics = {k: float(v) for k, v in (state.get("final_metrics") or {}).items()}
+    finished = bool(state.get("finished")) and bool(metrics)
+    return ExperimentFiles(
+        experiment_id=experiment_id,
+        folder=folder,
+        theme=resolved.get("theme"),
+        params=dict(resolved.get("params") or {}),
+        finished=finished,
+        epochs=state.get("completed_epochs"),
+        max_epochs=state.get("max_epochs"),
+        metrics=metrics,
+        run_id=_json(folder / "mlflow_run.json").get("run_id"),
+        started_at=_mtime(record),
+        finished_at=_mtime(folder / "state.json") if finished else None,
+    )
+
+
+def experiment_ids(workspace: Workspace) -> list[str]:
+    folder = workspace.experiments_dir
+    if not folder.is_dir():
+        return []
+    return sorted(e.name for e in os.scandir(folder) if e.is_dir() and not e.name.startswith("."))
+
+
+def job_experiment(job: Job) -> str | None:
+    """The experiment a job trains or plots."""
+    if job.kind == "plot":
+        return job.args.get("experiment_id")
+    return job.experiment_id
+
+
+def _recorded_runs(workspace: Workspace) -> set[str]:
+    if not workspace.database_file.exists():
+        return set()
+    from sqlalchemy import select
+
+    from core.db import Model, open_database
+
+    with open_database(workspace).session() as session:
+        return set(session.scalars(select(Model.mlflow_run_id)))
+
+
+def list_entries(workspace: Workspace, filters: HistoryFilter | None = None) -> list[HistoryEntry]:
+    """Every ended job and every experiment no job trained, newest first."""
+    jobs = JobQueue(workspace).jobs()
+    busy = {job_experiment(j) for j in jobs if j.state not in TERMINAL}
+    experiments = {}
+    for experiment_id in experiment_ids(workspace):
+        found = read_experiment(workspace, experiment_id)
+        if found is not None:
+            experiments[experiment_id] = found
+    recorded = _recorded_runs(workspace)
+    entries = []
+    trained = set()
+    for job in jobs:
+        if job.state not in TERMINAL:
+            continue
+        experiment = experiments.get(job.experiment_id or "") if job.kind == "train" else None
+        if experiment is not None:
+            trained.add(experiment.experiment_id)
+        entries.append(_job_entry(job, experiment, recorded))
+    for experiment_id, experiment in experiments.items():
+        if experiment_id in trained or experiment_id in busy:
+            continue
+        entries.append(
+            HistoryEntry(
+                id=experiment_id,
+                kind="train",
+                status="finished" if experiment.finished else "incomplete",
+                theme=experiment.theme,
+                model=experiment.params.get("model"),
+                experiment_id=experiment_id,
+                started_at=experiment.started_at,
+                finished_at=experiment.finished_at,
+                duration=_span(experiment.started_at, experiment.finished_at),
+                epochs=experiment.epochs,
+                max_epochs=experiment.max_epochs,
+                metrics=experiment.metrics,
+                run_id=experiment.run_id,
+                recorded=experiment.run_id in recorded,
+            )
+        )
+    entries.sort(key=lambda e: e.started_at or 0.0, reverse=True)
+    return filter_entries(entries, filters) if filters is not None else entries
+
+
+def _job_entry(job: Job, experiment: ExperimentFiles | None, recorded: set[str]) -> HistoryEntry:
+    model = job.params.get("model")
+    if experiment is not None:
+        model = experiment.params.get("model", model)
+    return HistoryEntry(
+        id=job.id,
+        kind=job.kind,
+        status=job.state,
+        theme=job.theme or (experiment.theme if experiment else None),
+        model=model if job.kind in ("train", "tune") else None,
+        experiment_id=job_experiment(job),
+        job_id=job.id,
+        started_at=job.started_at or job.created_at,
+        finished_at=job.finished_at,
+        epochs=experiment.epochs if experiment else None,
+        max_epochs=experiment.max_epochs if experiment else job.params.get("max_epochs"),
+        metrics=dict(experiment.metrics) if experiment else {},
+        run_id=experiment.run_id if experiment else None,
+        recorded=bool(experiment and experiment.run_id in recorded),
+        error=job.error,
+        duration=_span(job.started_at, job.finished_at),
+    )
+
+
+def _span(start: float | None, end: float | None) -> float | None:
+    return None if start is None or end is None else max(0.0, end - start)
+
+
+def find_entry(entries: Sequence[HistoryEntry], ident: str) -> HistoryEntry:
+    """An entry by id, job id (or its unique end), or experiment id (or its unique start;
+    the newest row of that experiment)."""
+    ident = ident.strip()
+    for entry in entries:
+        if entry.id == ident:
+            return entry
+    by_experiment = [e for e in entries if e.experiment_id and e.experiment_id.startswith(ident)]
+    if len({e.experiment_id for e in by_experiment}) == 1:
+        return max(by_experiment, key=lambda e: e.started_at or 0.0)
+    by_job = [e for e in entries if e.job_id and e.job_id.endswith(ident)]
+    if len(by_job) == 1:
+        return by_job[0]
+    if by_experiment or by_job:
+        raise CockpitError(f"history id {ident!r} is ambiguous: give more characters")
+    raise CockpitError(
+        f"no job or experiment {ident!r} in the history; `cockpit history list` shows them"
+    )
+
+
+def get_entry(workspace: Workspace, ident: str) -> HistoryEntry:
+    return find_entry(list_entries(workspace), ident)
+
+
+# --- filtering and sorting -----------------------------------------------------------------
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Empty fields match everything. Times are POSIX seconds; ``until`` is exclusive.
+    ``metric_ranges``: (metric, min or None, max or None); an entry without the metric
+    does not match a range on it."""
+
+    text: str = ""
+    themes: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    since: float | None = None
+    until: float | None = None
+    metric_ranges: tuple[tuple[str, float | None, float | None], ...] = ()
+
+    def __post_init__(self) -> None:
+        for metric, _low, _high in self.metric_ranges:
+            if metric not in METRICS:
+                raise CockpitError(f"unknown metric {metric!r}; metrics: {', '.join(METRICS)}")
+
+
+def matches(entry: HistoryEntry, spec: HistoryFilter) -> bool:
+    if spec.themes and entry.theme not in spec.themes:
+        return False
+    if spec.models and entry.model not in spec.models:
+        return False
+    if spec.statuses and entry.status not in spec.statuses:
+        return False
+    if spec.kinds and entry.kind not in spec.kinds:
+        return False
+    started = entry.started_at
+    if spec.since is not None and (started is None or started < spec.since):
+        return False
+    if spec.until is not None and (started is None or started >= spec.until):
+        return False
+    for metric, low, high in spec.metric_ranges:
+        value = entry.metrics.get(metric)
+        if value is None or math.isnan(value):
+            return False
+        if (low is not None and value < low) or (high is not None and value > high):
+            return False
+    if spec.text:
+        haystack = entry.search_text()
+        return all(word in haystack for word in spec.text.lower().split())
+    return True
+
+
+def filter_entries(entries: Iterable[HistoryEntry], spec: HistoryFilter) -> list[HistoryEntry]:
+    return [e for e in entries if matches(e, spec)]
+
+
+def sort_key(value: Any) -> tuple[int, Any]:
+    """Numbers as numbers, text case-insensitively, unknown values apart (see sort_entries)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return (1, 0)
+    if isinstance(value, str):
+        return (0, value.lower())
+    return (0, value)
+
+
+def sort_entries(
+    entries: Iterable[HistoryEntry], key: str, *, descending: bool = False
+) -> list[HistoryEntry]:
+    """Sorted by ``key`` (one of SORT_KEYS); entries without a value come last."""
+    if key not in SORT_KEYS:
+        raise CockpitError(f"unknown sort key {key!r}; keys: {', '.join(SORT_KEYS)}")
+    known = [e for e in entries if sort_key(e.value(key))[0] == 0]
+    unknown = [e for e in entries if sort_key(e.value(key))[0] == 1]
+    known.sort(key=lambda e: sort_key(e.value(key))[1], reverse=descending)
+    return known + unknown
+
+
+def history_signature(workspace: Workspace) -> tuple:
+    """Changes whenever a job ends or moves, or an experiment starts or finishes: cheap
+    (a few directory scans and stat calls), for polling."""
+    parts: list[Any] = []
+    for state in ("pending", "running", *TERMINAL):
+        folder = workspace.queue_dir / state
+        if folder.is_dir():
+            parts.append(tuple(sorted(e.name for e in os.scandir(folder))))
+    for experiment_id in experiment_ids(workspace):
+        folder = workspace.experiment_dir(experiment_id)
+        parts.append((experiment_id, _mtime(folder / "state.json")))
+    return tuple(parts)
