@@ -1,0 +1,3 @@
+from cockpit.panels.live.widget import LivePanel
+
+__all__ = ["LivePanel"]

@@ -1,0 +1,354 @@
+"""Live: the selected jobs' curves growing while they run, the log of the first one, and
+for tuning jobs every trial's value with the best so far.
+
+One timer drives everything: every tick a worker reads what was appended to the followed
+jobs' files since the last tick (no file is read twice) and the GUI thread applies it in
+one batch (one setData per changed curve, one append to the log), so a job writing
+hundreds of lines a second costs the event loop a few milliseconds four times a second.
+Nothing is read while the panel is hidden.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFontDatabase, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cockpit.panels.live.feed import FeedUpdate, JobFeed
+from cockpit.panels.live.jobs import JobRow, list_jobs
+from cockpit.panels.live.plots import JOB_COLOURS, CurvePlots, TrialPlot, make_plot
+from cockpit.workers import run_in_background
+from core.workspace import Workspace
+
+TICK_MS = 250
+JOB_LIST_EVERY = 8  # ticks: the job list is read every 2 s
+LOG_LINES = 5000
+_STATE_COLOURS = {
+    "running": "#2e7d32",
+    "pending": "#777777",
+    "finished": "#1565c0",
+    "failed": "#c62828",
+    "cancelled": "#b26a00",
+}
+
+
+class LivePanel(QWidget):
+    sig_loaded = Signal()
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.feeds: dict[str, JobFeed] = {}
+        self.rows: dict[str, JobRow] = {}
+        self.selected: list[str] = []  # followed jobs; the first one's log is shown
+        self._row_order: list[JobRow] = []
+        self._busy = False
+        self._loaded = False
+        self._closed = False
+        self._ticks = 0
+        self._redraw_all = True
+        self._build()
+        self._timer = QTimer(self, interval=TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    # --- layout ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.job_list = QListWidget()
+        self.job_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.job_list.setToolTip("Select a job to watch it; Ctrl/Shift+click to overlay several")
+        self.job_list.itemSelectionChanged.connect(self._selection_changed)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(QLabel("<b>Jobs</b> (Ctrl+click to overlay)"))
+        left_layout.addWidget(self.job_list, 1)
+
+        self.status_label = QLabel("Select a job on the left to watch it live.")
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.trials_widget = make_plot("Trials", "trial", "value")
+        self.loss_widget = make_plot("Loss", "step", "loss")
+        self.acc_widget = make_plot("Accuracy", "epoch", "accuracy", legend_at="bottom")
+        self.trials_widget.hide()
+        self.curves = CurvePlots(self.loss_widget, self.acc_widget)
+        self.trials = TrialPlot(self.trials_widget)
+        curves_row = QSplitter(Qt.Orientation.Horizontal)
+        curves_row.addWidget(self.loss_widget)
+        curves_row.addWidget(self.acc_widget)
+        self.plots_splitter = plots = QSplitter(Qt.Orientation.Vertical)
+        plots.addWidget(self.trials_widget)
+        plots.addWidget(curves_row)
+        plots.setStretchFactor(0, 1)
+        plots.setStretchFactor(1, 1)
+
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(LOG_LINES)
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.log_view.setPlaceholderText("The log of the first selected job appears here.")
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(plots)
+        right.addWidget(self.log_view)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        right.setSizes([480, 260])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(left)
+        main.addWidget(right)
+        main.setStretchFactor(1, 1)
+        main.setSizes([280, 1000])
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status_label)
+        layout.addWidget(main, 1)
+
+    # --- public API ----------------------------------------------------------------------
+    def show_job(self, job_id: str) -> None:
+        """Watch this job alone (the queue panel's selection drives this)."""
+        self._select([job_id])
+
+    def add_overlay(self, job_id: str) -> None:
+        """Also draw this job's curves over the ones shown."""
+        if job_id not in self.selected:
+            self._select([*self.selected, job_id])
+
+    def shutdown(self) -> None:
+        """Stop polling and wait for a read in flight (before the widget goes)."""
+        self._closed = True
+        self._timer.stop()
+        QThreadPool.globalInstance().waitForDone(5000)
+
+    # --- job list ------------------------------------------------------------------------
+    def _select(self, ids: list[str]) -> None:
+        for job_id in ids:
+            if job_id not in self.rows:  # not listed yet (just submitted): follow it anyway
+                self.rows[job_id] = JobRow(job_id, "", "", f"job {job_id}")
+                self._row_order.insert(0, self.rows[job_id])
+        self._fill_list(ids)
+        self._selection_changed()
+
+    def _fill_list(self, selected: list[str]) -> None:
+        """(Re)build the list in ``_row_order``, selecting ``selected``."""
+        self.job_list.blockSignals(True)
+        self.job_list.clear()
+        for row in self._row_order:
+            when = time.strftime("%H:%M", time.localtime(row.when)) if row.when else ""
+            item = QListWidgetItem(f"{row.label}\n{row.state or '…'} {when}  ·  {row.short_id}")
+            item.setData(Qt.ItemDataRole.UserRole, row.id)
+            item.setToolTip(f"job {row.id}")
+            item.setForeground(QBrush(QColor(_STATE_COLOURS.get(row.state, "#333333"))))
+            self.job_list.addItem(item)
+            if row.id in selected:
+                flag = QItemSelectionModel.SelectionFlag.Select
+                self.job_list.setCurrentItem(item, flag)
+        self.job_list.blockSignals(False)
+
+    def _update_rows(self, rows: list[JobRow]) -> None:
+        listed = {row.id for row in rows}
+        kept = [self.rows[j] for j in self.selected if j not in listed and j in self.rows]
+        order = rows + kept
+        if order == self._row_order:
+            return
+        self._row_order = order
+        self.rows = {row.id: row for row in order}
+        self._fill_list(self.selected)
+
+    def _selection_changed(self) -> None:
+        chosen = [
+            self.job_list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.job_list.count())
+            if self.job_list.item(i).isSelected()
+        ]
+        # keep the order in which jobs were chosen: the first one stays the log's job
+        ids = [j for j in self.selected if j in chosen] + [
+            j for j in chosen if j not in self.selected
+        ]
+        if ids == self.selected:
+            return
+        primary_changed = ids[:1] != self.selected[:1]
+        self.selected = ids
+        for job_id in list(self.feeds):
+            if job_id not in ids:
+                del self.feeds[job_id]
+        for job_id in ids:
+            if job_id not in self.feeds:
+                self.feeds[job_id] = JobFeed(self.workspace.logs_dir, job_id)
+        for n, job_id in enumerate(ids):
+            self.feeds[job_id].follow_log(n == 0)
+        if primary_changed:
+            self.log_view.clear()
+        self._redraw_all = True
+        self._show_status()
+        QTimer.singleShot(0, self._tick)
+
+    # --- polling -------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self._tick)
+
+    def _tick(self) -> None:
+        if self._busy or self._closed or not self.isVisible():
+            return
+        self._busy = True
+        feeds = list(self.feeds.values())
+        workspace = self.workspace
+        read_jobs = self._ticks % JOB_LIST_EVERY == 0
+        self._ticks += 1
+
+        def work() -> tuple[list[JobRow] | None, list[FeedUpdate]]:
+            rows = list_jobs(workspace) if read_jobs else None
+            return rows, [feed.poll() for feed in feeds]
+
+        run_in_background(work, self._apply, self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy = False
+        if self._closed:
+            return
+        self.status_label.setText(f"<span style='color:#c62828'>cannot read the jobs: {exc}</span>")
+
+    def _apply(self, result: tuple[list[JobRow] | None, list[FeedUpdate]]) -> None:
+        self._busy = False
+        if self._closed:
+            return
+        rows, updates = result
+        if rows is not None:
+            self._update_rows(rows)
+        more = False
+        for update in updates:
+            feed = self.feeds.get(update.job_id)
+            if feed is None:
+                continue  # no longer followed
+            more = more or update.more
+            if self.selected and update.job_id == self.selected[0]:
+                self._append_log(update)
+        self._redraw()
+        if not self._loaded and rows is not None:
+            self._loaded = True
+            self.sig_loaded.emit()
+        if more:
+            QTimer.singleShot(0, self._tick)
+
+    def _append_log(self, update: FeedUpdate) -> None:
+        if update.log_reset:
+            self.log_view.clear()
+            if update.log_skipped:
+                self.log_view.appendPlainText(f"[… {update.log_skipped:,} earlier bytes not shown]")
+        if not update.log_text:
+            return
+        bar = self.log_view.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 2
+        lines = update.log_text.rstrip("\n").split("\n")
+        self.log_view.appendPlainText("\n".join(lines[-LOG_LINES:]))
+        if at_end:
+            bar.setValue(bar.maximum())
+
+    # --- drawing -------------------------------------------------------------------------
+    def _colour(self, job_id: str) -> str:
+        return JOB_COLOURS[self.selected.index(job_id) % len(JOB_COLOURS)]
+
+    def _label(self, job_id: str) -> str | None:
+        if len(self.selected) == 1:
+            return None
+        row = self.rows.get(job_id)
+        return f"{row.short_id}" if row else job_id[-6:]
+
+    def _redraw(self) -> None:
+        if self._redraw_all:
+            self.curves.clear()
+            self.trials.clear()
+            self._redraw_all = False
+        studies = []
+        for job_id in self.selected:
+            feed = self.feeds[job_id]
+            metrics = feed.metrics
+            colour, label = self._colour(job_id), self._label(job_id)
+            self.curves.update(job_id, metrics.current, colour, label)
+            row = self.rows.get(job_id)
+            if metrics.is_study or (row is not None and row.is_study):
+                studies.append(job_id)
+                self.trials.update(job_id, metrics, colour, label)
+        if bool(studies) != self.trials_widget.isVisibleTo(self):
+            self.trials_widget.setVisible(bool(studies))
+            height = self.plots_splitter.height()
+            self.plots_splitter.setSizes([height // 2, height - height // 2])
+        self._show_titles(studies)
+        self._show_status()
+
+    def _show_titles(self, studies: list[str]) -> None:
+        loss, acc = self.loss_widget.getPlotItem(), self.acc_widget.getPlotItem()
+        if not studies or len(self.selected) > 1:
+            loss.setTitle("Loss", color="#333333", size="11pt")
+            acc.setTitle("Accuracy", color="#333333", size="11pt")
+        else:
+            run = self.feeds[studies[0]].metrics.current
+            trial = "" if run.trial is None else f" — trial {run.trial}"
+            loss.setTitle(f"Loss{trial}", color="#333333", size="11pt")
+            acc.setTitle(f"Accuracy{trial}", color="#333333", size="11pt")
+        if studies:
+            metrics = self.feeds[studies[0]].metrics
+            name = metrics.metric or "value"
+            self.trials_widget.getPlotItem().setTitle(
+                f"Trials: {name} ({metrics.direction})", color="#333333", size="11pt"
+            )
+            self.trials_widget.getPlotItem().setLabel("left", name)
+
+    def _show_status(self) -> None:
+        if not self.selected:
+            self.status_label.setText("Select a job on the left to watch it live.")
+            return
+        job_id = self.selected[0]
+        row = self.rows.get(job_id)
+        feed = self.feeds.get(job_id)
+        parts = [f"<b>{row.label if row else job_id}</b>"]
+        if row and row.state:
+            colour = _STATE_COLOURS.get(row.state, "#333333")
+            parts.append(f"<span style='color:{colour}'>{row.state}</span>")
+        parts.append(f"job {job_id}")
+        if feed is not None:
+            parts += _summary(feed)
+        if len(self.selected) > 1:
+            parts.append(f"+ {len(self.selected) - 1} overlaid")
+        self.status_label.setText(" · ".join(parts))
+
+
+def _summary(feed: JobFeed) -> list[str]:
+    metrics = feed.metrics
+    if not metrics.lines:
+        return ["no metrics yet"]
+    run = metrics.current
+    parts: list[str] = []
+    if metrics.is_study:
+        done = len(metrics.trials)
+        total = f"/{metrics.n_trials}" if metrics.n_trials else ""
+        parts.append(f"{done}{total} trials")
+        best = metrics.best_trial()
+        if best is not None and best.value is not None:
+            parts.append(f"best {best.value:.4f} (trial {best.number})")
+        if run.trial is not None:
+            parts.append(f"trial {run.trial}")
+    if run.epoch is not None:
+        parts.append(f"epoch {run.epoch}")
+    for name in ("valid_loss", "valid_acc"):
+        value = run.curves[name].last()
+        if value is not None:
+            parts.append(f"{name.replace('_', ' ')} {value:.4f}")
+    for name, value in sorted(run.results.items()):
+        if name.startswith("test_"):
+            parts.append(f"{name.replace('_', ' ')} {value:.4f}")
+    return parts

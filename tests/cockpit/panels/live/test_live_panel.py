@@ -1,0 +1,185 @@
+"""The Live panel following real files: a writer appends while the panel shows the curves
+growing and the log; truncation and rotation; overlays; a real tune job's trials."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from PySide6.QtCore import QThreadPool
+
+from cockpit.panels.live import LivePanel
+from tests.cockpit.panels.live.synthetic import TrainingWriter, running_job
+
+
+@pytest.fixture
+def open_panel(qtbot):
+    panels = []
+
+    def open_(workspace):
+        panel = LivePanel(workspace)
+        qtbot.addWidget(panel)
+        panel.resize(1280, 800)
+        with qtbot.waitSignal(panel.sig_loaded, timeout=30_000):
+            panel.show()
+        panels.append(panel)
+        return panel
+
+    yield open_
+    for panel in panels:
+        panel.shutdown()
+    QThreadPool.globalInstance().waitForDone()
+
+
+def points(panel, job_id, name):
+    return panel.curves.points(job_id, name)
+
+
+def listed(panel):
+    return [panel.job_list.item(i).text() for i in range(panel.job_list.count())]
+
+
+def test_follows_a_job_while_it_writes_and_survives_truncation_and_rotation(
+    qtbot, workspace, open_panel, screenshot_dir
+):
+    job = running_job(workspace)
+    writer = TrainingWriter(workspace.logs_dir, job.id)
+    writer.write_steps(100)
+    panel = open_panel(workspace)
+    assert any("train shapes simple_cnn" in text and "running" in text for text in listed(panel))
+    panel.show_job(job.id)
+    qtbot.waitUntil(lambda: points(panel, job.id, "train_step") == 100, timeout=10_000)
+    assert points(panel, job.id, "valid_loss") == 2
+    assert "epoch 2/40" in panel.log_view.toPlainText()
+
+    # a writer at 100 lines/s: the curve grows while it writes, in batches
+    seen = set()
+    thread = threading.Thread(
+        target=lambda: [writer.write_steps(10) or time.sleep(0.1) for _ in range(15)]
+    )
+    thread.start()
+    while thread.is_alive():
+        qtbot.wait(50)
+        seen.add(points(panel, job.id, "train_step"))
+    thread.join()
+    qtbot.waitUntil(lambda: points(panel, job.id, "train_step") == 250, timeout=10_000)
+    assert len(seen - {100, 250}) >= 3, seen  # it grew while the job wrote
+    assert points(panel, job.id, "valid_acc") == 5
+    assert "epoch 5/40" in panel.log_view.toPlainText()
+    assert "valid loss" in panel.status_label.text() and "epoch 5" in panel.status_label.text()
+
+    # a half-written line waits for its end
+    with open(writer.metrics, "a") as handle:
+        handle.write('{"kind": "step", "step": 251, "epoch": 5, "split": "train", "lo')
+    qtbot.wait(600)
+    assert points(panel, job.id, "train_step") == 250
+    with open(writer.metrics, "a") as handle:
+        handle.write('ss": 0.5, "lr": 0.001, "time": 1}\n')
+    qtbot.waitUntil(lambda: points(panel, job.id, "train_step") == 251, timeout=10_000)
+
+    # the metrics file truncated and rewritten (a restarted job): the curves start again
+    fresh = TrainingWriter(workspace.logs_dir, job.id, seed=1)
+    writer.metrics.write_text("")
+    fresh.write_steps(30)
+    qtbot.waitUntil(lambda: points(panel, job.id, "train_step") == 30, timeout=10_000)
+    assert points(panel, job.id, "valid_loss") == 0
+
+    # the log rotated: the view shows the new file only
+    writer.log.rename(writer.log.with_suffix(".log.1"))
+    writer.log.write_text("a new log after rotation\n")
+    qtbot.waitUntil(
+        lambda: "a new log after rotation" in panel.log_view.toPlainText(), timeout=10_000
+    )
+    assert "epoch 2/40" not in panel.log_view.toPlainText()
+
+
+def test_a_long_run_and_its_log_screenshot(qtbot, workspace, open_panel, screenshot_dir):
+    job = running_job(workspace)
+    other = running_job(workspace, model="resnet")
+    running_job(workspace, state="finished")
+    running_job(workspace, kind="tune", state="cancelled")
+    writer = TrainingWriter(workspace.logs_dir, job.id)
+    with open(writer.log, "w") as log:
+        log.write(f"job {job.id}: train (attempt 1)\n")
+        log.write(
+            "experiment 3f2a91c0d1e4 on theme 'shapes': new experiment: training 40 epoch(s)\n"
+        )
+    writer.write_steps(1200)
+    TrainingWriter(workspace.logs_dir, other.id).write_steps(20)
+    panel = open_panel(workspace)
+    panel.show_job(job.id)
+    qtbot.waitUntil(lambda: points(panel, job.id, "train_step") == 1200, timeout=10_000)
+    qtbot.wait(100)
+    panel.grab().save(str(screenshot_dir / "live.png"))
+    assert len(panel.log_view.toPlainText().splitlines()) == 2 + 24
+
+
+def run_synthetic_study(logs_dir, job_id, trials=24):
+    """A real Optuna study (in memory) whose objective writes epoch lines like a training;
+    the trial lines come from the study code's own TrialLog callback."""
+    import json
+    import math
+
+    import optuna
+
+    from core.errors import CockpitError
+    from core.tuning.study import TrialLog
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    path = logs_dir / f"{job_id}.metrics.jsonl"
+    trial_log = TrialLog(path, "valid_acc", "maximize", trials)
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=3, n_startup_trials=6),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=2),
+    )
+
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        trial_log.started(trial.number, trial.params)
+        if trial.number == 9:
+            raise CockpitError("metric valid_acc was not measured")
+        quality = 0.93 - 0.05 * (math.log10(lr) + 2.3) ** 2
+        acc = 0.0
+        with open(path, "a") as handle:
+            for epoch in range(10):
+                acc = quality * (1 - math.exp(-(epoch + 1) / 2.5))
+                step = 20 * (epoch + 1)
+                for split, value in (("valid", acc), ("train", acc + 0.03)):
+                    record = {"kind": "epoch", "step": step, "epoch": epoch, "split": split,
+                              "loss": 1.2 - value, "acc": value, "lr": lr, "time": 1.0}  # fmt: skip
+                    handle.write(json.dumps(record) + "\n")
+                trial.report(acc, epoch)
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
+        return acc
+
+    study.optimize(objective, n_trials=trials, catch=(CockpitError,), callbacks=[trial_log])
+    return study
+
+
+def test_tune_view_marks_pruned_and_failed_trials(qtbot, workspace, open_panel, screenshot_dir):
+    running_job(workspace, state="finished")
+    running_job(workspace, model="resnet", state="failed")
+    job = running_job(workspace, kind="tune")
+    study = run_synthetic_study(workspace.logs_dir, job.id)
+    (workspace.logs_dir / f"{job.id}.log").write_text(
+        "".join(f"trial {t.number}: lr={t.params.get('lr')}\n" for t in study.trials)
+    )
+    states = [t.state.name for t in study.trials]
+    assert "PRUNED" in states and "FAIL" in states
+    panel = open_panel(workspace)
+    panel.show_job(job.id)
+    qtbot.waitUntil(lambda: len(panel.feeds[job.id].metrics.trials) == 24, timeout=10_000)
+    qtbot.waitUntil(panel.trials_widget.isVisible, timeout=10_000)
+    metrics = panel.feeds[job.id].metrics
+    assert metrics.best_trial().value == pytest.approx(study.best_value)
+    assert metrics.failed_trials() == [9]
+    _x, best = metrics.best_so_far()
+    assert best[-1] == pytest.approx(study.best_value) and all(best[1:] >= best[:-1])
+    legend = {label.text for _sample, label in panel.trials_widget.getPlotItem().legend.items}
+    assert {"best so far", "complete", "pruned", "failed"} <= legend
+    assert "trial 23" in panel.loss_widget.getPlotItem().titleLabel.text
+    assert f"best {study.best_value:.4f}" in panel.status_label.text()
+    panel.grab().save(str(screenshot_dir / "live_tune.png"))
