@@ -183,3 +183,80 @@ def test_tune_view_marks_pruned_and_failed_trials(qtbot, workspace, open_panel, 
     assert "trial 23" in panel.loss_widget.getPlotItem().titleLabel.text
     assert f"best {study.best_value:.4f}" in panel.status_label.text()
     panel.grab().save(str(screenshot_dir / "live_tune.png"))
+
+
+def test_overlay_of_two_jobs_one_colour_each(qtbot, workspace, open_panel):
+    first, second = running_job(workspace), running_job(workspace, model="resnet")
+    TrainingWriter(workspace.logs_dir, first.id).write_steps(120)
+    TrainingWriter(workspace.logs_dir, second.id, seed=5).write_steps(60)
+    (workspace.logs_dir / f"{first.id}.log").write_text("first job's log\n")
+    (workspace.logs_dir / f"{second.id}.log").write_text("second job's log\n")
+    panel = open_panel(workspace)
+    panel.show_job(first.id)
+    panel.add_overlay(second.id)
+    qtbot.waitUntil(lambda: points(panel, second.id, "train_step") == 60, timeout=10_000)
+    assert points(panel, first.id, "train_step") == 120
+    items = panel.curves._items
+    colours = {
+        items[(job, "valid_loss")].opts["pen"].color().name() for job in (first.id, second.id)
+    }
+    assert len(colours) == 2
+    legend = {label.text for _s, label in panel.loss_widget.getPlotItem().legend.items}
+    assert {f"{first.id[-6:]} · valid", f"{second.id[-6:]} · valid"} <= legend
+    assert "first job's log" in panel.log_view.toPlainText()  # the first job keeps the log
+    assert "+ 1 overlaid" in panel.status_label.text()
+    selected = [i.data(256) for i in panel.job_list.selectedItems()]
+    assert sorted(selected) == sorted([first.id, second.id])
+
+    # Ctrl+click in the list: the second job alone, then both again
+    panel.job_list.clearSelection()
+    panel.job_list.item(
+        [panel.job_list.item(i).data(256) for i in range(2)].index(second.id)
+    ).setSelected(True)
+    qtbot.waitUntil(lambda: "second job's log" in panel.log_view.toPlainText(), timeout=10_000)
+    assert "first job's log" not in panel.log_view.toPlainText()
+    assert points(panel, first.id, "train_step") == 0 and first.id not in panel.feeds
+    panel.show_job(first.id)
+    qtbot.waitUntil(lambda: points(panel, first.id, "train_step") == 120, timeout=10_000)
+    assert panel.selected == [first.id]
+
+
+def test_a_real_tune_job_shows_its_trials_while_it_runs(qtbot, shapes_workspace, open_panel):
+    from core.jobs.queue import JobQueue
+    from core.jobs.submit import submit_tune
+    from tests.core.training.conftest import TINY
+
+    ws = shapes_workspace
+    base = ", ".join(
+        f"{k}: {v}" for k, v in (item.split("=") for item in TINY if "lr=" not in item)
+    )
+    ws.optuna_params_file.write_text(
+        "study: {name: live, direction: minimize, metric: valid_loss, n_trials: 3, pruner: none}\n"
+        f"base_params: {{{base}}}\n"
+        "search_space:\n  lr: {type: float, low: 1.0e-3, high: 3.0e-2, log: true}\n"
+    )
+    panel = open_panel(ws)
+    [job], _warnings = submit_tune(ws, "shapes")
+    panel.show_job(job.id)
+    metrics = panel.feeds[job.id].metrics
+    seen = set()
+    deadline = time.time() + 150
+    while time.time() < deadline and len(metrics.trials) < 3:
+        qtbot.wait(100)
+        seen.add(len(metrics.trials))
+    assert len(metrics.trials) == 3, panel.log_view.toPlainText()
+    assert seen >= {0, 1, 2}  # the trials arrived one by one while the job ran
+    assert panel.trials_widget.isVisible()
+    assert metrics.direction == "minimize" and metrics.metric == "valid_loss"
+    values = [t.value for t in sorted(metrics.trials.values(), key=lambda t: t.number)]
+    _x, best = metrics.best_so_far()
+    assert best[-1] == pytest.approx(min(values))
+    assert {run.trial for run in metrics.runs} == {0, 1, 2}
+    assert all(run.curves["valid_loss"].size == 2 for run in metrics.runs)  # max_epochs=2
+    assert "valid_loss" in metrics.runs[0].results and "test_acc" in metrics.runs[0].results
+    qtbot.waitUntil(lambda: "trial 2: valid_loss" in panel.log_view.toPlainText(), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: JobQueue(ws).get(job.id).state in ("finished", "failed"), timeout=120_000
+    )
+    assert JobQueue(ws).get(job.id).state == "finished"
+    qtbot.waitUntil(lambda: "finished" in panel.status_label.text(), timeout=10_000)
