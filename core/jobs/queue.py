@@ -155,6 +155,16 @@ class JobQueue:
                     job.position = float(index * 2 + 1)
             return self.write(job)
 
+    def move_block(self, job_ids: list[str], position: int) -> list[Job]:
+        """Put several pending jobs, in the given order, at 1-based ``position`` among the
+        pending jobs that stay where they are (a drag of several rows)."""
+        with self.locked():
+            if len(job_ids) == 1:
+                return [self.move(job_ids[0], position)]
+            for job_id in job_ids:  # to the end first: the others then keep their order
+                self.move(job_id, len(self.pending()) + 1)
+            return [self.move(job_id, position + k) for k, job_id in enumerate(job_ids)]
+
     def run_next(self, job_id: str) -> Job:
         return self.move(job_id, 1)
 

@@ -9,6 +9,7 @@ import pytest
 
 from core.config import parse_overrides, resolve_params
 from core.errors import CockpitError
+from core.jobs.model import Job
 from core.jobs.queue import JobQueue, QueueScanner
 from core.jobs.runner import STOPPED_REASON, Runner, request_runner, runner_state
 from core.jobs.submit import submit_check, submit_train
@@ -90,3 +91,12 @@ def test_scanner_rereads_only_changed_files(workspace):
     assert second[jobs[0].id] is first[jobs[0].id]  # unchanged: not parsed again
     assert second[jobs[1].id].state == "cancelled"
     assert sorted(j.id for j in scanner.scan()) == sorted(j.id for j in queue.jobs())
+
+
+def test_move_block_keeps_the_dragged_order_and_the_others_order(workspace):
+    queue = JobQueue(workspace)
+    a, y, c, x = (queue.submit(Job(kind="check", workspace=str(workspace.root))) for _ in range(4))
+    queue.move_block([a.id, c.id], 3)
+    assert [j.id for j in queue.pending()] == [y.id, x.id, a.id, c.id]
+    queue.move_block([x.id, c.id], 1)
+    assert [j.id for j in queue.pending()] == [x.id, c.id, y.id, a.id]

@@ -1,0 +1,3 @@
+from cockpit.panels.queue.widget import QueuePanel
+
+__all__ = ["QueuePanel"]

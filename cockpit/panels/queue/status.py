@@ -1,0 +1,54 @@
+"""Background reads for the queue panel: the queue scan with progress and runner state,
+and the GPU/CPU status line. Plain functions and data, no widgets."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from cockpit.panels.queue.progress import Progress, ProgressTracker
+from core.jobs.model import Job
+from core.jobs.queue import QueueScanner
+from core.jobs.runner import RunnerState, runner_state
+from core.workspace import Workspace
+
+
+@dataclass
+class QueueScan:
+    jobs: list[Job]
+    progress: dict[str, Progress]
+    runner: RunnerState
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+def scan_queue(workspace: Workspace, scanner: QueueScanner, tracker: ProgressTracker) -> QueueScan:
+    """One refresh's reading: changed job files, new metrics lines, the runner's state."""
+    start = time.perf_counter()
+    jobs = scanner.scan()
+    progress = tracker.update(jobs)
+    runner = runner_state(workspace)
+    return QueueScan(jobs, progress, runner, time.perf_counter() - start)
+
+
+def _gb(megabytes: int) -> str:
+    return f"{megabytes / 1024:.1f}"
+
+
+def device_text() -> str:
+    """Per GPU utilisation and memory (NVML); without GPUs the CPU's load."""
+    from core.jobs.gpus import cpu_status, gpu_status
+
+    gpus = gpu_status()
+    if gpus:
+        return "   ".join(
+            f"GPU {g.index} {g.name}: {g.utilisation_percent} % · "
+            f"{_gb(g.memory_used_mb)}/{_gb(g.memory_total_mb)} GB"
+            for g in gpus
+        )
+    cpu = cpu_status()
+    used = cpu.memory_total_mb - cpu.memory_available_mb
+    return (
+        f"No GPU (NVML) — jobs run on the CPU: {cpu.cores} cores, load {cpu.load_percent:.0f} % · "
+        f"memory {_gb(used)}/{_gb(cpu.memory_total_mb)} GB"
+    )

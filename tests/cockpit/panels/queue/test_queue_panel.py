@@ -1,0 +1,158 @@
+"""The queue panel on real queue folders, with real core changes and a real runner."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+from PySide6.QtCore import QMimeData, QModelIndex, QPoint, Qt, QThreadPool
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
+
+from cockpit.panels.queue.model import JOB_IDS_MIME
+from core.jobs.model import Job
+from core.jobs.queue import JobQueue
+from core.jobs.runner import runner_state
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@pytest.fixture
+def open_panel(qtbot):
+    panels = []
+
+    def make(workspace):
+        from cockpit.panels.queue import QueuePanel
+
+        panel = QueuePanel(workspace)
+        qtbot.addWidget(panel)
+        panel.resize(1280, 800)
+        panel.show()
+        qtbot.waitUntil(lambda: panel._loaded, timeout=30_000)
+        panels.append(panel)
+        return panel
+
+    yield make
+    for panel in panels:
+        panel.shutdown()
+    QThreadPool.globalInstance().waitForDone()
+
+
+def check_job(ws, **fields):
+    return JobQueue(ws).submit(Job(kind="check", workspace=str(ws.root), **fields))
+
+
+def shown_ids(panel):
+    return [row.id for row in panel.model.rows]
+
+
+def pending_ids(ws):
+    return [j.id for j in JobQueue(ws).pending()]
+
+
+def wait_shown(qtbot, panel, condition, within=1.0):
+    """The panel shows ``condition`` within ``within`` seconds; returns how long it took."""
+    start = time.perf_counter()
+    qtbot.waitUntil(condition, timeout=int(within * 1000))
+    return time.perf_counter() - start
+
+
+def test_lists_jobs_and_shows_cli_changes_within_a_second(qtbot, workspace, open_panel):
+    a, b, c = (check_job(workspace) for _ in range(3))
+    panel = open_panel(workspace)
+    assert shown_ids(panel) == [a.id, b.id, c.id]
+    assert panel.model.data(panel.model.index(0, 0)) == "pending"
+    assert "All (3)" in panel.filter_tabs.tabText(0)
+    assert "Runner:" in panel.runner_label.text() and "not running" in panel.runner_label.text()
+
+    JobQueue(workspace).move(c.id, 1)  # another process's change, same core call
+    wait_shown(qtbot, panel, lambda: shown_ids(panel) == [c.id, a.id, b.id])
+
+    done = subprocess.run(
+        [sys.executable, "-m", "cockpit", "-w", str(workspace.root), "queue", "cancel", a.id],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    wait_shown(qtbot, panel, lambda: shown_ids(panel) == [c.id, b.id, a.id])
+    assert panel.model.rows[2].job.state == "cancelled"
+    assert "Cancelled (1)" in panel.filter_tabs.tabText(5)
+
+    panel.set_state_filter("pending")
+    assert shown_ids(panel) == [c.id, b.id]
+    panel.set_state_filter(None)
+    assert len(shown_ids(panel)) == 3
+
+
+def test_drag_the_last_pending_job_to_the_top(qtbot, workspace, open_panel):
+    jobs = [check_job(workspace) for _ in range(4)]
+    panel = open_panel(workspace)
+    panel.select_job(jobs[1].id)
+    assert panel.selected_ids() == [jobs[1].id]
+    view, model = panel.table, panel.model
+    data = model.mimeData([model.index(3, 0)])
+    assert bytes(data.data(JOB_IDS_MIME).data()).decode() == jobs[3].id
+    top = view.visualRect(model.index(0, 1)).topLeft() + QPoint(5, 1)  # above the first row
+    event = QDropEvent(
+        top,
+        Qt.DropAction.MoveAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    view.dropEvent(event)
+    expected = [jobs[3].id, jobs[0].id, jobs[1].id, jobs[2].id]
+    assert shown_ids(panel) == expected  # at once, before the files change
+    qtbot.waitUntil(lambda: pending_ids(workspace) == expected, timeout=5_000)
+    with qtbot.waitSignal(panel.sig_refreshed, timeout=5_000):
+        panel.reload()
+    assert shown_ids(panel) == expected and panel.selected_ids() == [jobs[1].id]
+
+    # two rows dropped between others keep their order; finished rows take no drop
+    data = QMimeData()
+    data.setData(JOB_IDS_MIME, f"{jobs[3].id},{jobs[0].id}".encode())
+    assert model.dropMimeData(data, Qt.DropAction.MoveAction, 4, 0, QModelIndex()) is False
+    expected = [jobs[1].id, jobs[2].id, jobs[3].id, jobs[0].id]
+    qtbot.waitUntil(lambda: pending_ids(workspace) == expected, timeout=5_000)
+    wait_shown(qtbot, panel, lambda: shown_ids(panel) == expected, within=2)
+
+
+def test_run_next_priority_cancel_retry_remove_and_log(qtbot, workspace, open_panel, monkeypatch):
+    a, b, c = (check_job(workspace) for _ in range(3))
+    panel = open_panel(workspace)
+    panel.select_job(c.id)
+    assert panel.act_next.isEnabled() and not panel.act_retry.isEnabled()
+    panel.act_next.trigger()
+    qtbot.waitUntil(lambda: pending_ids(workspace) == [c.id, a.id, b.id], timeout=5_000)
+    panel.set_priority(5, [b.id])
+    qtbot.waitUntil(lambda: pending_ids(workspace)[0] == b.id, timeout=5_000)
+    wait_shown(qtbot, panel, lambda: shown_ids(panel)[0] == b.id, within=2)
+
+    panel.select_job(a.id)
+    panel.act_cancel.trigger()
+    qtbot.waitUntil(lambda: JobQueue(workspace).get(a.id).state == "cancelled", timeout=5_000)
+    qtbot.waitUntil(lambda: panel.act_retry.isEnabled(), timeout=2_000)
+    panel.retry([a.id])
+    qtbot.waitUntil(lambda: JobQueue(workspace).get(a.id).state != "cancelled", timeout=5_000)
+    # retry starts the runner as `cockpit queue retry` does: let it empty the queue
+    qtbot.waitUntil(
+        lambda: {j.state for j in JobQueue(workspace).jobs()} == {"finished"}, timeout=30_000
+    )
+    qtbot.waitUntil(lambda: not runner_state(workspace).active, timeout=10_000)
+    wait_shown(qtbot, panel, lambda: "Finished (3)" in panel.filter_tabs.tabText(3), within=2)
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.No)
+    panel.remove([b.id])  # the user says no
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
+    panel.select_job(b.id)
+    panel.act_remove.trigger()
+    qtbot.waitUntil(lambda: b.id not in {j.id for j in JobQueue(workspace).jobs()}, timeout=5_000)
+    wait_shown(qtbot, panel, lambda: b.id not in shown_ids(panel), within=2)
+
+    panel.run_next([a.id])  # finished: refused with a message, nothing runs
+    assert "select a pending job" in panel.message.text()
+    panel.move_jobs([c.id], 1)  # the core's refusal is shown, not raised
+    qtbot.waitUntil(lambda: "only pending jobs can move" in panel.message.text(), timeout=5_000)
+    log = panel.open_log(c.id)
+    assert f"job {c.id}" in log.text.toPlainText()
+    log.close()
