@@ -1,0 +1,3 @@
+from cockpit.panels.editor.widget import ConfigEditorPanel
+
+__all__ = ["ConfigEditorPanel"]

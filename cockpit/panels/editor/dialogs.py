@@ -1,0 +1,118 @@
+"""Dialogs of the editor: the tune job's trials and sampler (with the recommendation and
+why), and the study whose best parameters to apply."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.config.optuna_params import OptunaParams
+from core.tuning.results import StudySummary
+from core.tuning.selection import choose_pruner, choose_sampler, recommend_trials
+
+SAMPLERS = ("auto", "random", "grid", "tpe", "cmaes")
+
+
+class TuneJobDialog(QDialog):
+    """Trials, sampler and jobs of a tune job; the recommendation is the default."""
+
+    def __init__(self, config: OptunaParams, theme: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Add tune job — {theme}")
+        self.config = config
+        recommended = recommend_trials(config)
+        self.recommendation = QLabel(
+            f"Recommended: <b>{recommended.name} trials</b> — {recommended.reason} "
+            f"(the study file says {config.study.n_trials})"
+        )
+        self.recommendation.setWordWrap(True)
+        self.n_trials = QSpinBox()
+        self.n_trials.setRange(1, 100_000)
+        self.n_trials.setValue(int(recommended.name))
+        self.sampler = QComboBox()
+        self.sampler.addItems(SAMPLERS)
+        self.sampler.setCurrentText(config.study.sampler)
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 64)
+        self.workers.setToolTip("jobs sharing the study (one per free GPU when there are several)")
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.explanation.setObjectName("tune_explanation")
+        form = QFormLayout()
+        study = config.study
+        form.addRow(f"study {study.name!r}", QLabel(f"{study.metric} ({study.direction})"))
+        form.addRow("trials", self.n_trials)
+        form.addRow("sampler", self.sampler)
+        form.addRow("jobs", self.workers)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add tune job")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.recommendation)
+        layout.addLayout(form)
+        layout.addWidget(self.explanation)
+        layout.addWidget(buttons)
+        self.n_trials.valueChanged.connect(self._explain)
+        self.sampler.currentTextChanged.connect(self._explain)
+        self._explain()
+        self.resize(560, self.sizeHint().height())
+
+    def _explain(self) -> None:
+        n = self.n_trials.value()
+        study = replace_sampler(self.config, self.sampler.currentText())
+        sampler, pruner = choose_sampler(study, n), choose_pruner(study, n)
+        self.explanation.setText(f"Sampler: {sampler.reason}<br>Pruner: {pruner.reason}")
+
+    def choice(self) -> tuple[int, str, int]:
+        return self.n_trials.value(), self.sampler.currentText(), self.workers.value()
+
+
+def replace_sampler(config: OptunaParams, sampler: str) -> OptunaParams:
+    study = config.study.model_copy(update={"sampler": sampler})
+    return config.model_copy(update={"study": study})
+
+
+class StudyDialog(QDialog):
+    """Pick a study of optuna.db; its best parameters go into the editor."""
+
+    def __init__(self, studies: list[StudySummary], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Apply best parameters of a study")
+        self.studies = QListWidget()
+        for study in studies:
+            best = (
+                "no completed trial" if study.best_value is None else f"best {study.best_value:.4g}"
+            )
+            item = QListWidgetItem(f"{study.name} — {study.counts.get('complete', 0)} complete trials, {best}")
+            item.setData(Qt.ItemDataRole.UserRole, study.name)
+            self.studies.addItem(item)
+        if studies:
+            self.studies.setCurrentRow(0)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.studies.itemDoubleClicked.connect(lambda _item: self.accept())
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Studies in optuna.db:"))
+        layout.addWidget(self.studies)
+        layout.addWidget(buttons)
+
+    def chosen(self) -> str | None:
+        item = self.studies.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
