@@ -60,16 +60,18 @@ def theme_of(model_name: str) -> str:
     return model_name[: -len(MODEL_SUFFIX)] if model_name.endswith(MODEL_SUFFIX) else model_name
 
 
-def _version_info(version: Any, runs: dict[str, Any]) -> VersionInfo:
+def _version_info(version: Any, runs: dict[str, Any], aliases: dict[str, str]) -> VersionInfo:
     run = runs.get(version.run_id)
+    number = str(version.version)
     return VersionInfo(
         name=version.name,
-        version=str(version.version),
+        version=number,
         created_ms=int(version.creation_timestamp or 0),
         status=str(version.status or ""),
         run_id=version.run_id or "",
         experiment_id=run.info.experiment_id if run else None,
-        aliases=tuple(sorted(getattr(version, "aliases", None) or ())),
+        # search_model_versions leaves ModelVersion.aliases empty: take them from the model
+        aliases=tuple(sorted(a for a, v in aliases.items() if v == number)),
         metrics=dict(run.data.metrics) if run else {},
     )
 
@@ -88,18 +90,23 @@ def _read(client: Any, name: str) -> RegisteredModelInfo:
     model = client.get_registered_model(name)
     versions = client.search_model_versions(f"name='{name}'")
     runs = _runs(client, {v.run_id for v in versions if v.run_id})
-    infos = sorted((_version_info(v, runs) for v in versions), key=lambda v: -int(v.version))
+    aliases = {str(k): str(v) for k, v in (getattr(model, "aliases", None) or {}).items()}
+    infos = sorted(
+        (_version_info(v, runs, aliases) for v in versions), key=lambda v: -int(v.version)
+    )
     return RegisteredModelInfo(
         name=model.name,
         theme=theme_of(model.name),
         description=model.description or "",
-        aliases={str(k): str(v) for k, v in (getattr(model, "aliases", None) or {}).items()},
+        aliases=aliases,
         versions=tuple(infos),
     )
 
 
 def list_models(workspace: Workspace) -> list[RegisteredModelInfo]:
     """Every registered model of the workspace with its versions, sorted by name."""
+    if not workspace.mlflow_db_file.exists():
+        return []  # nothing trained yet: do not create the store just to look at it
     client = registry_client(workspace)
     try:
         names = sorted(m.name for m in client.search_registered_models())

@@ -1,0 +1,3 @@
+from cockpit.panels.models.widget import ModelsPanel
+
+__all__ = ["ModelsPanel"]

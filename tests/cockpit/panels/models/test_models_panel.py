@@ -1,0 +1,174 @@
+"""The Models panel on a real registry: versions with metrics, aliases, predictions on
+dropped images and ONNX export in child processes, and MLflow opened in the browser
+through a local server that stops with the app."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QThreadPool, QUrl
+from PySide6.QtGui import QDropEvent
+
+from cockpit.panels.models.widget import COLUMNS
+from core.models.catalog import get_model
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@pytest.fixture
+def make_panel(qtbot):
+    panels = []
+
+    def make(workspace):
+        from cockpit.panels.models import ModelsPanel
+
+        panel = ModelsPanel(workspace)
+        qtbot.addWidget(panel)
+        panel.resize(1280, 800)
+        panel.opened: list[str] = []
+        panel.open_url = lambda url: panel.opened.append(url.toString())  # no real browser
+        panel.show()
+        with qtbot.waitSignal(panel.sig_loaded, timeout=60_000):
+            pass
+        panels.append(panel)
+        return panel
+
+    yield make
+    for panel in panels:
+        panel.shutdown()
+    QThreadPool.globalInstance().waitForDone(30_000)
+
+
+def drop_files(panel, paths):
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    panel.dropEvent(event)
+
+
+def cell_texts(panel, row):
+    return [panel.versions.item(row, c).text() for c in range(panel.versions.columnCount())]
+
+
+def test_alias_predict_on_drop_and_onnx_export(
+    qtbot, make_panel, registered, tmp_path, screenshot_dir
+):
+    import onnxruntime
+
+    workspace, holdout = registered
+    panel = make_panel(workspace)
+    assert panel.model_list.count() == 1
+    assert panel.current_model == "shapes_model"
+    assert panel.versions.rowCount() == 2
+    headers = [panel.versions.horizontalHeaderItem(c).text() for c in range(len(COLUMNS))]
+    rows = [dict(zip(headers, cell_texts(panel, r), strict=True)) for r in range(2)]
+    assert [r["Version"] for r in rows] == ["v2", "v1"]
+    assert all(r["Status"] == "ready" and float(r["valid_loss"]) > 0 for r in rows)
+    assert panel.selected_version().version == "2"
+    assert "lr" in panel.details.text() and panel.selected_version().run_id in panel.details.text()
+
+    for version, alias in (("1", "champion"), ("2", "challenger")):
+        panel.select_version(version)
+        with qtbot.waitSignal(panel.sig_loaded, timeout=30_000):
+            panel.set_alias(alias)
+        assert panel.selected_version().version == version  # kept across the reload
+    assert "@champion" in cell_texts(panel, 1) and "@challenger" in cell_texts(panel, 0)
+    assert "@champion v1" in panel.model_list.item(0).text()
+    aliases = get_model(workspace, "shapes_model").aliases
+    assert (aliases["champion"], aliases["challenger"]) == ("1", "2")
+    panel.select_version("1")
+
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("not pixels")
+    target = tmp_path / "exported.onnx"
+    with (
+        qtbot.waitSignal(panel.sig_predicted, timeout=60_000) as predicted,
+        qtbot.waitSignal(panel.sig_exported, timeout=60_000),
+    ):
+        drop_files(panel, [holdout, not_an_image])  # a folder and a file
+        panel.export_onnx(target)
+    report = predicted.args[0]
+    assert (report["model"], report["version"]) == ("shapes_model", "1")
+    labels = panel.predictions.labels()
+    assert len(labels) == 7 and labels[-1] is None
+    assert set(labels[:-1]) <= {"circle", "square", "triangle"}
+    first = report["predictions"][0]
+    assert len(first["top"]) == 3 and abs(sum(p for _, p in first["top"]) - 1) < 1e-4
+    assert "not a readable image" in report["predictions"][-1]["error"]
+    assert not panel.predictions.item(0).icon().isNull()
+
+    session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    assert session.get_inputs()[0].shape[1:] == [3, 16, 16]
+
+    panel.predictions.setCurrentRow(0)
+    assert panel.grab().save(str(screenshot_dir / "models.png"))
+
+
+def test_open_in_mlflow_starts_a_local_server_that_stops_with_the_app(
+    qtbot, make_panel, registered
+):
+    workspace, _ = registered
+    panel = make_panel(workspace)
+    version = panel.selected_version()
+    with qtbot.waitSignal(panel.sig_url_opened, timeout=90_000):
+        panel.open_in_mlflow("run")
+    panel.open_in_mlflow("version")  # the server is up: opened at once
+    base = panel.server.url
+    assert base.startswith("http://127.0.0.1:")
+    assert panel.opened == [
+        f"{base}/#/experiments/{version.experiment_id}/runs/{version.run_id}",
+        f"{base}/#/models/shapes_model/versions/{version.version}",
+    ]
+    with urllib.request.urlopen(base, timeout=10) as page:
+        assert page.status == 200 and b"<html" in page.read().lower()
+    query = f"{base}/api/2.0/mlflow/registered-models/get?name=shapes_model"
+    with urllib.request.urlopen(query, timeout=10) as answer:
+        assert json.load(answer)["registered_model"]["name"] == "shapes_model"
+
+    pid = panel.server.process.pid
+    panel.shutdown()
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)  # no process of the server's group is left
+    with pytest.raises(OSError):
+        urllib.request.urlopen(base, timeout=2)
+
+
+def test_empty_registry_and_fixable_errors(qtbot, make_panel, workspace):
+    panel = make_panel(workspace)
+    assert panel.model_list.count() == 0
+    assert "no registered models yet" in panel.message.text()
+    panel.predict([Path(workspace.root)])
+    assert "select a model version" in panel.message.text()
+
+
+def test_building_the_panel_imports_no_engine_library(workspace):
+    """The registry (mlflow) is read only once the panel is shown."""
+    code = f"""
+import sys
+from PySide6.QtWidgets import QApplication
+from PySide6.QtTest import QTest
+from cockpit.panels.models import ModelsPanel
+from core.workspace import Workspace
+app = QApplication([])
+panel = ModelsPanel(Workspace.resolve({str(workspace.root)!r}))
+QTest.qWait(300)
+print("HEAVY", [m for m in ("mlflow", "torch") if m in sys.modules])
+"""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY []" in done.stdout

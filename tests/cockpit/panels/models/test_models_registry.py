@@ -1,0 +1,88 @@
+"""The registry from the command line (same core functions as the panel): list, aliases,
+predict, and the user-fixable errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cockpit.cli import cli
+from core.errors import CockpitError
+from core.models.catalog import get_model, list_models, resolve_version, set_alias
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def invoke(workspace, *args):
+    return CliRunner().invoke(cli, ["-w", str(workspace.root), *args])
+
+
+def test_catalog_lists_versions_with_source_run_metrics(registered):
+    workspace, _ = registered
+    [model] = list_models(workspace)
+    assert (model.name, model.theme) == ("shapes_model", "shapes")
+    assert [v.version for v in model.versions] == ["2", "1"]  # newest first
+    for version in model.versions:
+        assert version.status == "READY"
+        assert {"test_acc", "valid_loss", "valid_acc"} <= set(version.metrics)
+        assert version.experiment_id is not None and len(version.run_id) == 32
+    assert model.versions[0].run_id != model.versions[1].run_id
+
+
+def test_aliases_from_the_cli(registered):
+    workspace, _ = registered
+    done = invoke(workspace, "models", "alias", "shapes_model", "1", "challenger")
+    assert done.exit_code == 0, done.output
+    assert get_model(workspace, "shapes_model").aliases["challenger"] == "1"
+    assert resolve_version(workspace, "shapes_model@challenger").version == "1"
+    listed = invoke(workspace, "models", "list")
+    assert "@challenger=v1" in listed.output and "test_acc" in listed.output
+    as_json = json.loads(invoke(workspace, "models", "list", "--json").output)
+    by_version = {v["version"]: v["aliases"] for v in as_json[0]["versions"]}
+    assert "challenger" in by_version["1"] and "challenger" not in by_version["2"]
+    done = invoke(workspace, "models", "unalias", "shapes_model", "challenger")
+    assert done.exit_code == 0, done.output
+    assert "challenger" not in get_model(workspace, "shapes_model").aliases
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("models", "alias", "shapes_model", "7", "champion"), "has no version 7; versions: 1, 2"),
+        (("models", "alias", "shapes_model", "1", "latest"), "reserved by MLflow"),
+        (("models", "alias", "shapes_model", "1", "best model"), "use letters, digits"),
+        (("models", "alias", "cells_model", "1", "x"), "no registered model 'cells_model'"),
+        (("models", "unalias", "shapes_model", "gone"), "has no alias 'gone'"),
+        (("predict", "--model", "shapes_model@gone", "x.png"), "has no alias 'gone'"),
+    ],
+)
+def test_fixable_errors_are_one_line(registered, args, message):
+    workspace, _ = registered
+    done = invoke(workspace, *args)
+    assert done.exit_code == 2
+    assert message in done.output
+
+
+def test_predict_from_the_cli_with_an_alias(registered):
+    workspace, holdout = registered
+    set_alias(workspace, "shapes_model", "1", "demo")
+    images = sorted(holdout.rglob("*.png"))[:2]
+    done = invoke(
+        workspace,
+        "predict",
+        "--model",
+        "shapes_model@demo",
+        "--top-k",
+        "2",
+        "--json",
+        *map(str, images),
+    )
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output.strip().splitlines()[-1])
+    assert [len(p["top"]) for p in report["predictions"]] == [2, 2]
+    with pytest.raises(CockpitError, match="give at least one image"):
+        from core.models.predict import predict_images
+
+        predict_images(workspace, "shapes_model", [])
