@@ -1,4 +1,4 @@
-"""``cockpit config show | hash | check``."""
+"""``cockpit config show | hash | check | preview``."""
 
 from __future__ import annotations
 
@@ -128,3 +128,30 @@ def check(params_file: Path | None, overrides: tuple[str, ...]) -> None:
         )
     if problems:
         raise CockpitError("\n".join(problems))
+
+
+@config.command()
+@param_options
+@click.option("--theme", required=True, help="the theme a train job would train on")
+def preview(params_file: Path | None, overrides: tuple[str, ...], theme: str) -> None:
+    """Say what a train job of this configuration would do (new experiment, resume, adds
+    epochs, already complete) and how it differs from the nearest earlier experiment."""
+    from core.experiment.preview import DATA_KEY, preview_experiment
+
+    resolved = resolved_params(params_file, overrides)
+    result = preview_experiment(current_workspace(), theme, resolved)
+    click.echo(f"{result.headline}: {result.detail}")
+    click.echo(f"experiment id: {result.experiment_id or 'assigned when the job is submitted'}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    if result.nearest is None:
+        click.echo(f"no earlier experiment of theme {theme!r}")
+        return
+    changes = result.changes
+    click.echo(
+        f"compared with experiment {result.nearest.experiment_id}: "
+        f"{len(changes) or 'no'} difference(s)"
+    )
+    for change in changes:
+        key = "data snapshot" if change.key == DATA_KEY else change.key
+        click.echo(f"  {key}: {_display(change.earlier)} -> {_display(change.current)}")

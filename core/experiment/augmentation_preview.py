@@ -47,13 +47,12 @@ def _pick_images(workspace: Workspace, theme: str, count: int, seed: int) -> lis
     if not rows:
         raise CockpitError(f"theme {theme!r} has no labeled images to preview; label some first")
     train = [r for r in rows if r.split == "train"] or list(rows)
-    chosen = random.Random(seed).sample(train, min(count, len(train)))
-    # one of each label first, so every class shows up when there are enough slots
+    random.Random(seed).shuffle(train)
+    # round robin over the labels, so every class shows up when there are enough slots
     by_label: dict[str, list[Any]] = {}
-    for row in chosen:
+    for row in train:
         by_label.setdefault(row.label_name, []).append(row)
-    ordered = [rows_[0] for rows_ in by_label.values()]
-    ordered += [r for r in chosen if r not in ordered]
+    ordered = [group[i] for i in range(len(train)) for group in by_label.values() if i < len(group)]
     return [(r.image_path, r.label_name) for r in ordered[:count]]
 
 

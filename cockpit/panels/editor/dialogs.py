@@ -97,7 +97,9 @@ class StudyDialog(QDialog):
             best = (
                 "no completed trial" if study.best_value is None else f"best {study.best_value:.4g}"
             )
-            item = QListWidgetItem(f"{study.name} — {study.counts.get('complete', 0)} complete trials, {best}")
+            item = QListWidgetItem(
+                f"{study.name} — {study.counts.get('complete', 0)} complete trials, {best}"
+            )
             item.setData(Qt.ItemDataRole.UserRole, study.name)
             self.studies.addItem(item)
         if studies:

@@ -69,6 +69,7 @@ class PreviewView(QWidget):
         layout.addWidget(self.detail)
         layout.addWidget(self.compared)
         layout.addWidget(self.diff, 1)
+        layout.addStretch(0)
 
     def show_message(self, headline: str, detail: str) -> None:
         self.headline.setText(headline)
@@ -77,6 +78,7 @@ class PreviewView(QWidget):
         self.detail.setText(detail)
         self.compared.setText("")
         self.diff.setRowCount(0)
+        self.diff.hide()
 
     def show_preview(self, preview: ExperimentPreview) -> None:
         self.headline.setText(preview.headline)
@@ -90,6 +92,7 @@ class PreviewView(QWidget):
         if nearest is None:
             self.compared.setText(f"No earlier experiment of theme {preview.theme!r} to compare.")
             self.diff.setRowCount(0)
+            self.diff.hide()
             return
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(nearest.modified))
         same = nearest.experiment_id == preview.experiment_id
@@ -100,6 +103,7 @@ class PreviewView(QWidget):
             f"Compared with {what} <b>{nearest.experiment_id}</b> ({when}): {summary}"
         )
         self.diff.setRowCount(len(changes))
+        self.diff.setVisible(bool(changes))
         for row, change in enumerate(changes):
             key = "data snapshot" if change.key == DATA_KEY else change.key
             for column, text in enumerate((key, _text(change.earlier), _text(change.current))):
@@ -154,7 +158,7 @@ class AugmentationGrid(QScrollArea):
                 tile.setToolTip(f"{sample.image_path} · {sample.label} · {caption}")
                 tile.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 grid.addWidget(tile, row * 2, column)
-                note = QLabel(f"{sample.label}" if column == 0 else caption)
+                note = QLabel(f"{sample.label} · original" if column == 0 else caption)
                 note.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 grid.addWidget(note, row * 2 + 1, column)
                 if column:

@@ -124,7 +124,7 @@ class ConfigEditorPanel(QWidget):
         tabs_layout.addWidget(self.tabs, 1)
         tabs_layout.addWidget(self.problems)
         right.addWidget(tabs_box)
-        right.setSizes([300, 500])
+        right.setSizes([250, 550])
 
         splitter = QSplitter()
         splitter.addWidget(self.form)
@@ -439,12 +439,10 @@ class ConfigEditorPanel(QWidget):
         self.problems.setVisible(bool(problems))
         self._update_tab_titles()
         if not params.ok:
-            count = len(params.field_errors) + len(params.errors)
+            listed = [f"<b>{k}</b>: {m}" for k, m in params.field_errors.items()]
             self.preview.show_message(
                 "invalid configuration",
-                f"{count} problem(s): fix the fields marked in red"
-                if params.field_errors
-                else "fix the problem shown under the YAML",
+                "<br>".join(listed[:6]) if listed else "fix the problem shown under the YAML",
             )
         elif not result.theme:
             self.preview.show_message("no theme", "create a theme and label images first")

@@ -83,7 +83,9 @@ def edit_yaml(qtbot, panel, text, name="params"):
     settle(qtbot, panel)
 
 
-def test_invalid_value_is_flagged_at_its_field_and_blocks_jobs(qtbot, open_panel, trained):
+def test_invalid_value_is_flagged_at_its_field_and_blocks_jobs(
+    qtbot, open_panel, trained, screenshot_dir
+):
     panel = open_panel(trained)
     settle(qtbot, panel)
     assert panel.add_train.isEnabled() and panel.add_tune.isEnabled()
@@ -100,6 +102,7 @@ def test_invalid_value_is_flagged_at_its_field_and_blocks_jobs(qtbot, open_panel
     assert panel.preview.headline.text() == "invalid configuration"
     others = [f for k, f in panel.form.fields.items() if k != "lr" and f.error.isVisible()]
     assert others == []
+    panel.grab().save(str(screenshot_dir / "editor_invalid.png"))
     qtbot.keyClicks(lr.editor, "\b\b\b\b0.02")
     settle(qtbot, panel)
     assert not lr.error.isVisible() and panel.add_train.isEnabled()
@@ -186,6 +189,8 @@ def test_augmentation_preview_shows_augmented_theme_images(qtbot, open_panel, tr
     pixmap = panel.augmentations.tiles[0].pixmap()
     assert pixmap.width() == 96 and pixmap.height() == 96
     assert "train images of 'shapes'" in panel.augment_note.text()
+    labels = {tile.toolTip().split(" · ")[1] for tile in panel.augmentations.tiles}
+    assert len(labels) == 3  # one image of each class
 
 
 def test_load_params_save_and_best_params(qtbot, open_panel, trained, trained_id, tmp_path):
@@ -277,3 +282,23 @@ def test_add_train_and_tune_jobs(qtbot, open_panel, trained, screenshot_dir):
     panel.tabs.setCurrentIndex(panel.augment_tab)
     qtbot.waitUntil(lambda: len(panel.augmentations.tiles) == 15, timeout=60_000)
     panel.grab().save(str(screenshot_dir / "editor_augmentations.png"))
+
+
+def test_cli_preview_tells_the_same(trained, trained_id):
+    from click.testing import CliRunner
+
+    from cockpit.cli.main import cli
+
+    runner = CliRunner()
+    base = ["-w", str(trained.root), "config", "preview", "--theme", "shapes"]
+    done = runner.invoke(cli, [*base, "--set", "max_epochs=6"])
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert lines[0] == "adds 4 epochs: the finished experiment (2 epochs) trains on to epoch 6"
+    assert lines[1] == f"experiment id: {trained_id}"
+    assert lines[-2:] == [
+        f"compared with experiment {trained_id}: 1 difference(s)",
+        "  max_epochs: 2 -> 6",
+    ]
+    done = runner.invoke(cli, [*base, "--set", "lr=-1"])
+    assert done.exit_code == 2 and "lr: Input should be greater than 0" in done.output
