@@ -26,8 +26,6 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, or_, select
-
 from core.errors import CockpitError
 from core.history.entries import find_entry, job_experiment, list_entries, read_experiment
 from core.jobs.model import TERMINAL, Job
@@ -62,6 +60,8 @@ def _experiment_jobs(jobs: list[Job], experiment_id: str) -> list[Job]:
 
 
 def _model_rows(workspace: Workspace, experiment_id: str | None, run_ids: set[str]) -> list:
+    from sqlalchemy import or_, select
+
     from core.db import Model, open_database
 
     if not workspace.database_file.exists():
@@ -150,6 +150,8 @@ def delete_entry(workspace: Workspace, ident: str) -> DeletionPlan:
 
 
 def _delete_model_rows(workspace: Workspace, plan: DeletionPlan) -> None:
+    from sqlalchemy import delete, or_
+
     from core.db import Model, open_database
 
     if not plan.model_rows:

@@ -1,0 +1,3 @@
+from cockpit.panels.history.widget import HistoryPanel
+
+__all__ = ["HistoryPanel"]
