@@ -46,8 +46,13 @@ def export(spec: str, fmt: str, output: Path | None) -> None:
 @workspace_option
 def mlflow_ui(port: int) -> None:
     """Serve the MLflow UI for this workspace's runs and models on 127.0.0.1."""
+    import signal
+    import sys
+
     from core.models.mlflow_server import MlflowServer
 
+    # the server runs in its own process group: a SIGTERM to us must still stop it
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     workspace = current_workspace().ensure_dirs()
     server = MlflowServer(workspace, port=port)
     click.echo(f"starting the MLflow UI for {workspace.root} …")
