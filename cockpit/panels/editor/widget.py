@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QTextCursor
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -170,6 +170,8 @@ class ConfigEditorPanel(QWidget):
         layout.addWidget(splitter, 1)
         layout.addLayout(footer)
 
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.fileChanged.connect(self._file_changed)
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self._start_check)
         QTimer.singleShot(0, self._load)
@@ -220,6 +222,10 @@ class ConfigEditorPanel(QWidget):
             and not self._debounce.isActive()
         )
 
+    def unsaved_documents(self) -> list[str]:
+        """Names of the documents whose text differs from their file."""
+        return [name for name in DOCUMENTS if self._dirty(name)]
+
     def text(self, name: str) -> str:
         return self.editors[name].toPlainText()
 
@@ -233,6 +239,7 @@ class ConfigEditorPanel(QWidget):
         self.paths[name] = Path(path)
         self._saved[name] = text
         self._replace_text(name, text)
+        self._watch_files()
         self.tabs.setCurrentIndex(DOCUMENTS.index(name))
         self._say(f"loaded {self.workspace.relative(Path(path))}")
 
@@ -369,12 +376,50 @@ class ConfigEditorPanel(QWidget):
             self._saved[name] = state.texts[name]
             self._replace_text(name, state.texts[name], undoable=False)
         self._started = True
+        self._watch_files()
         if state.problems:
             self._say("\n".join(state.problems), error=True)
         for params, source in self._pending_params:
             self.load_params(params, source=source)
         self._pending_params.clear()
         self._start_check()
+
+    def _watch_files(self) -> None:
+        wanted = [str(p) for p in self.paths.values() if p.exists()]
+        stale = [p for p in self._watcher.files() if p not in wanted]
+        if stale:
+            self._watcher.removePaths(stale)
+        missing = [p for p in wanted if p not in self._watcher.files()]
+        if missing:
+            self._watcher.addPaths(missing)
+
+    def _file_changed(self, path: str) -> None:
+        """A file changed on disk (another editor, `cockpit init`): take it over unless
+        the editor holds unsaved text of it, which is never thrown away."""
+        for name, own in self.paths.items():
+            if str(own) != path:
+                continue
+            try:
+                text = read_text(own)
+            except Exception:  # gone or unreadable for a moment (an editor's save)
+                continue
+            if text == self._saved[name]:
+                continue
+            if text == self.text(name):  # our own save, seen before its confirmation
+                self._saved[name] = text
+                self._update_tab_titles()
+                continue
+            if self._dirty(name):
+                self._say(
+                    f"{self._label(name)} changed on disk; the editor keeps your unsaved text "
+                    "(Save overwrites the file, Load… takes the file's)",
+                    error=True,
+                )
+                continue
+            self._saved[name] = text
+            self._replace_text(name, text)
+            self._say(f"{self._label(name)} changed on disk: reloaded")
+        self._watch_files()
 
     def _label(self, name: str) -> str:
         return self.workspace.relative(self.paths[name])
@@ -533,6 +578,7 @@ class ConfigEditorPanel(QWidget):
             self.paths[name] = path
             self._saved[name] = text
         self._update_tab_titles()
+        self._watch_files()
         self._say("saved " + ", ".join(self.workspace.relative(p) for p, _ in targets.values()))
         self._schedule_check()
 

@@ -302,3 +302,17 @@ def test_cli_preview_tells_the_same(trained, trained_id):
     ]
     done = runner.invoke(cli, [*base, "--set", "lr=-1"])
     assert done.exit_code == 2 and "lr: Input should be greater than 0" in done.output
+
+
+def test_files_changed_on_disk_are_taken_over_unless_edited(qtbot, open_panel, workspace):
+    panel = open_panel(workspace)
+    settle(qtbot, panel)
+    assert panel.preview.headline.text() == "no theme" and not panel.add_train.isEnabled()
+    workspace.augments_file.write_text("train: []\n")
+    qtbot.waitUntil(lambda: panel.text("augments") == "train: []\n", timeout=10_000)
+    assert panel.unsaved_documents() == []
+    panel.set_text("params", panel.text("params") + "dropout: 0.2\n")
+    workspace.params_file.write_text("lr: 0.5\n")
+    qtbot.waitUntil(lambda: "changed on disk" in panel.status.text(), timeout=10_000)
+    assert panel.text("params").endswith("dropout: 0.2\n")
+    assert panel.unsaved_documents() == ["params"]
