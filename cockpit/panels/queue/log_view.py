@@ -6,6 +6,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
+from cockpit.panels.queue.details import plain
 from core.jobs.tail import FileTail
 from core.workspace import Workspace
 
@@ -44,7 +45,7 @@ class LogDialog(QDialog):
             bar = self.text.verticalScrollBar()
             at_end = bar.value() >= bar.maximum() - 2
             self.text.moveCursor(QTextCursor.MoveOperation.End)
-            self.text.insertPlainText(chunk.text)
+            self.text.insertPlainText(plain(chunk.text))
             if at_end:
                 bar.setValue(bar.maximum())
         elif not self.text.toPlainText():

@@ -39,6 +39,8 @@ class Progress:
         return None
 
     def text(self) -> str:
+        if self.epochs_done is None and self.trial is None and self.step is None:
+            return self.plan()
         parts = []
         if self.n_trials or self.trial:
             parts.append(f"trial {self.trial or '?'}/{self.n_trials or '?'}")
@@ -48,6 +50,13 @@ class Progress:
         if self.step is not None:
             parts.append(f"step {self.step}")
         return " · ".join(parts)
+
+    def plan(self) -> str:
+        """What a job that has not started will do."""
+        epochs = f"{self.max_epochs} epochs" if self.max_epochs else ""
+        if self.n_trials:
+            return f"{self.n_trials} trials" + (f" × {epochs}" if epochs else "")
+        return epochs
 
 
 @dataclass
@@ -61,6 +70,8 @@ class _Seen:
     n_trials: int | None = None
     trials_ended_since_start: int = 0
     first_epoch_this_attempt: int | None = None
+    first_epoch_time: float | None = None  # when that epoch ended
+    last_epoch_time: float | None = None
     last_time: float | None = None
     final: bool = False  # a finished job's file does not change any more
 
@@ -86,7 +97,8 @@ def max_epochs_of(job: Job) -> int | None:
 @dataclass
 class ProgressTracker:
     """Remembers, per job, how far it has read; ``update`` returns the progress of the
-    running jobs (every call) and of ended ones (read once, then kept)."""
+    running jobs (every call), of ended ones (read once, then kept) and the plan of
+    pending ones (no file read)."""
 
     logs_dir: Path
     seen: dict[str, _Seen] = field(default_factory=dict)
@@ -96,7 +108,13 @@ class ProgressTracker:
         result: dict[str, Progress] = {}
         alive = set()
         for job in jobs:
-            if job.kind not in ("train", "tune") or job.state == "pending":
+            if job.kind not in ("train", "tune"):
+                continue
+            if job.state == "pending":
+                result[job.id] = Progress(
+                    max_epochs=max_epochs_of(job),
+                    n_trials=n_trials_of(job) if job.kind == "tune" else None,
+                )
                 continue
             alive.add(job.id)
             seen = self.seen.get(job.id)
@@ -132,20 +150,23 @@ class ProgressTracker:
         this_attempt = isinstance(stamp, (int, float)) and stamp >= (job.started_at or 0)
         if isinstance(stamp, (int, float)):
             seen.last_time = stamp
+        if kind in ("epoch", "step") and _int(record.get("step")) is not None:
+            seen.step = max(seen.step or 0, _int(record.get("step")) or 0)
         if kind == "epoch" and record.get("split") in ("train", "valid"):
             epoch = _int(record.get("epoch"))
             if epoch is not None:
                 seen.epochs_done = max(seen.epochs_done or 0, epoch + 1)
                 if this_attempt and seen.first_epoch_this_attempt is None:
                     seen.first_epoch_this_attempt = epoch
-        elif kind == "step":
-            seen.step = _int(record.get("step"))
+                    seen.first_epoch_time = stamp
+                if this_attempt:
+                    seen.last_epoch_time = stamp
         elif kind == "trial_start":
             number = _int(record.get("trial"))
             if number is not None:
                 seen.trial = number + 1
                 seen.epochs_done = seen.step = None  # a new trial trains from epoch 0
-                seen.first_epoch_this_attempt = None
+                seen.first_epoch_this_attempt = seen.first_epoch_time = None
         elif kind == "trial":
             number = _int(record.get("number"))
             if number is not None:
@@ -169,9 +190,7 @@ class ProgressTracker:
                 if n_trials and seen.trial and ended:
                     eta = elapsed / ended * max(0, n_trials - (seen.trial - 1))
             elif epochs and max_epochs and seen.first_epoch_this_attempt is not None:
-                done_now = epochs - seen.first_epoch_this_attempt
-                if done_now > 0:
-                    eta = elapsed / done_now * max(0, max_epochs - epochs)
+                eta = _epochs_eta(seen, epochs, max_epochs, elapsed)
         return Progress(
             epochs_done=epochs,
             max_epochs=max_epochs,
@@ -180,6 +199,18 @@ class ProgressTracker:
             n_trials=(seen.n_trials or n_trials_of(job)) if job.kind == "tune" else None,
             eta_s=eta,
         )
+
+
+def _epochs_eta(seen: _Seen, epochs: int, max_epochs: int, elapsed: float) -> float | None:
+    """Seconds left: from the time between epoch ends once two are known (start-up and
+    data loading excluded), else from the time since the job started."""
+    first = seen.first_epoch_this_attempt or 0
+    left = max(0, max_epochs - epochs)
+    span = (seen.last_epoch_time or 0) - (seen.first_epoch_time or 0)
+    if epochs - 1 - first > 0 and span > 0:
+        return span / (epochs - 1 - first) * left
+    done_now = epochs - first
+    return elapsed / done_now * left if done_now > 0 else None
 
 
 def duration_text(seconds: float | None) -> str:

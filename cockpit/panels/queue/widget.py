@@ -14,9 +14,10 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QFileSystemWatcher, QModelIndex, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QPainter
+from PySide6.QtGui import QAction, QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -24,6 +25,8 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QSplitter,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTabBar,
@@ -33,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cockpit.panels.queue.details import JobDetails, details_text
 from cockpit.panels.queue.log_view import LogDialog
 from cockpit.panels.queue.model import (
     COLUMNS,
@@ -62,20 +66,37 @@ COLUMN_WIDTHS = [84, 170, 46, 80, 100, 150, 230, 76, 62, 40]
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """The progress text over a bar of the job's fraction done."""
+    """The progress text over a bar of the job's fraction done (selected rows too)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         fraction = index.data(FractionRole)
-        if fraction is not None:
-            painter.save()
-            bar = QRect(option.rect.adjusted(2, 3, -2, -3))
-            painter.fillRect(bar, QColor("#e3ecf7"))
-            done = QRect(bar)
-            done.setWidth(int(bar.width() * fraction))
-            running = index.data(StateRole) == "running"
-            painter.fillRect(done, QColor("#90caf9" if running else "#c8d6c9"))
-            painter.restore()
-        super().paint(painter, option, index)
+        if fraction is None:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text, opt.text = opt.text, ""
+        style = opt.widget.style() if opt.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        bar = QRect(opt.rect.adjusted(2, 3, -2, -3))
+        painter.fillRect(bar, QColor(255, 255, 255, 70) if selected else QColor("#e3ecf7"))
+        done = QRect(bar)
+        done.setWidth(int(bar.width() * fraction))
+        running = index.data(StateRole) == "running"
+        colour = QColor("#90caf9" if running else "#c8d6c9")
+        if selected:
+            colour.setAlpha(150)
+        painter.fillRect(done, colour)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.setPen(opt.palette.color(role))
+        painter.drawText(
+            opt.rect.adjusted(6, 0, -4, 0),
+            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+            text,
+        )
+        painter.restore()
 
 
 def _message(exc: BaseException) -> str:
@@ -108,6 +129,9 @@ class QueuePanel(QWidget):
         self._last_scan_at = 0.0
         self._device_busy = False
         self._selected_id: str | None = None
+        self._details_job: Any = None
+        self._details_progress: Any = None
+        self._details_busy = False
         self._log_windows: list[LogDialog] = []
 
         self.model = JobTableModel(self)
@@ -206,10 +230,18 @@ class QueuePanel(QWidget):
         bottom.addStretch(1)
         bottom.addWidget(self.message)
 
+        self.details = JobDetails()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([420, 260])
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.actions_bar)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
         self._update_actions()
 
@@ -287,6 +319,7 @@ class QueuePanel(QWidget):
                 self.filter_tabs.setTabText(tab, text)
         self._show_runner(result.runner)
         self._update_actions()
+        self._refresh_details()
         self.last_apply_s = time.perf_counter() - start
         if not self._loaded:
             self._loaded = True
@@ -352,6 +385,33 @@ class QueuePanel(QWidget):
         if job_id and job_id != self._selected_id:
             self._selected_id = job_id
             self.sig_job_selected.emit(job_id)
+            self._refresh_details()
+
+    def _refresh_details(self) -> None:
+        """Load the selected job's details when it changed, and while it runs (its log)."""
+        job = next((j for j in self.jobs if j.id == self._selected_id), None)
+        if job is None or self._details_busy:
+            return
+        progress = self.progress.get(job.id)
+        unchanged = job is self._details_job and progress == self._details_progress
+        if unchanged and job.state != "running":
+            return
+        self._details_job, self._details_progress = job, progress
+        self._details_busy = True
+        self.details.job_id = job.id
+        workspace = self.workspace
+
+        def shown(text: str) -> None:
+            self._details_busy = False
+            if not self._closed:
+                self.details.show_text(job.id, text)
+
+        def failed(exc: BaseException) -> None:
+            self._details_busy = False
+            if not self._closed:
+                self.details.show_text(job.id, _message(exc))
+
+        run_in_background(lambda: details_text(workspace, job, progress), shown, failed)
 
     def _double_clicked(self, index: QModelIndex) -> None:
         job_id = index.data(JobIdRole)

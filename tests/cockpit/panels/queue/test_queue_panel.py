@@ -1,5 +1,8 @@
 """The queue panel on real queue folders, with real core changes and a real runner."""
 
+import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -10,9 +13,14 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
 from cockpit.panels.queue.model import JOB_IDS_MIME
+from cockpit.panels.queue.progress import ProgressTracker
+from core.config import parse_overrides, resolve_params
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue
-from core.jobs.runner import runner_state
+from core.jobs.runner import STOPPED_REASON, runner_state
+from core.jobs.submit import submit_check, submit_train
+from tests.core.jobs.test_runner import start_runner_process, valid_epochs
+from tests.core.training.conftest import TINY
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -156,3 +164,115 @@ def test_run_next_priority_cancel_retry_remove_and_log(qtbot, workspace, open_pa
     log = panel.open_log(c.id)
     assert f"job {c.id}" in log.text.toPlainText()
     log.close()
+
+
+def tiny(ws, *extra):
+    return resolve_params(ws, overrides=parse_overrides([*TINY, *extra]))
+
+
+def row_text(panel, job_id, column):
+    from cockpit.panels.queue.model import COLUMNS
+
+    for row, item in enumerate(panel.model.rows):
+        if item.id == job_id:
+            return panel.model.data(panel.model.index(row, COLUMNS.index(column)))
+    return None
+
+
+def test_progress_of_a_running_training_and_stop_from_the_panel(
+    qtbot, shapes_workspace, open_panel, screenshot_dir
+):
+    from core.jobs.submit import submit_tune
+
+    ws = shapes_workspace
+    queue = JobQueue(ws)  # two ended jobs, recorded as the runner records them
+    check_job(ws)
+    check_job(ws, params={"lr": -1})
+    for state, error in (("finished", None), ("failed", "exit code 2\nerror: lr: must be > 0")):
+        queue.finish(queue.claim_next("cpu:0", "host", 1), state, 2 if error else 0, error)
+    train = submit_train(ws, "shapes", tiny(ws, "max_epochs=60"), start=False)
+    submit_train(ws, "shapes", tiny(ws, "max_epochs=20", "lr=0.005"), start=False)
+    base = ", ".join(f"{k}: {v}" for k, v in (item.split("=") for item in TINY))
+    ws.optuna_params_file.write_text(
+        "study: {name: shapes-lr, n_trials: 8, pruner: none}\n"
+        f"base_params: {{{base}}}\n"
+        "search_space:\n  lr: {type: float, low: 0.001, high: 0.1, log: true}\n"
+    )
+    submit_tune(ws, "shapes", start=False)
+    cancelled = submit_check(ws, tiny(ws, "lr=0.2"), start=False)
+    JobQueue(ws).cancel(cancelled.id)
+
+    panel = open_panel(ws)
+    runner = start_runner_process(ws)
+    try:
+        qtbot.waitUntil(lambda: valid_epochs(ws, train.id) >= 3, timeout=60_000)
+        qtbot.waitUntil(
+            lambda: (
+                (row_text(panel, train.id, "Progress") or "").startswith(
+                    ("epoch 3/60", "epoch 4/60")
+                )
+                and row_text(panel, train.id, "ETA") != ""
+            ),
+            timeout=2_000,
+        )
+        assert "· step " in row_text(panel, train.id, "Progress")
+        assert row_text(panel, train.id, "State") == "running"
+        assert row_text(panel, train.id, "Device") == "cpu:0"
+        assert f"running, pid {runner.pid}, 1 job" in panel.runner_label.text()
+        assert panel.device_label.text().startswith(("GPU", "No GPU"))
+        panel.select_job(train.id)
+        qtbot.waitUntil(
+            lambda: (
+                f"train job {train.id} — running" in panel.details.toPlainText()
+                and "epoch 2/60" in panel.details.toPlainText()
+            ),  # the log's progress lines
+            timeout=3_000,
+        )
+        panel.grab().save(str(screenshot_dir / "queue.png"))
+
+        panel.stop_runner(confirm=False)
+        runner.wait(timeout=60)
+    finally:
+        if runner.poll() is None:  # the test failed: leave no process behind
+            os.killpg(runner.pid, signal.SIGKILL)
+            for job in JobQueue(ws).jobs(("running",)):
+                if job.pid:
+                    os.killpg(job.pid, signal.SIGKILL)
+    stopped = JobQueue(ws).get(train.id)
+    assert stopped.state == "pending" and stopped.error == STOPPED_REASON
+    wait_shown(qtbot, panel, lambda: row_text(panel, train.id, "State") == "pending", within=2)
+    wait_shown(qtbot, panel, lambda: "not running" in panel.runner_label.text(), within=2)
+    assert shown_ids(panel)[0] == train.id  # first again: resumes next
+
+
+def test_trial_progress_of_a_tune_job(workspace):
+    logs = workspace.logs_dir
+    logs.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    job = Job(
+        kind="tune",
+        state="running",
+        workspace=str(workspace.root),
+        params={"max_epochs": 4},
+        args={"n_trials": 5, "study_name": "s"},
+        started_at=now - 60,
+    )
+    records = [
+        {"kind": "trial_start", "trial": 0, "params": {}, "time": now - 50},
+        {"kind": "epoch", "epoch": 3, "split": "valid", "step": 40, "time": now - 45},
+        {"kind": "trial", "number": 0, "n_trials": 5, "state": "complete", "time": now - 40},
+        {"kind": "trial_start", "trial": 1, "params": {}, "time": now - 30},
+        {"kind": "epoch", "epoch": 0, "split": "train", "step": 10, "time": now - 20},
+    ]
+    path = logs / f"{job.id}.metrics.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    tracker = ProgressTracker(logs)
+    progress = tracker.update([job], now=now)[job.id]
+    assert progress.text() == "trial 2/5 · epoch 1/4 · step 10"
+    assert progress.eta_s == pytest.approx(60 / 1 * 4)  # one trial a minute, four to go
+    with path.open("a") as handle:  # only the new line is read
+        handle.write(json.dumps({"kind": "step", "step": 20, "epoch": 1, "time": now}) + "\n")
+    assert tracker.update([job], now=now)[job.id].text() == "trial 2/5 · epoch 1/4 · step 20"
+    pending = job.model_copy(update={"state": "pending", "id": "other"})
+    assert tracker.update([pending])["other"].text() == "5 trials × 4 epochs"  # the plan
+    assert "other" not in tracker.seen  # no file read for a job that has not started
