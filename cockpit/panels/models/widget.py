@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -143,7 +143,9 @@ class ModelsPanel(QWidget):
         actions = QHBoxLayout()
         for button in (self.alias_button, self.unalias_button, self.export_button):
             actions.addWidget(button)
-        actions.addStretch(1)
+        self.export_label = QLabel()
+        self.export_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        actions.addWidget(self.export_label, 1)
         actions.addWidget(self.open_button)
 
         self.drop_hint = QLabel()
@@ -178,7 +180,11 @@ class ModelsPanel(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.message)
         self._update_actions()
-        self._requested = False  # the first load waits until the panel is shown
+        # The first registry read (mlflow import) waits until the panel is shown; a
+        # workspace without an MLflow store is known to be empty without it.
+        self._requested = False
+        if not workspace.mlflow_db_file.exists():
+            QTimer.singleShot(0, lambda: None if self._requested else self._show([]))
 
     # --- public api ------------------------------------------------------------------
     def reload(self) -> None:
@@ -260,6 +266,8 @@ class ModelsPanel(QWidget):
                 self.show_message(f"export failed: {error_lines(err)}", error=True)
                 return
             self.show_message(f"wrote {target} (ONNX, checked with onnxruntime)")
+            self.export_label.setText(f"→ {self.workspace.relative(target)}")
+            self.export_label.setToolTip(str(target))
             self.sig_exported.emit(str(target))
 
         self.processes.start(
@@ -325,6 +333,16 @@ class ModelsPanel(QWidget):
         else:
             experiment = chosen.experiment_id
             self.open_mlflow(lambda base: routes.experiment_url(base, experiment))
+
+    def open_run_in_mlflow(self, experiment_id: str, run_id: str) -> None:
+        from core.models.mlflow_server import run_url
+
+        self.open_mlflow(lambda base: run_url(base, experiment_id, run_id))
+
+    def open_experiment_in_mlflow(self, experiment_id: str) -> None:
+        from core.models.mlflow_server import experiment_url
+
+        self.open_mlflow(lambda base: experiment_url(base, experiment_id))
 
     def open_mlflow(self, make_url: Callable[[str], str]) -> None:
         """Open ``make_url(base_url)`` once the workspace's MLflow server answers, e.g.

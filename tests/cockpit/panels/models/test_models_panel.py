@@ -111,6 +111,7 @@ def test_alias_predict_on_drop_and_onnx_export(
 
     session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     assert session.get_inputs()[0].shape[1:] == [3, 16, 16]
+    assert panel.export_label.toolTip() == str(target)
 
     panel.predictions.setCurrentRow(0)
     assert panel.grab().save(str(screenshot_dir / "models.png"))
@@ -125,11 +126,13 @@ def test_open_in_mlflow_starts_a_local_server_that_stops_with_the_app(
     with qtbot.waitSignal(panel.sig_url_opened, timeout=90_000):
         panel.open_in_mlflow("run")
     panel.open_in_mlflow("version")  # the server is up: opened at once
+    panel.open_experiment_in_mlflow(version.experiment_id)
     base = panel.server.url
     assert base.startswith("http://127.0.0.1:")
     assert panel.opened == [
         f"{base}/#/experiments/{version.experiment_id}/runs/{version.run_id}",
         f"{base}/#/models/shapes_model/versions/{version.version}",
+        f"{base}/#/experiments/{version.experiment_id}",
     ]
     with urllib.request.urlopen(base, timeout=10) as page:
         assert page.status == 200 and b"<html" in page.read().lower()
@@ -149,6 +152,7 @@ def test_empty_registry_and_fixable_errors(qtbot, make_panel, workspace):
     panel = make_panel(workspace)
     assert panel.model_list.count() == 0
     assert "no registered models yet" in panel.message.text()
+    assert not workspace.mlflow_db_file.exists()  # looking does not create the store
     panel.predict([Path(workspace.root)])
     assert "select a model version" in panel.message.text()
 
