@@ -25,6 +25,7 @@ CURVE_COLOURS = {
     "train_acc": "#2171b5",
     "valid_acc": "#D55E00",
 }
+SYMBOLS_UP_TO = 100  # points; beyond, markers cost more than they tell
 BACKGROUND = "#ffffff"
 FOREGROUND = "#333333"
 
@@ -37,7 +38,7 @@ def make_plot(title: str, x_label: str, y_label: str, legend_at: str = "top") ->
     item.setTitle(title, color=FOREGROUND, size="11pt")
     item.setLabel("bottom", x_label, color=FOREGROUND)
     item.setLabel("left", y_label, color=FOREGROUND)
-    item.showGrid(x=True, y=True, alpha=0.15)
+    # no grid: pyqtgraph draws it with the axes, and it costs more than a 100,000-point curve
     item.setDownsampling(auto=True, mode="peak")
     item.setClipToView(True)
     for side in ("left", "bottom"):
@@ -100,10 +101,13 @@ class CurvePlots:
                 item = pg.PlotDataItem(
                     name=f"{label} · {title}" if label else title,
                     skipFiniteCheck=True,
+                    autoDownsampleFactor=1.0,  # peak mode keeps each pixel's min and max
                     **_style(name, colour, label is not None),
                 )
                 self.plots[CURVES[name][0]].addItem(item)
                 self._items[key] = item
+            if series.size > SYMBOLS_UP_TO and item.opts["symbol"] is not None:
+                item.setSymbol(None)
             item.setData(series.x, series.y)
 
     def points(self, job_id: str, name: str) -> int:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from cockpit.panels.live.feed import FeedUpdate, JobFeed
 from cockpit.panels.live.jobs import JobRow, list_jobs
-from cockpit.panels.live.plots import JOB_COLOURS, CurvePlots, TrialPlot, make_plot
+from cockpit.panels.live.plots import FOREGROUND, JOB_COLOURS, CurvePlots, TrialPlot, make_plot
 from cockpit.workers import run_in_background
 from core.workspace import Workspace
 
@@ -58,6 +59,7 @@ class LivePanel(QWidget):
         self._closed = False
         self._ticks = 0
         self._redraw_all = True
+        self._titles: dict[QWidget, str] = {}
         self._build()
         self._timer = QTimer(self, interval=TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -76,7 +78,8 @@ class LivePanel(QWidget):
         left_layout.addWidget(self.job_list, 1)
 
         self.status_label = QLabel("Select a job on the left to watch it live.")
-        self.status_label.setWordWrap(True)
+        # one line that never resizes the panel: it changes four times a second
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.trials_widget = make_plot("Trials", "trial", "value")
@@ -291,26 +294,29 @@ class LivePanel(QWidget):
         self._show_status()
 
     def _show_titles(self, studies: list[str]) -> None:
-        loss, acc = self.loss_widget.getPlotItem(), self.acc_widget.getPlotItem()
-        if not studies or len(self.selected) > 1:
-            loss.setTitle("Loss", color="#333333", size="11pt")
-            acc.setTitle("Accuracy", color="#333333", size="11pt")
-        else:
+        trial = ""
+        if len(studies) == 1 and len(self.selected) == 1:
             run = self.feeds[studies[0]].metrics.current
             trial = "" if run.trial is None else f" — trial {run.trial}"
-            loss.setTitle(f"Loss{trial}", color="#333333", size="11pt")
-            acc.setTitle(f"Accuracy{trial}", color="#333333", size="11pt")
+        self._set_title(self.loss_widget, f"Loss{trial}")
+        self._set_title(self.acc_widget, f"Accuracy{trial}")
         if studies:
             metrics = self.feeds[studies[0]].metrics
             name = metrics.metric or "value"
-            self.trials_widget.getPlotItem().setTitle(
-                f"Trials: {name} ({metrics.direction})", color="#333333", size="11pt"
-            )
-            self.trials_widget.getPlotItem().setLabel("left", name)
+            if self._set_title(self.trials_widget, f"Trials: {name} ({metrics.direction})"):
+                self.trials_widget.getPlotItem().setLabel("left", name)
+
+    def _set_title(self, widget: QWidget, text: str) -> bool:
+        """A title changes the plot's layout: set it only when it changed."""
+        if self._titles.get(widget) == text:
+            return False
+        self._titles[widget] = text
+        widget.getPlotItem().setTitle(text, color=FOREGROUND, size="11pt")
+        return True
 
     def _show_status(self) -> None:
         if not self.selected:
-            self.status_label.setText("Select a job on the left to watch it live.")
+            self._set_status("Select a job on the left to watch it live.")
             return
         job_id = self.selected[0]
         row = self.rows.get(job_id)
@@ -324,7 +330,11 @@ class LivePanel(QWidget):
             parts += _summary(feed)
         if len(self.selected) > 1:
             parts.append(f"+ {len(self.selected) - 1} overlaid")
-        self.status_label.setText(" · ".join(parts))
+        self._set_status(" · ".join(parts))
+
+    def _set_status(self, text: str) -> None:
+        if self.status_label.text() != text:
+            self.status_label.setText(text)
 
 
 def _summary(feed: JobFeed) -> list[str]:
