@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -144,6 +145,8 @@ class ModelsPanel(QWidget):
         for button in (self.alias_button, self.unalias_button, self.export_button):
             actions.addWidget(button)
         self.export_label = QLabel()
+        # a long path must not widen the panel: it is cut, the tooltip has all of it
+        self.export_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.export_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         actions.addWidget(self.export_label, 1)
         actions.addWidget(self.open_button)
