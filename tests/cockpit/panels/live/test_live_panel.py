@@ -69,14 +69,33 @@ def test_follows_a_job_while_it_writes_and_survives_truncation_and_rotation(
     assert "epoch 5/40" in panel.log_view.toPlainText()
     assert "valid loss" in panel.status_label.text() and "epoch 5" in panel.status_label.text()
 
+    # scrolled up to read: new lines do not pull the view down
+    bar = panel.log_view.verticalScrollBar()
+    with open(writer.log, "a") as log:
+        log.writelines(f"batch {i} done\n" for i in range(200))
+    writer.write_steps(50)
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=10_000)
+    bar.setValue(0)
+    writer.write_steps(100)
+    qtbot.waitUntil(lambda: "epoch 8/40" in panel.log_view.toPlainText(), timeout=10_000)
+    assert bar.value() == 0
+
+    # hidden (another tab): nothing is read until it shows again
+    panel.hide()
+    writer.write_steps(50)
+    qtbot.wait(700)
+    assert points(panel, job.id, "train_step") == 400
+    panel.show()
+    qtbot.waitUntil(lambda: points(panel, job.id, "train_step") == 450, timeout=10_000)
+
     # a half-written line waits for its end
     with open(writer.metrics, "a") as handle:
-        handle.write('{"kind": "step", "step": 251, "epoch": 5, "split": "train", "lo')
+        handle.write('{"kind": "step", "step": 451, "epoch": 9, "split": "train", "lo')
     qtbot.wait(600)
-    assert points(panel, job.id, "train_step") == 250
+    assert points(panel, job.id, "train_step") == 450
     with open(writer.metrics, "a") as handle:
         handle.write('ss": 0.5, "lr": 0.001, "time": 1}\n')
-    qtbot.waitUntil(lambda: points(panel, job.id, "train_step") == 251, timeout=10_000)
+    qtbot.waitUntil(lambda: points(panel, job.id, "train_step") == 451, timeout=10_000)
 
     # the metrics file truncated and rewritten (a restarted job): the curves start again
     fresh = TrainingWriter(workspace.logs_dir, job.id, seed=1)
