@@ -3,6 +3,7 @@ grid of augmented images."""
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any
 
@@ -72,9 +73,11 @@ class PreviewView(QWidget):
         layout.addStretch(0)
 
     def show_message(self, headline: str, detail: str) -> None:
+        """``detail`` is rich text: escape what comes from outside."""
         self.headline.setText(headline)
         self.headline.setStyleSheet("color: #c62828;" if headline != "—" else "")
         self.identity.setText("")
+        self.identity.hide()
         self.detail.setText(detail)
         self.compared.setText("")
         self.diff.setRowCount(0)
@@ -84,13 +87,14 @@ class PreviewView(QWidget):
         self.headline.setText(preview.headline)
         self.headline.setStyleSheet(f"color: {MODE_COLOURS[preview.mode]};")
         shown_id = preview.experiment_id or "assigned at submit"
-        self.identity.setText(f"experiment id <b>{shown_id}</b> · theme {preview.theme}")
-        self.detail.setText(
-            "<br>".join([preview.detail, *(f"<i>{note}</i>" for note in preview.notes)])
-        )
+        theme = html.escape(preview.theme)
+        self.identity.setText(f"experiment id <b>{shown_id}</b> · theme {theme}")
+        self.identity.show()
+        notes = [f"<i>{html.escape(note)}</i>" for note in preview.notes]
+        self.detail.setText("<br>".join([html.escape(preview.detail), *notes]))
         nearest = preview.nearest
         if nearest is None:
-            self.compared.setText(f"No earlier experiment of theme {preview.theme!r} to compare.")
+            self.compared.setText(f"No earlier experiment of theme {theme!r} to compare.")
             self.diff.setRowCount(0)
             self.diff.hide()
             return

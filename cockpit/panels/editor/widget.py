@@ -6,6 +6,7 @@ job through the same core functions as ``cockpit submit``."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -484,7 +485,7 @@ class ConfigEditorPanel(QWidget):
         self.problems.setVisible(bool(problems))
         self._update_tab_titles()
         if not params.ok:
-            listed = [f"<b>{k}</b>: {m}" for k, m in params.field_errors.items()]
+            listed = [f"<b>{k}</b>: {html.escape(m)}" for k, m in params.field_errors.items()]
             self.preview.show_message(
                 "invalid configuration",
                 "<br>".join(listed[:6]) if listed else "fix the problem shown under the YAML",
@@ -492,7 +493,7 @@ class ConfigEditorPanel(QWidget):
         elif not result.theme:
             self.preview.show_message("no theme", "create a theme and label images first")
         elif result.preview_error:
-            self.preview.show_message("cannot train yet", result.preview_error)
+            self.preview.show_message("cannot train yet", html.escape(result.preview_error))
         elif result.preview is not None:
             self.preview.show_preview(result.preview)
         trainable = result.preview is not None and not result.augments_errors

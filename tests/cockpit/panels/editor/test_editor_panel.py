@@ -316,3 +316,20 @@ def test_files_changed_on_disk_are_taken_over_unless_edited(qtbot, open_panel, w
     qtbot.waitUntil(lambda: "changed on disk" in panel.status.text(), timeout=10_000)
     assert panel.text("params").endswith("dropout: 0.2\n")
     assert panel.unsaved_documents() == ["params"]
+
+
+def test_images_without_a_split_make_a_new_experiment(shapes_workspace):
+    from click.testing import CliRunner
+
+    from cockpit.cli.main import cli
+
+    root = str(shapes_workspace.root)
+    done = CliRunner().invoke(cli, ["-w", root, "config", "preview", "--theme", "shapes"])
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines() == [
+        "new experiment: trains 10 epochs from scratch",
+        "experiment id: assigned when the job is submitted",
+        "note: 36 labeled images of 'shapes' get a train/valid/test split when the job is "
+        "submitted; the experiment id is known then",
+        "no earlier experiment of theme 'shapes'",
+    ]
