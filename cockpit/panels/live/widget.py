@@ -196,7 +196,8 @@ class LivePanel(QWidget):
         if primary_changed:
             self.log_view.clear()
         self._redraw_all = True
-        self._show_status()
+        if not self._busy:  # a read in flight may be changing the metrics: wait for it
+            self._show_status()
         QTimer.singleShot(0, self._tick)
 
     # --- polling -------------------------------------------------------------------------
@@ -213,9 +214,9 @@ class LivePanel(QWidget):
         read_jobs = self._ticks % JOB_LIST_EVERY == 0
         self._ticks += 1
 
-        def work() -> tuple[list[JobRow] | None, list[FeedUpdate]]:
+        def work() -> tuple[list[JobRow] | None, list[tuple[JobFeed, FeedUpdate]]]:
             rows = list_jobs(workspace) if read_jobs else None
-            return rows, [feed.poll() for feed in feeds]
+            return rows, [(feed, feed.poll()) for feed in feeds]
 
         run_in_background(work, self._apply, self._failed)
 
@@ -225,7 +226,7 @@ class LivePanel(QWidget):
             return
         self.status_label.setText(f"<span style='color:#c62828'>cannot read the jobs: {exc}</span>")
 
-    def _apply(self, result: tuple[list[JobRow] | None, list[FeedUpdate]]) -> None:
+    def _apply(self, result: tuple[list[JobRow] | None, list[tuple[JobFeed, FeedUpdate]]]) -> None:
         self._busy = False
         if self._closed:
             return
@@ -233,10 +234,9 @@ class LivePanel(QWidget):
         if rows is not None:
             self._update_rows(rows)
         more = False
-        for update in updates:
-            feed = self.feeds.get(update.job_id)
-            if feed is None:
-                continue  # no longer followed
+        for feed, update in updates:
+            if self.feeds.get(update.job_id) is not feed:
+                continue  # no longer followed (or followed anew since)
             more = more or update.more
             if self.selected and update.job_id == self.selected[0]:
                 self._append_log(update)
