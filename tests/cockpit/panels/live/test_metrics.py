@@ -38,19 +38,17 @@ def test_series_grows_past_its_buffer_and_rewinds_on_repeated_steps():
 
 def test_training_lines_become_curves_and_best_weights_become_results():
     metrics = JobMetrics()
-    metrics.feed(
-        lines(
-            {"kind": "step", "step": 10, "epoch": 0, "split": "train", "loss": 1.0, "lr": 0.01},
-            epoch(20, 0, "valid", 0.9, 0.5),
-            epoch(20, 0, "train", 0.95, 0.45),
-            {"kind": "step", "step": 30, "epoch": 1, "split": "train", "loss": float("nan")},
-            epoch(40, 1, "valid", 0.7, 0.6),
-            epoch(40, 1, "train", 0.75, 0.55),
-            epoch(0, 0, "valid", 0.7, 0.6, lr=None),  # evaluation of the best weights
-            epoch(0, 0, "test", 0.72, 0.58, lr=None),
-        )
-        + ['{"kind": "step", "step": 50, "lo']  # cut by a crash
+    recorded = lines(
+        {"kind": "step", "step": 10, "epoch": 0, "split": "train", "loss": 1.0, "lr": 0.01},
+        epoch(20, 0, "valid", 0.9, 0.5),
+        epoch(20, 0, "train", 0.95, 0.45),
+        {"kind": "step", "step": 30, "epoch": 1, "split": "train", "loss": float("nan")},
+        epoch(40, 1, "valid", 0.7, 0.6),
+        epoch(40, 1, "train", 0.75, 0.55),
+        epoch(0, 0, "valid", 0.7, 0.6, lr=None),  # evaluation of the best weights
+        epoch(0, 0, "test", 0.72, 0.58, lr=None),
     )
+    metrics.feed([*recorded, '{"kind": "step", "step": 50, "lo'])  # the last one cut by a crash
     run = metrics.current
     assert list(run.curves["train_step"].x) == [10]  # NaN left out
     assert list(run.curves["valid_loss"].x) == [20, 40]
