@@ -1,0 +1,3 @@
+from cockpit.panels.tuning.widget import TuningPanel
+
+__all__ = ["TuningPanel"]

@@ -1,0 +1,204 @@
+"""The Tuning panel and `cockpit study` over a real study (see conftest.py) and a study
+made with Optuna's API that has a trial still running."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+import yaml
+from click.testing import CliRunner
+from optuna.distributions import FloatDistribution
+from PySide6.QtCore import Qt, QThreadPool
+
+from cockpit.cli.main import cli
+from cockpit.panels.tuning import TuningPanel
+from cockpit.panels.tuning.widget import NO_STUDIES
+from core.tuning.results import STOP_ATTR, best_params, load_study_details
+from tests.cockpit.panels.tuning.conftest import N_TRIALS, STUDY_NAME
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@pytest.fixture
+def open_panel(qtbot):
+    panels = []
+
+    def make(workspace, size=(1280, 800)):
+        panel = TuningPanel(workspace)
+        qtbot.addWidget(panel)
+        panel.resize(*size)
+        with qtbot.waitSignal(panel.sig_loaded, timeout=30_000):
+            panel.show()
+        panels.append(panel)
+        return panel
+
+    yield make
+    for panel in panels:
+        panel.shutdown()
+    QThreadPool.globalInstance().waitForDone(10_000)
+
+
+def cell(table, row, column):
+    return table.item(row, column).text()
+
+
+def test_stop_ends_the_running_study_after_its_current_trial(stopped_study):
+    s = stopped_study
+    assert s.returncode == 0, s.output
+    assert "ends after trial(s)" in s.stop_message
+    summary = s.summary
+    assert summary.counts["running"] == 0 and not summary.stopping
+    # the trial that ran when the stop came (and at most one starting just then) finished
+    done = summary.counts["complete"] + summary.counts["pruned"]
+    assert s.done_at_stop <= done <= s.done_at_stop + 2 < N_TRIALS
+    assert summary.counts["fail"] == 0
+    assert f"stop requested: study '{STUDY_NAME}' ends after trial" in s.output
+    assert "registered the best trial as version 1" in s.output
+    assert (s.workspace.configs_dir / f"best_params_{STUDY_NAME}.yaml").exists()
+    assert summary.theme == "shapes" and summary.metric == "valid_acc"
+
+
+def test_studies_list_and_trials_table(open_panel, stopped_study):
+    panel = open_panel(stopped_study.workspace)
+    summary = stopped_study.summary
+    table = panel.studies_table
+    assert table.rowCount() == 1
+    assert cell(table, 0, 0) == STUDY_NAME
+    assert cell(table, 0, 1) == "shapes"
+    assert cell(table, 0, 2) == "valid_acc ↑"
+    assert cell(table, 0, 3) == str(summary.counts["complete"])
+    assert cell(table, 0, 6) == "0"
+    assert cell(table, 0, 8) == str(summary.best_trial)
+    assert panel.current_study == STUDY_NAME
+    assert panel.apply_button.isEnabled() and not panel.stop_button.isEnabled()
+
+    model = panel.trials_proxy
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers == ["#", "State", "Value", "Duration",
+                       "lr", "batch_size", "dropout", "optimizer"]  # fmt: skip
+    study = optuna.load_study(
+        study_name=STUDY_NAME, storage=stopped_study.workspace.optuna_storage_url
+    )
+    trials = study.get_trials()
+    assert model.rowCount() == len(trials)
+    first = trials[0]
+    row0 = [model.index(0, c).data() for c in range(model.columnCount())]
+    assert row0[0] == "0" and row0[1] == "complete"
+    assert row0[2] == f"{first.value:.4g}"
+    assert row0[3].endswith(" s")
+    assert row0[4:] == [f"{first.params['lr']:.4g}", str(first.params["batch_size"]),
+                        f"{first.params['dropout']:.4g}", first.params["optimizer"]]  # fmt: skip
+
+    panel.trials_view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+    values = [model.index(r, 2).data() for r in range(model.rowCount())]
+    numbers = [float(v) for v in values if v != "–"]
+    assert numbers == sorted(numbers, reverse=True)
+    assert numbers[0] == pytest.approx(study.best_value, abs=1e-3)
+
+
+def test_history_importance_and_parallel_coordinates_have_data(open_panel, stopped_study):
+    panel = open_panel(stopped_study.workspace)
+    details = panel.details
+    complete = details.complete
+    assert len(complete) == stopped_study.summary.counts["complete"] >= 3
+
+    history = panel.history_plot
+    assert history.has_plot
+    xs, ys = history.points.getData()
+    assert list(xs) == [t.number for t in complete]
+    assert list(ys) == pytest.approx([t.value for t in complete])
+    _, best_y = history.best_line.getData()
+    running = [max(v.value for v in complete[: i + 1]) for i in range(len(complete))]
+    assert list(best_y) == pytest.approx(running)
+
+    importance = panel.importance_plot
+    assert importance.has_plot
+    assert set(importance.names) == {"lr", "batch_size", "dropout", "optimizer"}
+    assert sum(details.importance.values()) == pytest.approx(1.0, abs=1e-6)
+    assert "fANOVA" in importance.caption.text()
+
+    parallel = panel.parallel_plot
+    assert parallel.has_plot
+    assert sorted(parallel.lines) == [t.number for t in complete]
+    best = parallel.lines[details.summary.best_trial]
+    xs, ys = best.getData()
+    assert list(xs) == [0, 1, 2, 3, 4]  # objective + four parameters
+    assert all(0.0 <= y <= 1.0 for y in ys)
+    lr_axis = next(a for a in details.axes if a.name == "lr")
+    assert lr_axis.log
+    best_lr = next(t for t in complete if t.number == details.summary.best_trial).params["lr"]
+    assert ys[1] == pytest.approx(lr_axis.position(best_lr))
+
+
+def test_apply_best_params_emits_the_best_trials_parameters(open_panel, qtbot, stopped_study):
+    panel = open_panel(stopped_study.workspace)
+    study = optuna.load_study(
+        study_name=STUDY_NAME, storage=stopped_study.workspace.optuna_storage_url
+    )
+    with qtbot.waitSignal(panel.sig_apply_params, timeout=10_000) as emitted:
+        qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    params, theme = emitted.args
+    assert theme == "shapes"
+    for name, value in study.best_params.items():
+        assert params[name] == value
+    assert params["max_epochs"] == 3 and params["image_size"] == 16  # the study's base_params
+    assert params == best_params(stopped_study.workspace, STUDY_NAME)
+    assert "sent to the configuration editor" in panel.status.text()
+
+
+def test_study_commands(stopped_study, tmp_path):
+    root = str(stopped_study.workspace.root)
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["-w", root, "study", "list"])
+    assert listed.exit_code == 0 and STUDY_NAME in listed.output and "idle" in listed.output
+    shown = runner.invoke(cli, ["-w", root, "study", "show", STUDY_NAME])
+    assert shown.exit_code == 0, shown.output
+    assert "parameter importance (fANOVA" in shown.output
+    details = load_study_details(stopped_study.workspace, STUDY_NAME)
+    rows = [line.split() for line in shown.output.splitlines()]
+    states = [row[1] for row in rows if len(row) > 2 and row[0].isdigit()]
+    assert states == [t.state for t in details.trials]
+    target = tmp_path / "best.yaml"
+    wrote = runner.invoke(
+        cli, ["-w", root, "study", "best-params", STUDY_NAME, "--output", str(target)]
+    )
+    assert wrote.exit_code == 0, wrote.output
+    assert yaml.safe_load(target.read_text()) == best_params(stopped_study.workspace, STUDY_NAME)
+    missing = runner.invoke(cli, ["-w", root, "study", "stop", "nope"])
+    assert missing.exit_code == 2
+    assert f"study 'nope': no such study; studies: {STUDY_NAME}" in missing.output
+
+
+def test_empty_workspace_then_a_running_study_that_the_stop_button_stops(
+    open_panel, qtbot, workspace
+):
+    panel = open_panel(workspace, size=(1000, 600))
+    assert panel.status.text() == NO_STUDIES
+    assert not panel.history_plot.has_plot and not panel.parallel_plot.has_plot
+    assert not panel.apply_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert not workspace.optuna_db_file.exists()  # looking creates nothing
+
+    study = optuna.create_study(study_name="live", storage=workspace.optuna_storage_url)
+    study.optimize(lambda t: t.suggest_float("x", -1.0, 1.0) ** 2, n_trials=1)
+    running = study.ask({"x": FloatDistribution(-1.0, 1.0)})
+    with qtbot.waitSignal(panel.sig_loaded, timeout=10_000):
+        panel.reload()
+    assert cell(panel.studies_table, 0, 6) == "1"
+    assert panel.status.text() == ""
+    assert not panel.importance_plot.has_plot
+    assert "at least 2 complete trials" in panel.importance_plot.message.text()
+    assert panel.stop_button.isEnabled()
+
+    with qtbot.waitSignal(panel.sig_loaded, timeout=10_000):
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert study.user_attrs[STOP_ATTR] > 0
+    assert cell(panel.studies_table, 0, 6) == "1 (stopping)"
+    assert panel.stop_button.text() == "Stopping…" and not panel.stop_button.isEnabled()
+    assert f"({running.number})" in panel.status.text()
+
+
+def test_screenshot(open_panel, qtbot, stopped_study, screenshot_dir):
+    panel = open_panel(stopped_study.workspace)
+    panel.trials_view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+    qtbot.wait(200)  # axes widen to their tick labels in the next layout pass
+    assert panel.grab().save(str(screenshot_dir / "tuning.png"))
