@@ -124,9 +124,25 @@ def _mtime(path: Path) -> float | None:
         return None
 
 
+# folder -> (modification times of its three files, what they said): a reload of the
+# history re-reads only the experiments that changed since
+_read_cache: dict[Path, tuple[tuple, ExperimentFiles | None]] = {}
+
+
 def read_experiment(workspace: Workspace, experiment_id: str) -> ExperimentFiles | None:
     """The experiment's folder as data; None when it has no record (not an experiment)."""
     folder = workspace.experiment_dir(experiment_id)
+    files = ("record/resolved_config.yaml", "state.json", "mlflow_run.json")
+    stamp = tuple(_mtime(folder / name) for name in files)
+    cached = _read_cache.get(folder)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    found = _read_experiment(folder, experiment_id)
+    _read_cache[folder] = (stamp, found)
+    return found
+
+
+def _read_experiment(folder: Path, experiment_id: str) -> ExperimentFiles | None:
     record = folder / "record" / "resolved_config.yaml"
     try:
         resolved = yaml.load(record.read_text(encoding="utf-8"), Loader=_Loader) or {}

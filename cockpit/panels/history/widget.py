@@ -94,7 +94,8 @@ class HistoryPanel(QWidget):
 
     # --- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.search = QLineEdit(placeholderText="search id, theme, model, status…")
+        self.search = QLineEdit(placeholderText="search runs")
+        self.search.setToolTip("words that must all appear in the id, theme, model, status…")
         self.search.setClearButtonEnabled(True)
         self.theme_filter = QComboBox()
         self.model_filter = QComboBox()

@@ -126,7 +126,7 @@ def test_requeue_emits_the_runs_parameters_and_folder_opens(qtbot, panel, histor
     assert opener.urls == [str(history.workspace.experiment_dir(slow.experiment_id))]
 
 
-def test_plot_job_runs_and_its_images_are_shown(qtbot, panel, history):
+def test_plot_job_runs_and_its_images_are_shown(qtbot, panel, history, screenshot_dir):
     panel.select_ids([history.fast_job])
     panel.plot_selected()
     qtbot.waitUntil(lambda: panel._plot_job is not None, timeout=30_000)
@@ -135,6 +135,7 @@ def test_plot_job_runs_and_its_images_are_shown(qtbot, panel, history):
     assert "finished: 4 plot(s)" in panel.gallery.status.text()
     names = {panel.gallery.list.item(i).text() for i in range(panel.gallery.image_count())}
     assert "model confusion matrix" in names and "model training curves" in names
+    panel.grab().save(str(screenshot_dir / "history_plots.png"))
     qtbot.waitUntil(lambda: runner_info(history.workspace) is None, timeout=60_000)
 
 
