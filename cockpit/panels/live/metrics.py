@@ -12,6 +12,7 @@ best weights after the fit (valid and test): they are results, not curve points.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class RunCurves:
     results: dict[str, float] = field(default_factory=dict)  # best weights: valid_acc, test_loss…
     epoch: int | None = None
     step: int | None = None
+    serial: int = field(default_factory=itertools.count().__next__)  # unlike id(), never reused
 
     def add(self, record: dict[str, Any]) -> None:
         step, split = record.get("step"), record.get("split")
@@ -114,9 +116,13 @@ class JobMetrics:
     change, so a view redraws only what changed."""
 
     def __init__(self) -> None:
+        self.version = 0
+        self.trials_version = 0  # grows only with trial lines (and clear)
         self.clear()
 
     def clear(self) -> None:
+        """Forget everything (the file was truncated); the versions keep growing, so a view
+        never mistakes the new content for what it drew before."""
         self.runs: list[RunCurves] = [RunCurves()]
         self.trials: dict[int, Trial] = {}
         self.metric: str | None = None
@@ -125,7 +131,8 @@ class JobMetrics:
         self.is_study = False
         self.lines = 0
         self.bad_lines = 0
-        self.version = 0
+        self.version += 1
+        self.trials_version += 1
         self.last_time: float | None = None
 
     @property
@@ -167,6 +174,7 @@ class JobMetrics:
         number = record.get("number")
         if not isinstance(number, int):
             return
+        self.trials_version += 1
         self.metric = record.get("metric") or self.metric
         self.direction = record.get("direction") or self.direction
         self.n_trials = record.get("n_trials") or self.n_trials

@@ -76,7 +76,7 @@ class CurvePlots:
     def __init__(self, loss: pg.PlotWidget, acc: pg.PlotWidget) -> None:
         self.plots = {"loss": loss.getPlotItem(), "acc": acc.getPlotItem()}
         self._items: dict[tuple[str, str], pg.PlotDataItem] = {}
-        self._drawn: dict[tuple[str, str], tuple[int, int]] = {}  # (id(run), version)
+        self._drawn: dict[tuple[str, str], tuple[int, int]] = {}  # (run serial, version)
 
     def clear(self) -> None:
         for (_job, name), item in self._items.items():
@@ -89,7 +89,7 @@ class CurvePlots:
         several jobs are overlaid (None: one job, one colour per curve)."""
         for name, series in run.curves.items():
             key = (job_id, name)
-            stamp = (id(run), series.version)
+            stamp = (run.serial, series.version)
             if self._drawn.get(key) == stamp:
                 continue
             self._drawn[key] = stamp
@@ -132,13 +132,13 @@ class TrialPlot:
         self._drawn.clear()
 
     def update(self, job_id: str, metrics: JobMetrics, colour: str, label: str | None) -> None:
-        if self._drawn.get(job_id) == metrics.version:
+        if self._drawn.get(job_id) == metrics.trials_version:
             return
         legend = self.plot.legend
         if legend is not None:  # away from where the best values go
             corner = 1 if metrics.direction == "maximize" else 0
             legend.anchor((1, corner), (1, corner), (-10, -10 if corner else 10))
-        self._drawn[job_id] = metrics.version
+        self._drawn[job_id] = metrics.trials_version
         for item in self._items.pop(job_id, []):
             _remove(self.plot, item)
         prefix = f"{label} · " if label else ""
