@@ -113,6 +113,10 @@ class ParamForm(QScrollArea):
         if focused in self.fields:
             self.fields[focused].editor.setFocus()
 
+    def invalidate(self) -> None:
+        """Build the fields anew at the next ``rebuild`` (the choices changed)."""
+        self._signature = ()
+
     def _field(self, spec: ParamSpec, choices: list[str] | None) -> ParamField:
         field = ParamField(spec, choices)
         field.sig_edited.connect(self.sig_edited)

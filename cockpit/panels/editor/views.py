@@ -87,11 +87,11 @@ class PreviewView(QWidget):
         self.headline.setText(preview.headline)
         self.headline.setStyleSheet(f"color: {MODE_COLOURS[preview.mode]};")
         shown_id = preview.experiment_id or "assigned at submit"
-        theme = html.escape(preview.theme)
+        theme = html.escape(preview.theme, quote=False)
         self.identity.setText(f"experiment id <b>{shown_id}</b> · theme {theme}")
         self.identity.show()
-        notes = [f"<i>{html.escape(note)}</i>" for note in preview.notes]
-        self.detail.setText("<br>".join([html.escape(preview.detail), *notes]))
+        notes = [f"<i>{html.escape(note, quote=False)}</i>" for note in preview.notes]
+        self.detail.setText("<br>".join([html.escape(preview.detail, quote=False), *notes]))
         nearest = preview.nearest
         if nearest is None:
             self.compared.setText(f"No earlier experiment of theme {theme!r} to compare.")

@@ -355,6 +355,12 @@ class ConfigEditorPanel(QWidget):
 
         run_in_background(make, done, failed)
 
+    def reload(self) -> None:
+        """Read the themes and the registry again and refresh the preview (after labels,
+        splits or definitions changed elsewhere); the documents' texts stay."""
+        workspace = self.workspace
+        run_in_background(lambda: load_start(workspace), self._show_choices, self._show_error)
+
     def shutdown(self) -> None:
         self._debounce.stop()
 
@@ -368,11 +374,18 @@ class ConfigEditorPanel(QWidget):
         self._started = True
         self._schedule_check()
 
-    def _show_start(self, state: StartState) -> None:
+    def _show_choices(self, state: StartState) -> None:
         self.form.set_definitions(state.datasets, state.models)
         if self.theme is None and state.themes:
             self.theme = state.themes[0]
         self.form.set_themes(state.themes, self.theme)
+        if self._started:
+            self.form.invalidate()
+            self._augment_stale = True
+            self._schedule_check()
+
+    def _show_start(self, state: StartState) -> None:
+        self._show_choices(state)
         for name in DOCUMENTS:
             self._saved[name] = state.texts[name]
             self._replace_text(name, state.texts[name], undoable=False)
@@ -485,7 +498,9 @@ class ConfigEditorPanel(QWidget):
         self.problems.setVisible(bool(problems))
         self._update_tab_titles()
         if not params.ok:
-            listed = [f"<b>{k}</b>: {html.escape(m)}" for k, m in params.field_errors.items()]
+            listed = [
+                f"<b>{k}</b>: {html.escape(m, quote=False)}" for k, m in params.field_errors.items()
+            ]
             self.preview.show_message(
                 "invalid configuration",
                 "<br>".join(listed[:6]) if listed else "fix the problem shown under the YAML",
@@ -493,7 +508,9 @@ class ConfigEditorPanel(QWidget):
         elif not result.theme:
             self.preview.show_message("no theme", "create a theme and label images first")
         elif result.preview_error:
-            self.preview.show_message("cannot train yet", html.escape(result.preview_error))
+            self.preview.show_message(
+                "cannot train yet", html.escape(result.preview_error, quote=False)
+            )
         elif result.preview is not None:
             self.preview.show_preview(result.preview)
         trainable = result.preview is not None and not result.augments_errors

@@ -333,3 +333,16 @@ def test_images_without_a_split_make_a_new_experiment(shapes_workspace):
         "submitted; the experiment id is known then",
         "no earlier experiment of theme 'shapes'",
     ]
+
+
+def test_reload_picks_up_a_new_theme(qtbot, open_panel, workspace):
+    panel = open_panel(workspace)
+    settle(qtbot, panel)
+    create_theme(open_database(workspace), "cats", labels=["a", "b"])
+    panel.reload()
+    qtbot.waitUntil(lambda: panel.theme == "cats", timeout=10_000)
+    settle(qtbot, panel)
+    assert panel.form.theme.currentText() == "cats"
+    assert panel.preview.headline.text() == "cannot train yet"
+    assert "theme 'cats' has 0 label(s) with split images" in panel.preview.detail.text()
+    assert not panel.add_train.isEnabled()
