@@ -144,8 +144,8 @@ class JobTableModel(QAbstractTableModel):
             row = target[position]
             if position < len(ids) and ids[position] == row.id:
                 if not self.rows[position].same_as(row):
-                    self.rows[position] = row
                     changed.append(position)
+                self.rows[position] = row  # equal or not: the newest objects compare fastest
                 position += 1
                 continue
             if row.id in present:

@@ -240,6 +240,9 @@ def test_progress_of_a_running_training_and_stop_from_the_panel(
                     os.killpg(job.pid, signal.SIGKILL)
     stopped = JobQueue(ws).get(train.id)
     assert stopped.state == "pending" and stopped.error == STOPPED_REASON
+    assert stopped.attempts == 0  # a stop is not a failed attempt
+    # the checkpoint a cancel also leaves: the next runner resumes from it
+    assert (ws.experiment_dir(train.experiment_id) / "interrupted.ckpt").exists()
     wait_shown(qtbot, panel, lambda: row_text(panel, train.id, "State") == "pending", within=2)
     wait_shown(qtbot, panel, lambda: "not running" in panel.runner_label.text(), within=2)
     assert shown_ids(panel)[0] == train.id  # first again: resumes next
@@ -276,3 +279,18 @@ def test_trial_progress_of_a_tune_job(workspace):
     pending = job.model_copy(update={"state": "pending", "id": "other"})
     assert tracker.update([pending])["other"].text() == "5 trials × 4 epochs"  # the plan
     assert "other" not in tracker.seen  # no file read for a job that has not started
+
+
+def test_the_model_diff_reaches_any_order_with_consistent_signals(qtmodeltester, workspace):
+    import random
+
+    from cockpit.panels.queue.model import JobRow, JobTableModel
+
+    model = JobTableModel()
+    qtmodeltester.check(model, force_py=True)  # checks every insert, move and remove signal
+    pool = [Job(kind="check", workspace=str(workspace.root)) for _ in range(12)]
+    rng = random.Random(1)
+    for _ in range(25):
+        target = [JobRow(job) for job in rng.sample(pool, rng.randint(0, len(pool)))]
+        model.apply(target)
+        assert [r.id for r in model.rows] == [r.id for r in target]
