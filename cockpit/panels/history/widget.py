@@ -252,6 +252,7 @@ class HistoryPanel(QWidget):
         self._refreshing = False
         if self._closing:
             return
+        first = self._signature is None
         self._signature = data["signature"]
         selected = {e.id for e in self.selected_entries()}
         self.entries = data["entries"]
@@ -259,7 +260,9 @@ class HistoryPanel(QWidget):
         self._fill_choice(self.theme_filter, "any theme", {e.theme for e in self.entries})
         self._fill_choice(self.model_filter, "any model", {e.model for e in self.entries})
         self._restore_selection(selected)
-        self.table.resizeColumnsToContents()
+        if first:  # later reloads keep the widths a user gave the columns
+            self.table.resizeColumnsToContents()
+            self.table.horizontalHeader().setStretchLastSection(True)
         self._update_count()
         self._update_buttons()
         self.sig_loaded.emit()
