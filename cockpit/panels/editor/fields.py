@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import yaml
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -62,6 +63,24 @@ def _parsed(text: str) -> Any:
         return text
 
 
+class _WheelOnFocus:
+    """Scrolling the form must not change the value under the mouse pointer."""
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if self.hasFocus():  # type: ignore[attr-defined]
+            super().wheelEvent(event)  # type: ignore[misc]
+        else:
+            event.ignore()
+
+
+class SpinBox(_WheelOnFocus, QSpinBox):
+    pass
+
+
+class ComboBox(_WheelOnFocus, QComboBox):
+    pass
+
+
 class ParamField(QWidget):
     """The editor of one parameter and its error message."""
 
@@ -77,7 +96,8 @@ class ParamField(QWidget):
         base = spec.base_type
         self.editor: QWidget
         if choices is not None:
-            combo = QComboBox()
+            combo = ComboBox()
+            combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             for choice in choices:
                 combo.addItem(str(choice), choice)
             combo.activated.connect(lambda _i: self._edited(combo.currentData()))
@@ -87,7 +107,8 @@ class ParamField(QWidget):
             check.clicked.connect(lambda checked: self._edited(bool(checked)))
             self.editor = check
         elif base is int:
-            spin = QSpinBox()
+            spin = SpinBox()
+            spin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             spin.setRange(*_int_range(spec))
             spin.setKeyboardTracking(True)
             spin.valueChanged.connect(lambda value: self._edited(int(value)))
