@@ -1,5 +1,5 @@
 """One real study for every test of the module: a tune job in a child process, stopped
-with `cockpit study stop` after six complete or pruned trials."""
+with `cockpit study stop` after five complete or pruned trials."""
 
 from __future__ import annotations
 
@@ -22,14 +22,14 @@ from core.workspace import Workspace
 
 STUDY_NAME = "shapes_search"
 N_TRIALS = 40
-STOP_AFTER = 6
+STOP_AFTER = 5
 STUDY = f"""
 study: {{name: {STUDY_NAME}, direction: maximize, metric: valid_acc, n_trials: {N_TRIALS},
          sampler: random, pruner: median}}
 base_params: {{max_epochs: 3, image_size: 16, num_workers: 0, early_stopping_patience: 0}}
 search_space:
   lr: {{type: float, low: 1.0e-3, high: 1.0e-1, log: true}}
-  batch_size: {{type: int, low: 4, high: 16, step: 4}}
+  batch_size: {{type: int, low: 8, high: 16, step: 4}}
   dropout: {{type: float, low: 0.0, high: 0.5}}
   optimizer: {{type: categorical, choices: [adam, sgd]}}
 """

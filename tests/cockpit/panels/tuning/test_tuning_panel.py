@@ -196,6 +196,19 @@ def test_empty_workspace_then_a_running_study_that_the_stop_button_stops(
     assert panel.stop_button.text() == "Stopping…" and not panel.stop_button.isEnabled()
     assert f"({running.number})" in panel.status.text()
 
+    other = optuna.create_study(study_name="other", storage=workspace.optuna_storage_url)
+    other.optimize(lambda t: t.suggest_float("y", 0.0, 1.0), n_trials=3)
+    with qtbot.waitSignal(panel.sig_loaded, timeout=10_000):
+        panel.reload()
+    assert panel.current_study == "live"  # a new study does not take the selection away
+    assert panel.studies_table.rowCount() == 2
+    with qtbot.waitSignal(panel.sig_loaded, timeout=10_000):
+        panel.show_study("other")
+    assert panel.current_study == "other"
+    assert panel.importance_plot.names == ["y"]
+    assert len(panel.parallel_plot.lines) == 3
+    assert not panel.stop_button.isEnabled() and panel.apply_button.isEnabled()
+
 
 def test_screenshot(open_panel, qtbot, stopped_study, screenshot_dir):
     panel = open_panel(stopped_study.workspace)
