@@ -228,6 +228,13 @@ def test_load_params_save_and_best_params(qtbot, open_panel, trained, trained_id
     assert panel.status.text() == (
         "3 parameter(s) from study s1: batch_size, lr, optimizer; not saved yet"
     )
+    other = tmp_path / "other.yaml"
+    other.write_text("lr: 0.07\n")
+    panel.load_file("params", other)
+    settle(qtbot, panel)
+    assert panel.form.fields["lr"].editor.text() == "0.07"
+    assert panel.form.fields["optimizer"].editor.currentData() == "adam"  # the default
+    assert panel.tabs.tabText(0) == "other.yaml" and panel.unsaved_documents() == []
 
 
 def test_add_train_and_tune_jobs(qtbot, open_panel, trained, screenshot_dir):
