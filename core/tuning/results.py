@@ -140,7 +140,8 @@ def open_storage(workspace: Workspace, storage_url: str | None = None) -> Any | 
                 _storages[url] = optuna.storages.RDBStorage(url)
             except Exception as exc:
                 raise CockpitError(
-                    f"--storage {url}: cannot open the Optuna storage ({exc})"
+                    f"Optuna storage {url} cannot be opened ({exc}); check the file or the "
+                    "--storage URL"
                 ) from exc
         return _storages[url]
 

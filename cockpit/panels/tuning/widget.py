@@ -114,6 +114,7 @@ class TuningPanel(QWidget):
         self._loading = False
         self._reload_again = False
         self._closed = False
+        self._error_shown = False
 
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -276,8 +277,8 @@ class TuningPanel(QWidget):
                 self._fill_details()
             if not self.studies:
                 self._say(NO_STUDIES)
-            elif self.status.text() == NO_STUDIES:
-                self._say("")
+            elif self.status.text() == NO_STUDIES or self._error_shown:
+                self._say("")  # what went wrong before is over
         except Exception as exc:  # a view that cannot draw must not leave the panel loading
             self._say(_message(exc), error=True)
         finally:
@@ -287,6 +288,7 @@ class TuningPanel(QWidget):
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
         self.status.setStyleSheet("color: #c62828;" if error else "")
+        self._error_shown = error
 
     def _fill_studies(self) -> None:
         table = self.studies_table

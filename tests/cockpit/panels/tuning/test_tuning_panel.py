@@ -210,6 +210,15 @@ def test_empty_workspace_then_a_running_study_that_the_stop_button_stops(
     assert not panel.stop_button.isEnabled() and panel.apply_button.isEnabled()
 
 
+def test_an_unreadable_storage_is_reported_in_the_panel(open_panel, workspace):
+    workspace.optuna_db_file.write_bytes(b"this is not a database" * 100)
+    panel = open_panel(workspace, size=(1000, 600))
+    assert "cannot be opened" in panel.status.text()
+    assert "optuna.db" in panel.status.text()
+    assert "c62828" in panel.status.styleSheet()
+    assert panel.studies_table.rowCount() == 0
+
+
 def test_screenshot(open_panel, qtbot, stopped_study, screenshot_dir):
     panel = open_panel(stopped_study.workspace)
     panel.trials_view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
