@@ -38,6 +38,7 @@ from core.workspace import Workspace
 
 Echo = Callable[[str], None]
 LOG_TAIL_LINES = 15
+LOCK_WAIT_S = 0.5
 Control = Literal["stop", "drain"]
 Mode = Literal["running", "draining", "stopping"]
 MODE_OF: dict[str, Mode] = {"drain": "draining", "stop": "stopping"}
@@ -194,7 +195,8 @@ class Runner:
         self.queue.ensure_folders()
         lock = runner_lock(self.workspace)
         try:
-            lock.acquire(timeout=0)
+            # views probe the lock (runner_info) every second for a moment: wait that out
+            lock.acquire(timeout=LOCK_WAIT_S)
         except Timeout:
             info = runner_info(self.workspace) or {}
             self.echo(f"a runner is already active for this workspace (pid {info.get('pid')})")
