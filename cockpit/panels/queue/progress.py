@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.jobs.model import TERMINAL, Job
+from core.jobs.model import Job
 from core.jobs.tail import FileTail
 
 FIRST_READ_BYTES = 64 * 1024  # recent lines are enough: the newest epoch, step and trial
@@ -73,7 +73,8 @@ class _Seen:
     first_epoch_time: float | None = None  # when that epoch ended
     last_epoch_time: float | None = None
     last_time: float | None = None
-    final: bool = False  # a finished job's file does not change any more
+    state: str | None = None
+    final: bool = False  # read once: the file of a job not running does not change
 
 
 def _int(value: object) -> int | None:
@@ -97,8 +98,8 @@ def max_epochs_of(job: Job) -> int | None:
 @dataclass
 class ProgressTracker:
     """Remembers, per job, how far it has read; ``update`` returns the progress of the
-    running jobs (every call), of ended ones (read once, then kept) and the plan of
-    pending ones (no file read)."""
+    running jobs (every call), of ended or stopped ones (read once, then kept) and the
+    plan of pending ones that never ran (no file read)."""
 
     logs_dir: Path
     seen: dict[str, _Seen] = field(default_factory=dict)
@@ -110,7 +111,7 @@ class ProgressTracker:
         for job in jobs:
             if job.kind not in ("train", "tune"):
                 continue
-            if job.state == "pending":
+            if job.state == "pending" and not job.started_at:  # never ran: its plan
                 result[job.id] = Progress(
                     max_epochs=max_epochs_of(job),
                     n_trials=n_trials_of(job) if job.kind == "tune" else None,
@@ -121,9 +122,11 @@ class ProgressTracker:
             if seen is None:
                 path = self.logs_dir / f"{job.id}.metrics.jsonl"
                 seen = self.seen[job.id] = _Seen(FileTail(path, first_read_max=FIRST_READ_BYTES))
+            if seen.state != job.state:  # e.g. stopped, then running again
+                seen.state, seen.final = job.state, False
             if not seen.final:
                 self._read(seen, job)
-                seen.final = job.state in TERMINAL
+                seen.final = job.state != "running"
             result[job.id] = self._progress(seen, job, now)
         for gone in set(self.seen) - alive:
             del self.seen[gone]

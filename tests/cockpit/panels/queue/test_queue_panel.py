@@ -244,6 +244,7 @@ def test_progress_of_a_running_training_and_stop_from_the_panel(
     # the checkpoint a cancel also leaves: the next runner resumes from it
     assert (ws.experiment_dir(train.experiment_id) / "interrupted.ckpt").exists()
     wait_shown(qtbot, panel, lambda: row_text(panel, train.id, "State") == "pending", within=2)
+    assert row_text(panel, train.id, "Progress").startswith("epoch ")  # where it resumes
     wait_shown(qtbot, panel, lambda: "not running" in panel.runner_label.text(), within=2)
     assert shown_ids(panel)[0] == train.id  # first again: resumes next
 
@@ -276,7 +277,7 @@ def test_trial_progress_of_a_tune_job(workspace):
     with path.open("a") as handle:  # only the new line is read
         handle.write(json.dumps({"kind": "step", "step": 20, "epoch": 1, "time": now}) + "\n")
     assert tracker.update([job], now=now)[job.id].text() == "trial 2/5 · epoch 1/4 · step 20"
-    pending = job.model_copy(update={"state": "pending", "id": "other"})
+    pending = job.model_copy(update={"state": "pending", "id": "other", "started_at": None})
     assert tracker.update([pending])["other"].text() == "5 trials × 4 epochs"  # the plan
     assert "other" not in tracker.seen  # no file read for a job that has not started
 
