@@ -60,6 +60,7 @@ class LivePanel(QWidget):
         self._ticks = 0
         self._redraw_all = True
         self._titles: dict[QWidget, str] = {}
+        self._seen_running: set[str] = set()
         self._build()
         self._timer = QTimer(self, interval=TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -122,7 +123,8 @@ class LivePanel(QWidget):
 
     # --- public API ----------------------------------------------------------------------
     def show_job(self, job_id: str) -> None:
-        """Watch this job alone (the queue panel's selection drives this)."""
+        """Watch this job alone (the queue panel's selection drives this). Until a job is
+        chosen, the newest running one is shown."""
         self._select([job_id])
 
     def add_overlay(self, job_id: str) -> None:
@@ -162,6 +164,15 @@ class LivePanel(QWidget):
         self.job_list.blockSignals(False)
 
     def _update_rows(self, rows: list[JobRow]) -> None:
+        running = [row.id for row in rows if row.state == "running"]
+        started = [job_id for job_id in running if job_id not in self._seen_running]
+        self._seen_running.update(running)
+        if not self.selected and started:
+            # nothing chosen: show the newest running job (on opening, or when one starts)
+            self.rows = {row.id: row for row in rows}
+            self._row_order = list(rows)
+            self._select(started[:1])
+            return
         listed = {row.id for row in rows}
         kept = [self.rows[j] for j in self.selected if j not in listed and j in self.rows]
         order = rows + kept

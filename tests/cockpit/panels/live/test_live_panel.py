@@ -127,6 +127,7 @@ def test_a_long_run_and_its_log_screenshot(qtbot, workspace, open_panel, screens
     writer.write_steps(1200)
     TrainingWriter(workspace.logs_dir, other.id).write_steps(20)
     panel = open_panel(workspace)
+    assert panel.selected == [other.id]  # nothing chosen yet: the newest running job
     panel.show_job(job.id)
     qtbot.waitUntil(lambda: points(panel, job.id, "train_step") == 1200, timeout=10_000)
     qtbot.wait(100)
@@ -190,15 +191,19 @@ def test_tune_view_marks_pruned_and_failed_trials(qtbot, workspace, open_panel, 
     assert "PRUNED" in states and "FAIL" in states
     panel = open_panel(workspace)
     panel.show_job(job.id)
-    qtbot.waitUntil(lambda: len(panel.feeds[job.id].metrics.trials) == 24, timeout=10_000)
-    qtbot.waitUntil(panel.trials_widget.isVisible, timeout=10_000)
+
+    def legend():
+        return {label.text for _sample, label in panel.trials_widget.getPlotItem().legend.items}
+
+    qtbot.waitUntil(lambda: "failed" in legend(), timeout=10_000)
+    assert panel.trials_widget.isVisible()
     metrics = panel.feeds[job.id].metrics
+    assert len(metrics.trials) == 24
     assert metrics.best_trial().value == pytest.approx(study.best_value)
     assert metrics.failed_trials() == [9]
     _x, best = metrics.best_so_far()
     assert best[-1] == pytest.approx(study.best_value) and all(best[1:] >= best[:-1])
-    legend = {label.text for _sample, label in panel.trials_widget.getPlotItem().legend.items}
-    assert {"best so far", "complete", "pruned", "failed"} <= legend
+    assert {"best so far", "complete", "pruned", "failed"} <= legend()
     assert "trial 23" in panel.loss_widget.getPlotItem().titleLabel.text
     assert f"best {study.best_value:.4f}" in panel.status_label.text()
     panel.grab().save(str(screenshot_dir / "live_tune.png"))
@@ -241,6 +246,7 @@ def test_overlay_of_two_jobs_one_colour_each(qtbot, workspace, open_panel):
 
 
 def test_a_real_tune_job_shows_its_trials_while_it_runs(qtbot, shapes_workspace, open_panel):
+    from core.jobs.model import TERMINAL
     from core.jobs.queue import JobQueue
     from core.jobs.submit import submit_tune
     from tests.core.training.conftest import TINY
@@ -274,8 +280,9 @@ def test_a_real_tune_job_shows_its_trials_while_it_runs(qtbot, shapes_workspace,
     assert all(run.curves["valid_loss"].size == 2 for run in metrics.runs)  # max_epochs=2
     assert "valid_loss" in metrics.runs[0].results and "test_acc" in metrics.runs[0].results
     qtbot.waitUntil(lambda: "trial 2: valid_loss" in panel.log_view.toPlainText(), timeout=10_000)
-    qtbot.waitUntil(
-        lambda: JobQueue(ws).get(job.id).state in ("finished", "failed"), timeout=120_000
-    )
-    assert JobQueue(ws).get(job.id).state == "finished"
-    qtbot.waitUntil(lambda: "finished" in panel.status_label.text(), timeout=10_000)
+    # the study still registers its best model; the test has seen enough: cancel it
+    JobQueue(ws).cancel(job.id)
+    qtbot.waitUntil(lambda: JobQueue(ws).get(job.id).state in TERMINAL, timeout=60_000)
+    ended = JobQueue(ws).get(job.id).state
+    assert ended in ("cancelled", "finished")
+    qtbot.waitUntil(lambda: ended in panel.status_label.text(), timeout=10_000)
