@@ -43,7 +43,9 @@ def run_gui(
     target = window if panel is None else window.panels[panel]
     if panel is not None:
         window.tabs.setCurrentWidget(target)
-    pending = [p for p in window.panels.values() if hasattr(p, "sig_loaded")]
+    # only the panel in view matters for the picture; hidden ones may load on first show
+    shown = window.tabs.currentWidget()
+    pending = [shown] if hasattr(shown, "sig_loaded") else []
     result = {"saved": False}
 
     def save() -> None:

@@ -21,13 +21,9 @@ _open_windows: list[MainWindow] = []  # a window switched to must outlive the ol
 
 
 def _runner_state(workspace: Workspace) -> str:
-    from core.jobs.runner import runner_info
+    from core.jobs.runner import runner_state
 
-    info = runner_info(workspace)
-    if info is None:
-        return "runner: not running"
-    running = info.get("running") or []
-    return f"runner: pid {info.get('pid')}, {len(running)} job(s) running"
+    return f"runner: {runner_state(workspace).describe()}"
 
 
 class MainWindow(QMainWindow):
@@ -59,16 +55,39 @@ class MainWindow(QMainWindow):
 
     # --- wiring ------------------------------------------------------------------------
     def _connect_panels(self) -> None:
-        """Panels talk through signals only: the theme chosen in Themes & Labels is the one
-        being labeled; a change in either refreshes the other."""
-        themes, labeling = self.panels.get("themes"), self.panels.get("labeling")
-        if themes is None or labeling is None:
-            return
-        themes.sig_theme_selected.connect(labeling.set_theme)
-        themes.sig_data_changed.connect(labeling.reload)
-        refresh = QTimer(self, singleShot=True, interval=500)
-        refresh.timeout.connect(themes.reload)
-        labeling.sig_data_changed.connect(refresh.start)
+        """Panels talk through signals only (each panel's public signals and methods)."""
+        panels = self.panels
+        themes, labeling = panels.get("themes"), panels.get("labeling")
+        if themes is not None and labeling is not None:
+            # the theme chosen in Themes & Labels is the one being labeled
+            themes.sig_theme_selected.connect(labeling.set_theme)
+            themes.sig_data_changed.connect(labeling.reload)
+            refresh = QTimer(self, singleShot=True, interval=500)
+            refresh.timeout.connect(themes.reload)
+            labeling.sig_data_changed.connect(refresh.start)
+        editor, queue, live = panels.get("editor"), panels.get("queue"), panels.get("live")
+        if queue is not None and live is not None:
+            queue.sig_job_selected.connect(live.show_job)
+        if editor is not None and queue is not None:
+            editor.sig_job_submitted.connect(lambda _job_id: queue.reload())
+        if editor is not None:
+            for name, signal in (
+                ("history", "sig_requeue_requested"),
+                ("tuning", "sig_apply_params"),
+            ):
+                panel = panels.get(name)
+                if panel is not None:
+                    getattr(panel, signal).connect(
+                        lambda params, theme, source=name: self._edit_params(params, theme, source)
+                    )
+
+    def _edit_params(self, params: dict, theme: str, source: str) -> None:
+        """Open the configuration editor prefilled (requeue with edits, apply best params)."""
+        editor = self.panels["editor"]
+        if theme:
+            editor.set_theme(theme)
+        editor.load_params(params, source=source)
+        self.tabs.setCurrentWidget(editor)
 
     def _refresh_runner(self) -> None:
         workspace = self.workspace

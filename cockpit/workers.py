@@ -21,6 +21,13 @@ ENGINE_MODULES = (
     "core.data.importer",
     "core.data.labeling",
     "core.data.splits",
+    "core.config.editing",
+    "core.experiment.preview",
+    "core.jobs.queue",
+    "core.jobs.runner",
+    "core.history",
+    "core.tuning.results",
+    "core.models.catalog",
 )
 _engine_ready = threading.Event()
 _warm_up_started = threading.Lock()

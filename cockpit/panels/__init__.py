@@ -11,27 +11,26 @@ if TYPE_CHECKING:
     from core.workspace import Workspace
 
 
-def _workspace_panel(workspace: Workspace) -> QWidget:
-    from cockpit.panels.workspace import WorkspacePanel
+def _panel_factory(module: str, class_name: str) -> Callable[[Workspace], QWidget]:
+    """A factory that imports the panel's package only when the window builds it."""
 
-    return WorkspacePanel(workspace)
+    def build(workspace: Workspace) -> QWidget:
+        from importlib import import_module
 
+        return getattr(import_module(f"cockpit.panels.{module}"), class_name)(workspace)
 
-def _themes_panel(workspace: Workspace) -> QWidget:
-    from cockpit.panels.themes import ThemesPanel
-
-    return ThemesPanel(workspace)
-
-
-def _labeling_panel(workspace: Workspace) -> QWidget:
-    from cockpit.panels.labeling import LabelingPanel
-
-    return LabelingPanel(workspace)
+    return build
 
 
 #: name -> (title, factory); names are what ``cockpit gui --panel NAME`` takes
 PANELS: dict[str, tuple[str, Callable[[Workspace], QWidget]]] = {
-    "themes": ("Themes && Labels", _themes_panel),
-    "labeling": ("Labeling", _labeling_panel),
-    "workspace": ("Configuration", _workspace_panel),
+    "themes": ("Themes && Labels", _panel_factory("themes", "ThemesPanel")),
+    "labeling": ("Labeling", _panel_factory("labeling", "LabelingPanel")),
+    "editor": ("Configure", _panel_factory("editor", "ConfigEditorPanel")),
+    "queue": ("Queue", _panel_factory("queue", "QueuePanel")),
+    "live": ("Live", _panel_factory("live", "LivePanel")),
+    "history": ("History", _panel_factory("history", "HistoryPanel")),
+    "models": ("Models", _panel_factory("models", "ModelsPanel")),
+    "tuning": ("Tuning", _panel_factory("tuning", "TuningPanel")),
+    "workspace": ("Workspace", _panel_factory("workspace", "WorkspacePanel")),
 }
