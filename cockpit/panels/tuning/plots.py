@@ -4,6 +4,7 @@ few trials for it."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 import pyqtgraph as pg
@@ -19,6 +20,7 @@ BEST_COLOUR = "#d62728"
 AXIS_PEN = pg.mkPen("#9e9e9e", width=1)
 TEXT_COLOUR = "#424242"
 _COLOURS = pg.colormap.get("viridis")
+COLOUR_BANDS = 12
 
 
 def _arrow(direction: str) -> str:
@@ -86,14 +88,11 @@ class HistoryPlot(PlotBox):
             return
         summary = details.summary
         self.plot.clear()
-        self.plot.addLegend(offset=(-10, -10), labelTextColor=TEXT_COLOUR)
         self.plot.setLabel("left", f"{summary.metric or 'objective'} {_arrow(summary.direction)}")
         self.best_line = self.plot.plot(
             history.numbers,
             history.best_so_far,
             pen=pg.mkPen(BEST_COLOUR, width=2),
-            stepMode=None,
-            name="best so far",
         )
         self.points = pg.ScatterPlotItem(
             history.numbers,
@@ -101,13 +100,13 @@ class HistoryPlot(PlotBox):
             size=8,
             brush=pg.mkBrush(VALUE_COLOUR),
             pen=pg.mkPen("w"),
-            name="trial value",
         )
         self.plot.addItem(self.points)
         self.plot.enableAutoRange()
         self._show_plot(
-            f"{len(history.numbers)} complete trial(s); best {format_value(summary.best_value)} "
-            f"in trial {summary.best_trial}"
+            f"<span style='color:{VALUE_COLOUR}'>●</span> complete trial &nbsp;"
+            f"<span style='color:{BEST_COLOUR}'>━</span> best so far: "
+            f"{format_value(summary.best_value)} (trial {summary.best_trial})"
         )
 
 
@@ -152,17 +151,19 @@ class ImportancePlot(PlotBox):
 class ParallelCoordinatesPlot(PlotBox):
     """One line per complete trial across the objective and every parameter, each axis
     scaled to its range (log parameters in log space, choices by their index), coloured by
-    the objective value; the best trial drawn thick and on top."""
+    the objective value; the best trial drawn thick and on top. Lines of one colour band
+    are one plot item, so a study of thousands of trials still draws at once."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Parallel coordinates", parent)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setMouseEnabled(x=False, y=False)
-        self.lines: dict[int, pg.PlotDataItem] = {}  # trial number -> its line
+        self.paths: dict[int, tuple[list[float], list[float]]] = {}  # trial -> its line
+        self.items: list[pg.PlotDataItem] = []  # the drawn lines, grouped by colour band
 
     def show_details(self, details: StudyDetails | None) -> None:
-        self.lines = {}
+        self.paths, self.items = {}, []
         complete = details.complete if details else []
         if details is None or not complete or not details.axes:
             self.show_message(
@@ -182,24 +183,31 @@ class ParallelCoordinatesPlot(PlotBox):
         for column, axis in enumerate(axes):
             self.plot.addItem(pg.InfiniteLine(pos=column, angle=90, pen=AXIS_PEN))
             self._label_axis(column, axis)
-        xs = list(range(len(axes)))
-        ordered = sorted(complete, key=lambda t: t.number == summary.best_trial)
-        for trial in ordered:
-            ys = [objective.position(trial.value)]
-            ys += [
-                axis.position(trial.params[axis.name]) if axis.name in trial.params else None
-                for axis in details.axes
+        bands: dict[int, tuple[list[float], list[float]]] = {}
+        for trial in complete:
+            points = [(0, objective.position(trial.value))] + [
+                (column, axis.position(trial.params[axis.name]))
+                for column, axis in enumerate(details.axes, start=1)
+                if axis.name in trial.params
             ]
-            best = trial.number == summary.best_trial
-            colour = BEST_COLOUR if best else _COLOURS.map(ys[0], mode="qcolor")
-            shown = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
-            line = self.plot.plot(
-                [x for x, _ in shown],
-                [y for _, y in shown],
-                pen=pg.mkPen(colour, width=3 if best else 1.5),
+            path = [float(x) for x, _ in points], [y for _, y in points]
+            self.paths[trial.number] = path
+            if trial.number == summary.best_trial:
+                continue
+            band = min(int(points[0][1] * COLOUR_BANDS), COLOUR_BANDS - 1)
+            xs, ys = bands.setdefault(band, ([], []))
+            xs.extend([*path[0], math.nan])  # a gap between two trials' lines
+            ys.extend([*path[1], math.nan])
+        # better values drawn last, on top
+        ordered = sorted(bands.items(), reverse=summary.direction == "minimize")
+        for band, (xs, ys) in ordered:
+            colour = _COLOURS.map((band + 0.5) / COLOUR_BANDS, mode="qcolor")
+            self.items.append(
+                self.plot.plot(xs, ys, pen=pg.mkPen(colour, width=1.5), connect="finite")
             )
-            line.setToolTip(f"trial {trial.number}: {format_value(trial.value)}")
-            self.lines[trial.number] = line
+        if summary.best_trial in self.paths:
+            xs, ys = self.paths[summary.best_trial]
+            self.items.append(self.plot.plot(xs, ys, pen=pg.mkPen(BEST_COLOUR, width=3)))
         self.plot.setXRange(-0.35, len(axes) - 0.65, padding=0)
         self.plot.setYRange(-0.08, 1.18, padding=0)
         low, high = _COLOURS.map(0.0, mode="qcolor").name(), _COLOURS.map(1.0, mode="qcolor").name()

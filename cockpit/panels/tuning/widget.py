@@ -163,6 +163,7 @@ class TuningPanel(QWidget):
         self.trials_view.setAlternatingRowColors(True)
         self.trials_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.trials_view.horizontalHeader().setStretchLastSection(True)
+        self.trials_view.horizontalHeader().setResizeContentsPrecision(200)  # rows to measure
         self.trials_title = QLabel("<b>Trials</b>")
         self.trials_title.setWordWrap(True)
         trials_box = QWidget()
@@ -332,6 +333,7 @@ class TuningPanel(QWidget):
 
     def _fill_details(self) -> None:
         details = self.details
+        columns = self.trials_model.params
         self.trials_model.set_details(details)
         if details is None:
             self.trials_title.setText("<b>Trials</b>")
@@ -342,7 +344,8 @@ class TuningPanel(QWidget):
                 f"<b>Trials of {s.name}</b> &nbsp; theme {s.theme or '–'} · {_objective(s)} · "
                 f"{counts or 'no trials'}"
             )
-        self.trials_view.resizeColumnsToContents()
+        if self.trials_model.params != columns or self.trials_model.rowCount() <= 50:
+            self.trials_view.resizeColumnsToContents()  # not on every refresh of a long study
         self.history_plot.show_details(details)
         self.importance_plot.show_details(details)
         self.parallel_plot.show_details(details)

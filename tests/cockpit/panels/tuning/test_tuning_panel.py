@@ -3,6 +3,8 @@ made with Optuna's API that has a trial still running."""
 
 from __future__ import annotations
 
+import math
+
 import optuna
 import pytest
 import yaml
@@ -119,14 +121,26 @@ def test_history_importance_and_parallel_coordinates_have_data(open_panel, stopp
 
     parallel = panel.parallel_plot
     assert parallel.has_plot
-    assert sorted(parallel.lines) == [t.number for t in complete]
-    best = parallel.lines[details.summary.best_trial]
-    xs, ys = best.getData()
-    assert list(xs) == [0, 1, 2, 3, 4]  # objective + four parameters
+    assert sorted(parallel.paths) == [t.number for t in complete]
+    drawn = []  # every line the plot items hold, split at their gaps
+    for item in parallel.items:
+        xs, ys = item.getData()
+        runs = [[]]
+        for x, y in zip(xs, ys, strict=True):
+            if math.isnan(y):
+                runs.append([])
+            else:
+                runs[-1].append((x, y))
+        drawn += [run for run in runs if run]
+    assert len(drawn) == len(complete)
+    best = details.summary.best_trial
+    xs, ys = parallel.paths[best]
+    assert xs == [0, 1, 2, 3, 4]  # objective + four parameters
     assert all(0.0 <= y <= 1.0 for y in ys)
+    assert drawn[-1] == list(zip(xs, ys, strict=True))  # the best trial on top
     lr_axis = next(a for a in details.axes if a.name == "lr")
     assert lr_axis.log
-    best_lr = next(t for t in complete if t.number == details.summary.best_trial).params["lr"]
+    best_lr = next(t for t in complete if t.number == best).params["lr"]
     assert ys[1] == pytest.approx(lr_axis.position(best_lr))
 
 
@@ -206,7 +220,7 @@ def test_empty_workspace_then_a_running_study_that_the_stop_button_stops(
         panel.show_study("other")
     assert panel.current_study == "other"
     assert panel.importance_plot.names == ["y"]
-    assert len(panel.parallel_plot.lines) == 3
+    assert len(panel.parallel_plot.paths) == 3
     assert not panel.stop_button.isEnabled() and panel.apply_button.isEnabled()
 
 
