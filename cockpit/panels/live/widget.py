@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFontDatabase, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QFontDatabase, QIcon, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -162,6 +162,19 @@ class LivePanel(QWidget):
                 flag = QItemSelectionModel.SelectionFlag.Select
                 self.job_list.setCurrentItem(item, flag)
         self.job_list.blockSignals(False)
+        self._mark_colours()
+
+    def _mark_colours(self) -> None:
+        """When jobs are overlaid, a swatch of its curves' colour beside each of them."""
+        for i in range(self.job_list.count()):
+            item = self.job_list.item(i)
+            job_id = item.data(Qt.ItemDataRole.UserRole)
+            if job_id in self.selected and len(self.selected) > 1:
+                swatch = QPixmap(12, 12)
+                swatch.fill(QColor(self._colour(job_id)))
+                item.setIcon(QIcon(swatch))
+            else:
+                item.setIcon(QIcon())
 
     def _update_rows(self, rows: list[JobRow]) -> None:
         running = [row.id for row in rows if row.state == "running"]
@@ -204,6 +217,7 @@ class LivePanel(QWidget):
                 self.feeds[job_id] = JobFeed(self.workspace.logs_dir, job_id)
         for n, job_id in enumerate(ids):
             self.feeds[job_id].follow_log(n == 0)
+        self._mark_colours()
         if primary_changed:
             self.log_view.clear()
         self._redraw_all = True

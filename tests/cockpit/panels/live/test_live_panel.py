@@ -209,10 +209,10 @@ def test_tune_view_marks_pruned_and_failed_trials(qtbot, workspace, open_panel, 
     panel.grab().save(str(screenshot_dir / "live_tune.png"))
 
 
-def test_overlay_of_two_jobs_one_colour_each(qtbot, workspace, open_panel):
+def test_overlay_of_two_jobs_one_colour_each(qtbot, workspace, open_panel, screenshot_dir):
     first, second = running_job(workspace), running_job(workspace, model="resnet")
     TrainingWriter(workspace.logs_dir, first.id).write_steps(120)
-    TrainingWriter(workspace.logs_dir, second.id, seed=5).write_steps(60)
+    TrainingWriter(workspace.logs_dir, second.id, seed=5, steps_per_epoch=20).write_steps(60)
     (workspace.logs_dir / f"{first.id}.log").write_text("first job's log\n")
     (workspace.logs_dir / f"{second.id}.log").write_text("second job's log\n")
     panel = open_panel(workspace)
@@ -231,6 +231,7 @@ def test_overlay_of_two_jobs_one_colour_each(qtbot, workspace, open_panel):
     assert "+ 1 overlaid" in panel.status_label.text()
     selected = [i.data(256) for i in panel.job_list.selectedItems()]
     assert sorted(selected) == sorted([first.id, second.id])
+    panel.grab().save(str(screenshot_dir / "live_overlay.png"))
 
     # Ctrl+click in the list: the second job alone, then both again
     panel.job_list.clearSelection()
