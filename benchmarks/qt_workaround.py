@@ -1,8 +1,10 @@
 """PySide6 6.12.0 on Python 3.11 drops one reference to ``None`` on every call of a Qt
-method that returns nothing (``painter.setPen(pen)``, ``label.setText(s)`` …): a few tens
+method that returns nothing (``painter.setPen(pen)``, ``label.setText(s)`` …); a few tens
 of thousands of such calls later the interpreter aborts with "none_dealloc: deallocating
-None" (the same for True and False, more rarely). Plotting benchmarks repaint thousands of times, so they raise None's reference
-count out of reach first (Python 3.12+ makes None immortal for the same effect)."""
+None" (a bool result sometimes does the same to True or False). PySide6 6.11.3 has no such
+leak. Plotting benchmarks repaint thousands of times, so they first raise the reference
+counts of these singletons out of reach, which Python 3.12+ does for every process (they
+are immortal there)."""
 
 from __future__ import annotations
 
