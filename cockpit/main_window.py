@@ -70,6 +70,9 @@ class MainWindow(QMainWindow):
             queue.sig_job_selected.connect(live.show_job)
         if editor is not None and queue is not None:
             editor.sig_job_submitted.connect(lambda _job_id: queue.reload())
+        history, models = panels.get("history"), panels.get("models")
+        if history is not None and models is not None:
+            history.sig_open_run_requested.connect(models.open_run_id_in_mlflow)
         if editor is not None:
             for name, signal in (
                 ("history", "sig_requeue_requested"),

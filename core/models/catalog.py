@@ -123,6 +123,18 @@ def get_model(workspace: Workspace, name: str) -> RegisteredModelInfo:
     return _read(client, name)
 
 
+def run_experiment_id(workspace: Workspace, run_id: str) -> str:
+    """The MLflow experiment a run belongs to (to build its URL in the MLflow UI)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return registry_client(workspace).get_run(run_id).info.experiment_id
+    except MlflowException as exc:
+        raise CockpitError(
+            f"MLflow run {run_id} is not in {workspace.mlflow_db_file} (deleted?)"
+        ) from exc
+
+
 def _require_model(client: Any, name: str) -> None:
     known = sorted(m.name for m in client.search_registered_models())
     if name not in known:

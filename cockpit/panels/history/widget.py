@@ -72,6 +72,7 @@ def _details(workspace: Workspace, entry: HistoryEntry) -> dict[str, Any]:
 
 class HistoryPanel(QWidget):
     sig_requeue_requested = Signal(dict, str)  # parameters, theme
+    sig_open_run_requested = Signal(str)  # MLflow run id
     sig_loaded = Signal()
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
@@ -169,6 +170,9 @@ class HistoryPanel(QWidget):
         self.requeue_button.clicked.connect(self.requeue_selected)
         self.folder_button = QPushButton("Open output folder")
         self.folder_button.clicked.connect(self.open_output_folder)
+        self.mlflow_button = QPushButton("Open in MLflow")
+        self.mlflow_button.setToolTip("this run in the MLflow UI (a local server on 127.0.0.1)")
+        self.mlflow_button.clicked.connect(self.open_in_mlflow)
         self.plot_button = QPushButton("Plot")
         self.plot_button.setToolTip("queue a plot job: sample grid, augmentations, curves…")
         self.plot_button.clicked.connect(self.plot_selected)
@@ -182,6 +186,7 @@ class HistoryPanel(QWidget):
             self.compare_button,
             self.requeue_button,
             self.folder_button,
+            self.mlflow_button,
             self.plot_button,
             self.delete_button,
         ):
@@ -205,7 +210,7 @@ class HistoryPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(table_box)
         splitter.addWidget(self.tabs)
-        splitter.setSizes([240, 540])
+        splitter.setSizes([460, 320])  # the runs first; details below
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -379,6 +384,7 @@ class HistoryPanel(QWidget):
         self.compare_button.setEnabled(len(trained) >= 2)
         self.requeue_button.setEnabled(one is not None and one.kind in ("train", "tune"))
         self.folder_button.setEnabled(one is not None and bool(one.experiment_id))
+        self.mlflow_button.setEnabled(one is not None and bool(one.run_id))
         self.plot_button.setEnabled(
             one is not None and one.kind == "train" and one.status == "finished"
         )
@@ -494,6 +500,11 @@ class HistoryPanel(QWidget):
             self.show_message("this run has no output folder (it never started)", error=True)
             return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def open_in_mlflow(self) -> None:
+        chosen = self.selected_entries()
+        if len(chosen) == 1 and chosen[0].run_id:
+            self.sig_open_run_requested.emit(chosen[0].run_id)
 
     def plot_selected(self) -> None:
         chosen = self.selected_entries()

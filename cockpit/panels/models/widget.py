@@ -342,6 +342,22 @@ class ModelsPanel(QWidget):
 
         self.open_mlflow(lambda base: run_url(base, experiment_id, run_id))
 
+    def open_run_id_in_mlflow(self, run_id: str) -> None:
+        """Open a run known only by its id (the history panel): its MLflow experiment is
+        looked up off the GUI thread first."""
+        workspace = self.workspace
+
+        def experiment_of_run() -> str:
+            from core.models.catalog import run_experiment_id
+
+            return run_experiment_id(workspace, run_id)
+
+        run_in_background(
+            experiment_of_run,
+            lambda experiment_id: self.open_run_in_mlflow(experiment_id, run_id),
+            lambda exc: self.show_message(str(exc), error=True),
+        )
+
     def open_experiment_in_mlflow(self, experiment_id: str) -> None:
         from core.models.mlflow_server import experiment_url
 

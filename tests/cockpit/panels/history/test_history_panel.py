@@ -124,6 +124,10 @@ def test_requeue_emits_the_runs_parameters_and_folder_opens(qtbot, panel, histor
         QDesktopServices.unsetUrlHandler("file")
     slow = next(e for e in panel.entries if e.id == history.slow_job)
     assert opener.urls == [str(history.workspace.experiment_dir(slow.experiment_id))]
+    assert panel.mlflow_button.isEnabled() and slow.run_id
+    with qtbot.waitSignal(panel.sig_open_run_requested) as asked:
+        panel.mlflow_button.click()
+    assert asked.args == [slow.run_id]
 
 
 def test_plot_job_runs_and_its_images_are_shown(qtbot, panel, history, screenshot_dir):

@@ -127,12 +127,15 @@ def test_open_in_mlflow_starts_a_local_server_that_stops_with_the_app(
         panel.open_in_mlflow("run")
     panel.open_in_mlflow("version")  # the server is up: opened at once
     panel.open_experiment_in_mlflow(version.experiment_id)
+    with qtbot.waitSignal(panel.sig_url_opened, timeout=30_000):
+        panel.open_run_id_in_mlflow(version.run_id)  # from the history: experiment looked up
     base = panel.server.url
     assert base.startswith("http://127.0.0.1:")
     assert panel.opened == [
         f"{base}/#/experiments/{version.experiment_id}/runs/{version.run_id}",
         f"{base}/#/models/shapes_model/versions/{version.version}",
         f"{base}/#/experiments/{version.experiment_id}",
+        f"{base}/#/experiments/{version.experiment_id}/runs/{version.run_id}",
     ]
     with urllib.request.urlopen(base, timeout=10) as page:
         assert page.status == 200 and b"<html" in page.read().lower()
