@@ -14,7 +14,7 @@ from core.models.mlflow_server import free_port
 
 __all__ = ["export", "free_port", "mlflow_ui", "models", "predict"]
 
-SHOWN_METRICS = ("test_acc", "test_loss", "valid_acc", "valid_loss")
+SHOWN_METRICS = ("test_acc", "test_loss", "best_valid_acc", "best_valid_loss")
 
 
 @click.command()

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from core.models.catalog import RegisteredModelInfo, VersionInfo
     from core.models.mlflow_server import MlflowServer
 
-METRICS = ("test_acc", "test_loss", "valid_acc", "valid_loss")
+# the weights a version holds are the best epoch's: show that epoch's validation metrics
+METRICS = ("test_acc", "test_loss", "best_valid_acc", "best_valid_loss")
 COLUMNS = ["Version", "Created", "Aliases", *METRICS, "Status", "Source run"]
 SUGGESTED_ALIASES = ("champion", "challenger")
 TOP_K = 3

@@ -75,7 +75,7 @@ def test_alias_predict_on_drop_and_onnx_export(
     headers = [panel.versions.horizontalHeaderItem(c).text() for c in range(len(COLUMNS))]
     rows = [dict(zip(headers, cell_texts(panel, r), strict=True)) for r in range(2)]
     assert [r["Version"] for r in rows] == ["v2", "v1"]
-    assert all(r["Status"] == "ready" and float(r["valid_loss"]) > 0 for r in rows)
+    assert all(r["Status"] == "ready" and float(r["best_valid_loss"]) > 0 for r in rows)
     assert panel.selected_version().version == "2"
     assert "lr" in panel.details.text() and panel.selected_version().run_id in panel.details.text()
 
