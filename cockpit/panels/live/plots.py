@@ -58,11 +58,14 @@ def _style(name: str, colour: str, overlay: bool) -> dict[str, Any]:
     if name == "train_step":
         base.setAlpha(110)
         return {"pen": pg.mkPen(base, width=1)}
+    # thick and dashed pens cost most of a repaint: dashes only where they tell jobs' splits
+    # apart, and then thin
     if name.startswith("train"):
-        style = Qt.PenStyle.DashLine if overlay else Qt.PenStyle.SolidLine
-        return {"pen": pg.mkPen(base, width=2, style=style)}
+        if overlay:
+            return {"pen": pg.mkPen(base, width=1, style=Qt.PenStyle.DashLine)}
+        return {"pen": pg.mkPen(base, width=2)}
     return {
-        "pen": pg.mkPen(base, width=2.5),
+        "pen": pg.mkPen(base, width=2),
         "symbol": "o",
         "symbolSize": 6,
         "symbolBrush": base,
