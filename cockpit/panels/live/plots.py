@@ -25,6 +25,7 @@ CURVE_COLOURS = {
     "train_acc": "#2171b5",
     "valid_acc": "#D55E00",
 }
+NEW_ITEMS_PER_REFRESH = 6
 SYMBOLS_UP_TO = 100  # points; beyond, markers cost more than they tell
 BACKGROUND = "#ffffff"
 FOREGROUND = "#333333"
@@ -80,12 +81,18 @@ class CurvePlots:
         self.plots = {"loss": loss.getPlotItem(), "acc": acc.getPlotItem()}
         self._items: dict[tuple[str, str], pg.PlotDataItem] = {}
         self._drawn: dict[tuple[str, str], tuple[int, int]] = {}  # (run serial, version)
+        self._new_items_left = NEW_ITEMS_PER_REFRESH
 
     def clear(self) -> None:
         for (_job, name), item in self._items.items():
             self.plots[CURVES[name][0]].removeItem(item)
         self._items.clear()
         self._drawn.clear()
+
+    def new_items_allowed(self, count: int) -> None:
+        """Curves created per refresh: each costs a legend relayout, so 4 jobs appearing
+        at once get their 20 curves over a few refreshes instead of in one long stall."""
+        self._new_items_left = count
 
     def update(self, job_id: str, run: RunCurves, colour: str, label: str | None) -> None:
         """Draw what changed in ``run``; ``label`` names the job in the legend when
@@ -95,11 +102,14 @@ class CurvePlots:
             stamp = (run.serial, series.version)
             if self._drawn.get(key) == stamp:
                 continue
-            self._drawn[key] = stamp
             item = self._items.get(key)
             if item is None:
                 if not series.size:
+                    self._drawn[key] = stamp
                     continue
+                if self._new_items_left <= 0:
+                    continue  # next refresh
+                self._new_items_left -= 1
                 title = CURVES[name][1]
                 item = pg.PlotDataItem(
                     name=f"{label} · {title}" if label else title,
@@ -109,6 +119,7 @@ class CurvePlots:
                 )
                 self.plots[CURVES[name][0]].addItem(item)
                 self._items[key] = item
+            self._drawn[key] = stamp
             if series.size > SYMBOLS_UP_TO and item.opts["symbol"] is not None:
                 item.setSymbol(None)
             item.setData(series.x, series.y)

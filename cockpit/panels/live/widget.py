@@ -28,7 +28,14 @@ from PySide6.QtWidgets import (
 
 from cockpit.panels.live.feed import FeedUpdate, JobFeed
 from cockpit.panels.live.jobs import JobRow, list_jobs
-from cockpit.panels.live.plots import FOREGROUND, JOB_COLOURS, CurvePlots, TrialPlot, make_plot
+from cockpit.panels.live.plots import (
+    FOREGROUND,
+    JOB_COLOURS,
+    NEW_ITEMS_PER_REFRESH,
+    CurvePlots,
+    TrialPlot,
+    make_plot,
+)
 from cockpit.workers import run_in_background
 from core.workspace import Workspace
 
@@ -302,6 +309,7 @@ class LivePanel(QWidget):
             self.trials.clear()
             self._redraw_all = False
         studies = []
+        self.curves.new_items_allowed(NEW_ITEMS_PER_REFRESH)
         for job_id in self.selected:
             feed = self.feeds[job_id]
             metrics = feed.metrics

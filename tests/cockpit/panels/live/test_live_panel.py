@@ -218,8 +218,10 @@ def test_overlay_of_two_jobs_one_colour_each(qtbot, workspace, open_panel, scree
     panel = open_panel(workspace)
     panel.show_job(first.id)
     panel.add_overlay(second.id)
-    qtbot.waitUntil(lambda: points(panel, second.id, "train_step") == 60, timeout=10_000)
+    qtbot.waitUntil(lambda: points(panel, second.id, "valid_acc") == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: points(panel, first.id, "valid_acc") == 2, timeout=10_000)
     assert points(panel, first.id, "train_step") == 120
+    assert points(panel, second.id, "train_step") == 60
     items = panel.curves._items
     colours = {
         items[(job, "valid_loss")].opts["pen"].color().name() for job in (first.id, second.id)
