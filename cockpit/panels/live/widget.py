@@ -325,6 +325,10 @@ class LivePanel(QWidget):
             self.plots_splitter.setSizes([height // 2, height - height // 2])
         self._show_titles(studies)
         self._show_status()
+        for widget in (self.loss_widget, self.acc_widget, self.trials_widget):
+            # the new ranges now, not while painting: a range set during a paint asks for
+            # a second paint of the whole plot
+            widget.getPlotItem().getViewBox().prepareForPaint()
 
     def _show_titles(self, studies: list[str]) -> None:
         trial = ""
