@@ -353,7 +353,12 @@ class LivePanel(QWidget):
 
     def _show_status(self) -> None:
         if not self.selected:
-            self._set_status("Select a job on the left to watch it live.")
+            self._set_status(
+                "Select a job on the left to watch it live."
+                if self._row_order
+                else "No jobs in this workspace yet: submit a training or a study (`cockpit "
+                "submit train --theme NAME`) and it appears here, live."
+            )
             return
         job_id = self.selected[0]
         row = self.rows.get(job_id)

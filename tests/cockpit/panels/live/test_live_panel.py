@@ -40,6 +40,12 @@ def listed(panel):
     return [panel.job_list.item(i).text() for i in range(panel.job_list.count())]
 
 
+def test_an_empty_workspace_says_how_to_get_a_job(workspace, open_panel):
+    panel = open_panel(workspace)
+    assert panel.job_list.count() == 0 and panel.selected == []
+    assert "No jobs in this workspace yet" in panel.status_label.text()
+
+
 def test_follows_a_job_while_it_writes_and_survives_truncation_and_rotation(
     qtbot, workspace, open_panel, screenshot_dir
 ):
