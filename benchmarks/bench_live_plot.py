@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from benchmarks.qt_workaround import keep_none_alive  # noqa: E402
 from cockpit.panels.live.metrics import Series  # noqa: E402
-from cockpit.panels.live.plots import _style, make_plot  # noqa: E402
+from cockpit.panels.live.plots import curve_item, make_plot  # noqa: E402
 
 SECONDS = 1.5  # per measurement
 ROUNDS = 3  # ours and bare alternate; the best round of each counts (a shared machine)
@@ -45,9 +45,7 @@ def curve(points: int) -> tuple[np.ndarray, np.ndarray]:
 
 def ours(app: QApplication) -> tuple[pg.PlotWidget, pg.PlotDataItem]:
     widget = make_plot("Loss", "step", "loss")
-    item = pg.PlotDataItem(
-        name="train (step)", skipFiniteCheck=True, **_style("train_step", "", False)
-    )
+    item = curve_item("train_step", "", None)
     widget.getPlotItem().addItem(item)
     return widget, item
 

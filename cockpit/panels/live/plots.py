@@ -74,6 +74,18 @@ def _style(name: str, colour: str, overlay: bool) -> dict[str, Any]:
     }
 
 
+def curve_item(name: str, colour: str, label: str | None) -> pg.PlotDataItem:
+    """The item of one curve (``name`` in CURVES); ``label`` names its job when several
+    are overlaid (None: one job, one colour per curve)."""
+    title = CURVES[name][1]
+    return pg.PlotDataItem(
+        name=f"{label} · {title}" if label else title,
+        skipFiniteCheck=True,
+        autoDownsampleFactor=1.0,  # peak mode keeps each pixel's min and max
+        **_style(name, colour, label is not None),
+    )
+
+
 class CurvePlots:
     """The loss and accuracy plots of the followed jobs (each job: its current run)."""
 
@@ -110,13 +122,7 @@ class CurvePlots:
                 if self._new_items_left <= 0:
                     continue  # next refresh
                 self._new_items_left -= 1
-                title = CURVES[name][1]
-                item = pg.PlotDataItem(
-                    name=f"{label} · {title}" if label else title,
-                    skipFiniteCheck=True,
-                    autoDownsampleFactor=1.0,  # peak mode keeps each pixel's min and max
-                    **_style(name, colour, label is not None),
-                )
+                item = curve_item(name, colour, label)
                 self.plots[CURVES[name][0]].addItem(item)
                 self._items[key] = item
             self._drawn[key] = stamp
