@@ -88,6 +88,8 @@ def test_follows_a_job_while_it_writes_and_survives_truncation_and_rotation(
 
     # hidden (another tab): nothing is read until it shows again
     panel.hide()
+    QThreadPool.globalInstance().waitForDone()  # a read that started before hiding ends
+    qtbot.wait(50)
     writer.write_steps(50)
     qtbot.wait(700)
     assert points(panel, job.id, "train_step") == 400
