@@ -28,7 +28,6 @@ import numpy as np  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from benchmarks.qt_workaround import keep_none_alive  # noqa: E402
 from cockpit.panels.live.metrics import Series  # noqa: E402
 from cockpit.panels.live.plots import curve_item, make_plot  # noqa: E402
 
@@ -104,7 +103,6 @@ def growth(widget: pg.PlotWidget, item: pg.PlotDataItem, x, y) -> float:
 
 
 def main(points: int) -> None:
-    keep_none_alive()
     app = QApplication.instance() or QApplication([])
     x, y = curve(points)
     print(

@@ -29,7 +29,6 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QThreadPool, QTimer  #
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from benchmarks.qt_workaround import keep_none_alive  # noqa: E402
 from cockpit.panels.live import LivePanel  # noqa: E402
 from core.scaffold import init_workspace  # noqa: E402
 from tests.cockpit.panels.live.synthetic import TrainingWriter, running_job  # noqa: E402
@@ -81,7 +80,6 @@ def report(name: str, gaps: np.ndarray) -> str:
 
 
 def main(seconds: float, prefill: int) -> None:
-    keep_none_alive()
     _app = QApplication.instance() or QApplication([])
 
     with tempfile.TemporaryDirectory() as tmp:
