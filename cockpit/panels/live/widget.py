@@ -68,6 +68,7 @@ class LivePanel(QWidget):
         self._redraw_all = True
         self._titles: dict[QWidget, str] = {}
         self._seen_running: set[str] = set()
+        self._rows_seen = False
         self._build()
         self._timer = QTimer(self, interval=TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -187,11 +188,16 @@ class LivePanel(QWidget):
         running = [row.id for row in rows if row.state == "running"]
         started = [job_id for job_id in running if job_id not in self._seen_running]
         self._seen_running.update(running)
-        if not self.selected and started:
-            # nothing chosen: show the newest running job (on opening, or when one starts)
+        opening, self._rows_seen = not self._rows_seen, True
+        # nothing chosen: show the newest running job (on opening, or when one starts); on
+        # opening with none running, the latest job that ran
+        shown = started[:1]
+        if opening and not shown:
+            shown = [row.id for row in rows if row.state != "pending"][:1]
+        if not self.selected and shown:
             self.rows = {row.id: row for row in rows}
             self._row_order = list(rows)
-            self._select(started[:1])
+            self._select(shown)
             return
         listed = {row.id for row in rows}
         kept = [self.rows[j] for j in self.selected if j not in listed and j in self.rows]

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QThreadPool
 
 from cockpit.panels.live import LivePanel
+from core.jobs.queue import JobQueue
 from tests.cockpit.panels.live.synthetic import TrainingWriter, running_job
 
 
@@ -297,3 +298,17 @@ def test_a_real_tune_job_shows_its_trials_while_it_runs(qtbot, shapes_workspace,
     ended = JobQueue(ws).get(job.id).state
     assert ended in ("cancelled", "finished")
     qtbot.waitUntil(lambda: ended in panel.status_label.text(), timeout=10_000)
+
+
+def test_opening_with_no_running_job_shows_the_latest_that_ran(qtbot, workspace, open_panel):
+    older = running_job(workspace, state="finished")
+    older.finished_at -= 300
+    JobQueue(workspace).write(older)
+    latest = running_job(workspace, state="failed")
+    waiting = running_job(workspace, state="pending")
+    for job in (older, latest):
+        TrainingWriter(workspace.logs_dir, job.id).write_steps(60)
+    panel = open_panel(workspace)
+    qtbot.waitUntil(lambda: panel.selected == [latest.id], timeout=10_000)
+    qtbot.waitUntil(lambda: points(panel, latest.id, "train_step") > 0, timeout=10_000)
+    assert waiting.id not in panel.selected
