@@ -84,7 +84,7 @@ def history() -> None:
     "--status",
     "statuses",
     multiple=True,
-    type=click.Choice(["finished", "failed", "cancelled", "incomplete"]),
+    type=click.Choice(["finished", "failed", "cancelled", "incomplete", "pruned"]),
 )
 @click.option(
     "--kind",

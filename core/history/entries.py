@@ -32,7 +32,7 @@ from core.jobs.queue import JobQueue
 from core.workspace import Workspace
 
 METRICS = ("valid_loss", "valid_acc", "test_loss", "test_acc")
-STATUSES = ("finished", "failed", "cancelled", "incomplete")
+STATUSES = ("finished", "failed", "cancelled", "incomplete", "pruned")
 #: sort keys of ``sort_entries`` (and the columns of ``cockpit history list``)
 SORT_KEYS = (
     "status",
@@ -56,7 +56,7 @@ class HistoryEntry:
 
     id: str
     kind: str  # train, tune, plot, check
-    status: str  # finished, failed, cancelled, incomplete
+    status: str  # finished, failed, cancelled, incomplete, pruned (a tuning trial)
     theme: str | None = None
     model: str | None = None
     experiment_id: str | None = None
@@ -70,6 +70,7 @@ class HistoryEntry:
     recorded: bool = False  # the database holds a Model row of this run
     error: str | None = None
     duration: float | None = None  # seconds it ran (None: never started, or unknown)
+    origin: str | None = None  # what trained an experiment no job trained: "trial 3 of S"
 
     def value(self, key: str) -> Any:
         """The value of a sort key / column (None when unknown)."""
@@ -84,12 +85,13 @@ class HistoryEntry:
             "started": self.started_at,
             "duration": self.duration,
             "epochs": self.epochs,
-            "job": self.job_id,
+            "job": self.job_id or self.origin,
         }[key]
 
     def search_text(self) -> str:
         parts = (self.id, self.kind, self.status, self.theme, self.model, self.experiment_id)
-        return " ".join(p for p in (*parts, self.job_id, self.run_id, self.error) if p).lower()
+        extra = (self.job_id, self.origin, self.run_id, self.error)
+        return " ".join(p for p in (*parts, *extra) if p).lower()
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,19 @@ class ExperimentFiles:
     run_id: str | None
     started_at: float | None
     finished_at: float | None
+    trial: dict[str, Any] = field(default_factory=dict)  # trial.json of a tuning trial
+
+    @property
+    def origin(self) -> str | None:
+        if not self.trial:
+            return None
+        return f"trial {self.trial.get('trial')} of {self.trial.get('study')}"
+
+    @property
+    def status(self) -> str:
+        if self.finished:
+            return "finished"
+        return "pruned" if self.trial.get("state") == "pruned" else "incomplete"
 
 
 def _json(path: Path) -> dict[str, Any]:
@@ -124,7 +139,7 @@ def _mtime(path: Path) -> float | None:
         return None
 
 
-# folder -> (modification times of its three files, what they said): a reload of the
+# folder -> (modification times of its files, what they said): a reload of the
 # history re-reads only the experiments that changed since
 _read_cache: dict[Path, tuple[tuple, ExperimentFiles | None]] = {}
 
@@ -132,7 +147,7 @@ _read_cache: dict[Path, tuple[tuple, ExperimentFiles | None]] = {}
 def read_experiment(workspace: Workspace, experiment_id: str) -> ExperimentFiles | None:
     """The experiment's folder as data; None when it has no record (not an experiment)."""
     folder = workspace.experiment_dir(experiment_id)
-    files = ("record/resolved_config.yaml", "state.json", "mlflow_run.json")
+    files = ("record/resolved_config.yaml", "state.json", "mlflow_run.json", "trial.json")
     stamp = tuple(_mtime(folder / name) for name in files)
     cached = _read_cache.get(folder)
     if cached is not None and cached[0] == stamp:
@@ -163,6 +178,7 @@ def _read_experiment(folder: Path, experiment_id: str) -> ExperimentFiles | None
         run_id=_json(folder / "mlflow_run.json").get("run_id"),
         started_at=_mtime(record),
         finished_at=_mtime(folder / "state.json") if finished else None,
+        trial=_json(folder / "trial.json"),
     )
 
 
@@ -217,7 +233,7 @@ def list_entries(workspace: Workspace, filters: HistoryFilter | None = None) -> 
             HistoryEntry(
                 id=experiment_id,
                 kind="train",
-                status="finished" if experiment.finished else "incomplete",
+                status=experiment.status,
                 theme=experiment.theme,
                 model=experiment.params.get("model"),
                 experiment_id=experiment_id,
@@ -229,6 +245,7 @@ def list_entries(workspace: Workspace, filters: HistoryFilter | None = None) -> 
                 metrics=experiment.metrics,
                 run_id=experiment.run_id,
                 recorded=experiment.run_id in recorded,
+                origin=experiment.origin,
             )
         )
     entries.sort(key=lambda e: e.started_at or 0.0, reverse=True)

@@ -3,16 +3,19 @@ Lightning, test, package, register — the same function the runner's job proces
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from core.config.params import ResolvedParams
 from core.data.snapshot import DataSnapshot
+from core.fileio import atomic_write_text
 from core.training.builder import ExperimentBuilder, ExperimentContext
 from core.training.checkpoints import CheckpointManager, ResumePlan
 from core.training.tracking import RunJournal
@@ -297,6 +300,8 @@ def train_experiment(
             run_name = trial.run_name
             tags.update(trial.tags)
         journal.start_run(run_name, tags)
+        if trial is not None:
+            _write_trial_file(manager.dir, trial, job_id, "running")
         journal.log_params(params.values)
         for path in write_record(ctx):
             journal.log_artifact(path, "record")
@@ -306,6 +311,8 @@ def train_experiment(
         except BaseException as exc:
             pruned = type(exc).__name__ == "TrialPruned"
             journal.set_tags({"state": "pruned" if pruned else "interrupted"})
+            if trial is not None:
+                _write_trial_file(manager.dir, trial, job_id, "pruned" if pruned else "stopped")
             journal.end_run("KILLED")
             journal.flush()
             raise
@@ -327,6 +334,8 @@ def train_experiment(
     if package:
         _package(ctx, journal, echo)
     journal.end_run("FINISHED")
+    if trial is not None:
+        _write_trial_file(manager.dir, trial, job_id, "complete")
     manager.write_state(replace(manager.state(), packaged=package, final_metrics=outcome.metrics))
     _finish_record(workspace, theme_name, snapshot, experiment_id, journal, outcome)
     if outcome.mlflow_pending:
@@ -335,6 +344,17 @@ def train_experiment(
             f"{workspace.relative(journal.path)} and completed by the next command"
         )
     return outcome
+
+
+def _write_trial_file(folder: Path, trial: TrialHooks, job_id: str | None, state: str) -> None:
+    """``trial.json``: which study and trial trained this experiment, for the history."""
+    info = {
+        "study": trial.tags.get("study_name"),
+        "trial": int(trial.tags.get("optuna_trial", -1)),
+        "job_id": job_id,
+        "state": state,
+    }
+    atomic_write_text(folder / "trial.json", json.dumps(info) + "\n")
 
 
 def _finish_record(

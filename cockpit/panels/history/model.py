@@ -40,6 +40,7 @@ STATUS_COLOURS = {
     "failed": "#c62828",
     "cancelled": "#757575",
     "incomplete": "#ef6c00",
+    "pruned": "#8d6e63",
 }
 _NUMERIC = {"started", "duration", "epochs", "valid_loss", "valid_acc", "test_acc"}
 

@@ -42,7 +42,7 @@ from cockpit.panels.history.model import (
     format_value,
 )
 from cockpit.workers import run_in_background
-from core.history import METRICS, HistoryEntry, HistoryFilter, matches
+from core.history import METRICS, STATUSES, HistoryEntry, HistoryFilter, matches
 from core.workspace import Workspace
 
 ANY_DATE = QDate(2000, 1, 1)
@@ -104,7 +104,7 @@ class HistoryPanel(QWidget):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.status_filter = QComboBox()
         self.status_filter.addItem("any status", None)
-        for status in ("finished", "failed", "cancelled", "incomplete"):
+        for status in STATUSES:
             self.status_filter.addItem(status, status)
         self.kind_filter = QComboBox()
         for text, kinds in KIND_CHOICES:

@@ -87,6 +87,21 @@ def test_killed_study_continues_to_its_total_and_registers_once(shapes_workspace
     best = yaml.safe_load(outcome.best_params_file.read_text())
     assert best["lr"] == pytest.approx(study.best_params["lr"])
 
+    # the history tells each trial's experiment by its study and trial, pruned ones too
+    from core.history import list_entries
+
+    trials = {
+        t.user_attrs["experiment_id"]: t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    }
+    shown = {e.experiment_id: e for e in list_entries(ws)}
+    for experiment_id, trial in trials.items():
+        assert shown[experiment_id].origin == f"trial {trial.number} of {study.study_name}"
+        assert shown[experiment_id].status == "finished"
+    pruned = [e for e in shown.values() if e.status == "pruned"]
+    assert len(pruned) == len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
+    assert all(e.origin.startswith("trial ") for e in pruned)
+
     again = run_study(ws, "shapes", config, echo=lambda _line: None)
     assert again.model_version == outcome.model_version  # nothing new registered
     assert len(client.search_model_versions("name='shapes_model'")) == 1
