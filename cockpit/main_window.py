@@ -8,7 +8,14 @@ from typing import Any
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
 
 from cockpit.panels import PANELS
 from cockpit.workers import run_in_background
@@ -32,6 +39,7 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         self.setWindowTitle(f"Experiment Cockpit {__version__} — {workspace.root.name}")
         self.panels: dict[str, QWidget] = {}
+        self._close_confirmed = False  # unsaved edits already asked about
         self.tabs = QTabWidget(documentMode=True)
         for name, (title, factory) in PANELS.items():
             panel = factory(workspace)
@@ -137,7 +145,11 @@ class MainWindow(QMainWindow):
             self.open_workspace(folder)
 
     def open_workspace(self, path: str) -> MainWindow:
-        """Replace this window by one on the workspace at ``path``."""
+        """Replace this window by one on the workspace at ``path`` (after asking about
+        unsaved configuration edits; answered Cancel: this window stays)."""
+        if not self._unsaved_edits_kept():
+            return self
+        self._close_confirmed = True
         window = MainWindow(Workspace.resolve(path).ensure_dirs())
         _open_windows.append(window)
         window.show()
@@ -155,7 +167,36 @@ class MainWindow(QMainWindow):
         index = self._settings().value("main_window/tab", 0, type=int)
         self.tabs.setCurrentIndex(min(int(index), self.tabs.count() - 1))
 
+    def _unsaved_edits_kept(self) -> bool:
+        """Ask about unsaved configuration text before closing; False: stay open."""
+        editor = self.panels.get("editor")
+        unsaved = editor.unsaved_documents() if editor is not None else []
+        if not unsaved:
+            return True
+        files = ", ".join(editor.paths[name].name for name in unsaved)
+        answer = QMessageBox.question(
+            self,
+            "Unsaved configuration",
+            f"Save your changes to {files} before closing?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Cancel:
+            return False
+        if answer == QMessageBox.StandardButton.Save:
+            try:
+                editor.save_now()
+            except OSError as exc:
+                QMessageBox.warning(self, "Not saved", f"{exc}; the window stays open")
+                return False
+        return True
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not (self._close_confirmed or self._unsaved_edits_kept()):
+            event.ignore()
+            return
         settings = self._settings()
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/tab", self.tabs.currentIndex())

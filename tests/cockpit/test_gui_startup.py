@@ -22,7 +22,8 @@ window = MainWindow(Workspace.resolve({str(workspace.root)!r}))
 panel = window.panels["workspace"]
 window.show()
 from PySide6.QtCore import QTimer
-panel.sig_loaded.connect(app.quit)
+# then a few seconds more: every panel's first background load has run by then
+panel.sig_loaded.connect(lambda: QTimer.singleShot(3000, app.quit))
 QTimer.singleShot(30000, app.quit)
 app.exec()
 assert panel.snapshot is not None, "panel did not load"

@@ -262,6 +262,16 @@ class ConfigEditorPanel(QWidget):
 
         run_in_background(write, self._saved_files, self._show_error)
 
+    def save_now(self) -> None:
+        """Write every changed document at once, on this thread (the window is closing:
+        a few small files); an OSError leaves the editor's text as it is."""
+        from core.fileio import atomic_write_text
+
+        targets = {n: (self.paths[n], self.text(n)) for n in DOCUMENTS if self._dirty(n)}
+        for target, text in targets.values():
+            atomic_write_text(target, text)
+        self._saved_files(targets)
+
     def add_train_job(self) -> None:
         """Queue a train job of the editor's configuration (``cockpit submit train``)."""
         if not self._can_submit("train"):
