@@ -76,25 +76,30 @@ def load_yaml_mapping(path: Path, what: str, *, missing_ok: bool = False) -> dic
     path = Path(path)
     if missing_ok and not path.exists():
         return {}
-    text = read_text(path, what)
+    return parse_yaml_mapping(read_text(path, what), str(path))
+
+
+def parse_yaml_mapping(text: str, label: str) -> dict[str, Any]:
+    """The mapping a YAML text holds (``label`` names it in messages: a file, an editor
+    tab); a CockpitError with the line and column otherwise."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CockpitError(f"{path}:{where}: invalid YAML ({problem}); fix the syntax") from exc
+        raise CockpitError(f"{label}:{where} invalid YAML ({problem}); fix the syntax") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise CockpitError(
-            f"{path}: the top level must be a mapping of `key: value` lines, "
+            f"{label}: the top level must be a mapping of `key: value` lines, "
             f"not a {type(data).__name__}"
         )
     for key in data:
         if not isinstance(key, str):
             raise CockpitError(
-                f"{path}: key {key!r} must be a name (text), not {type(key).__name__}"
+                f"{label}: key {key!r} must be a name (text), not {type(key).__name__}"
             )
     return data
 

@@ -12,6 +12,9 @@ import click
 from cockpit.cli.common import current_workspace, workspace_option
 from core.errors import CockpitError
 
+# the core's STATUSES and SORT_KEYS, spelled out so that `cockpit --help` stays fast
+# (tests/cockpit/cli/test_history_choices.py keeps them equal)
+STATUS_CHOICES = ("finished", "failed", "cancelled", "incomplete", "pruned")
 SORT_CHOICES = (
     "status",
     "kind",
@@ -31,14 +34,6 @@ SORT_CHOICES = (
 
 def _when(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M") if timestamp else "-"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _number(value: float | None) -> str:
@@ -84,7 +79,7 @@ def history() -> None:
     "--status",
     "statuses",
     multiple=True,
-    type=click.Choice(["finished", "failed", "cancelled", "incomplete", "pruned"]),
+    type=click.Choice(STATUS_CHOICES),
 )
 @click.option(
     "--kind",
@@ -118,7 +113,7 @@ def history_list(
     fmt: str,
 ) -> None:
     """Runs, newest first; e.g. the best: --sort test_acc --limit 1."""
-    from core.history import HistoryFilter, list_entries, sort_entries
+    from core.history import HistoryFilter, format_duration, list_entries, sort_entries
 
     low, high = _bounds(minimum, "--min"), _bounds(maximum, "--max")
     spec = HistoryFilter(
@@ -145,7 +140,7 @@ def history_list(
         click.echo(
             f"{e.status:<10} {(e.theme or '-'):<14.14} {(e.model or e.kind):<12.12} "
             f"{(e.experiment_id or '-'):<13} {_when(e.started_at):<16} "
-            f"{_duration(e.duration):>8} {e.epochs if e.epochs is not None else '-':>6} "
+            f"{format_duration(e.duration, '-'):>8} {e.epochs if e.epochs is not None else '-':>6} "
             f"{_number(e.metrics.get('valid_loss')):>10} {_number(e.metrics.get('valid_acc')):>9} "
             f"{_number(e.metrics.get('test_acc')):>8}  {e.job_id or '-'}"
         )
@@ -159,7 +154,7 @@ def history_list(
 @workspace_option
 def history_show(ident: str, fmt: str) -> None:
     """One run: status, metrics, parameters, files (IDENT: job or experiment id)."""
-    from core.history import entry_params, get_entry, plot_images
+    from core.history import entry_params, format_duration, get_entry, plot_images
 
     workspace = current_workspace()
     entry = get_entry(workspace, ident)
@@ -178,7 +173,7 @@ def history_show(ident: str, fmt: str) -> None:
         ("job", entry.job_id),
         ("MLflow run", entry.run_id),
         ("started", _when(entry.started_at)),
-        ("duration", _duration(entry.duration)),
+        ("duration", format_duration(entry.duration, "-")),
         ("epochs", entry.epochs),
         ("error", entry.error),
     ):

@@ -30,30 +30,9 @@ from core.config.params import (
 )
 from core.config.yaml_schema import validate_document
 from core.errors import CockpitError
+from core.fileio import parse_yaml_mapping
 from core.registry import Registry
 from core.workspace import Workspace
-
-
-def parse_yaml_mapping(text: str, label: str) -> dict[str, Any]:
-    """The mapping a YAML document holds; a CockpitError with the line number otherwise."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CockpitError(f"{label}:{where} invalid YAML ({problem}); fix the syntax") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise CockpitError(
-            f"{label}: the top level must be a mapping of `key: value` lines, "
-            f"not a {type(data).__name__}"
-        )
-    for key in data:
-        if not isinstance(key, str):
-            raise CockpitError(f"{label}: key {key!r} must be a name (text)")
-    return data
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,15 @@ class ExperimentFiles:
         return "pruned" if self.trial.get("state") == "pruned" else "incomplete"
 
 
+def format_duration(seconds: float | None, unknown: str = "") -> str:
+    """``m:ss`` or ``h:mm:ss``, as the history shows durations."""
+    if seconds is None:
+        return unknown
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def _json(path: Path) -> dict[str, Any]:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))

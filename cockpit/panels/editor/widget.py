@@ -331,9 +331,9 @@ class ConfigEditorPanel(QWidget):
 
         def make() -> Any:
             from core.config.augments import AugmentsConfig
-            from core.config.editing import parse_yaml_mapping
             from core.config.yaml_schema import validate_document
             from core.experiment.augmentation_preview import augmentation_samples
+            from core.fileio import parse_yaml_mapping
 
             config = validate_document(AugmentsConfig, parse_yaml_mapping(text, label), label)
             return augmentation_samples(

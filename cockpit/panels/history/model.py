@@ -16,7 +16,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
-from core.history import HistoryEntry, HistoryFilter, matches, sort_key
+from core.history import HistoryEntry, HistoryFilter, format_duration, matches, sort_key
 
 Index = QModelIndex | QPersistentModelIndex
 EntryRole = Qt.ItemDataRole.UserRole + 1
@@ -43,14 +43,6 @@ STATUS_COLOURS = {
     "pruned": "#8d6e63",
 }
 _NUMERIC = {"started", "duration", "epochs", "valid_loss", "valid_acc", "test_acc"}
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def format_value(entry: HistoryEntry, key: str) -> str:

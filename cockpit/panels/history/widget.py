@@ -38,11 +38,17 @@ from cockpit.panels.history.model import (
     COLUMNS,
     HistoryProxy,
     HistoryTableModel,
-    format_duration,
     format_value,
 )
 from cockpit.workers import run_in_background
-from core.history import METRICS, STATUSES, HistoryEntry, HistoryFilter, matches
+from core.history import (
+    METRICS,
+    STATUSES,
+    HistoryEntry,
+    HistoryFilter,
+    format_duration,
+    matches,
+)
 from core.workspace import Workspace
 
 ANY_DATE = QDate(2000, 1, 1)
