@@ -19,6 +19,7 @@ from typing import Any
 
 import mlflow.pyfunc
 import numpy as np
+import pandas as pd
 from PIL import Image
 
 from core.training.preprocessing import (
@@ -102,9 +103,10 @@ class ImageClassifier(mlflow.pyfunc.PythonModel):
         image = Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[2] == 1 else array)
         return load_image_array(image, mode)
 
-    # no type hints here: MLflow would try to derive a schema from them
-    def predict(self, context, model_input, params=None):
-        import pandas as pd
+    # pd.DataFrame is the one hint MLflow derives no schema from (a schema would refuse
+    # base64 text and paths alike) and does not warn about; ndarrays and lists of images
+    # are accepted too
+    def predict(self, context, model_input: pd.DataFrame, params=None):
         import torch
 
         arrays = self._arrays(model_input)

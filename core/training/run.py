@@ -105,7 +105,12 @@ def _epoch_callback(
             if time.monotonic() - self.flushed_at >= FLUSH_INTERVAL_S:
                 journal.flush()
                 self.flushed_at = time.monotonic()
-            shown = "  ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items()) if k != "lr")
+            # the log line keeps the epoch means (x_step / x_epoch repeat them for MLflow)
+            shown = "  ".join(
+                f"{k} {v:.4f}"
+                for k, v in sorted(metrics.items())
+                if k != "lr" and not k.endswith(("_step", "_epoch"))
+            )
             echo(f"epoch {trainer.current_epoch + 1}/{max_epochs}  {shown}")
             if trial is not None:
                 trial.on_epoch(metrics, trainer.current_epoch)
