@@ -3,6 +3,7 @@ port, run as a child process group so that stopping it leaves nothing behind."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from core.errors import CockpitError
+from core.fileio import atomic_write_text
 from core.workspace import Workspace
 
 HOST = "127.0.0.1"
@@ -61,14 +63,21 @@ def server_environment() -> dict[str, str]:
 
 class MlflowServer:
     """``start()`` blocks until the UI answers (or raises CockpitError with the log tail);
-    ``stop()`` ends the whole process group. Usable as a context manager."""
+    ``stop()`` ends the whole process group. Usable as a context manager.
+
+    ``output/mlflow-ui.json`` records the server and the process that owns it. A server
+    whose owner still runs (a second window on the workspace) is shared, not started
+    twice, and left running by ``stop()``; one whose owner died (a killed app) is stopped
+    before a new one starts, so no orphaned server keeps a port."""
 
     def __init__(self, workspace: Workspace, port: int = 0, timeout: float = 60.0) -> None:
         self.workspace = workspace
         self.port = port
         self.timeout = timeout
         self.process: subprocess.Popen[bytes] | None = None
+        self.shared_pid: int | None = None  # another process's server this one uses
         self.log_file = workspace.root / "output" / "mlflow-ui.log"
+        self.state_file = workspace.root / "output" / "mlflow-ui.json"
 
     @property
     def url(self) -> str:
@@ -76,10 +85,14 @@ class MlflowServer:
 
     @property
     def running(self) -> bool:
+        if self.shared_pid is not None:
+            return _alive(self.shared_pid, None)
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> str:
         if self.running:
+            return self.url
+        if self._share_or_clear():
             return self.url
         self.workspace.mlflow_artifacts_dir.mkdir(parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +108,41 @@ class MlflowServer:
                 start_new_session=True,  # its own process group: stop() reaches uvicorn too
             )
         self._wait_until_ready()
+        self._record()
         return self.url
+
+    def _record(self) -> None:
+        import psutil
+
+        assert self.process is not None
+        info = {
+            "pid": self.process.pid,
+            "pid_started": psutil.Process(self.process.pid).create_time(),
+            "port": self.port,
+            "owner": os.getpid(),
+            "owner_started": psutil.Process().create_time(),
+        }
+        atomic_write_text(self.state_file, json.dumps(info) + "\n")
+
+    def _share_or_clear(self) -> bool:
+        """Use the recorded server if its owner lives; stop it if its owner died."""
+        try:
+            info = json.loads(self.state_file.read_text())
+            pid, port, owner = int(info["pid"]), int(info["port"]), int(info["owner"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        if not _alive(pid, info.get("pid_started")):
+            self.state_file.unlink(missing_ok=True)
+            return False
+        if owner != os.getpid() and _alive(owner, info.get("owner_started")):
+            self.port, self.shared_pid = port, pid
+            if self.answers():
+                return True
+            self.shared_pid = None
+            return False
+        _stop_group(pid)  # left behind by a window that was killed
+        self.state_file.unlink(missing_ok=True)
+        return False
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + self.timeout
@@ -131,9 +178,11 @@ class MlflowServer:
         return "\n".join(lines[-LOG_TAIL_LINES:])
 
     def stop(self, grace: float = 5.0) -> None:
+        self.shared_pid = None  # a shared server is its owner's to stop
         process, self.process = self.process, None
         if process is None:
             return
+        self.state_file.unlink(missing_ok=True)
         for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
             try:
                 os.killpg(process.pid, sig)
@@ -152,6 +201,18 @@ class MlflowServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def _alive(pid: int, started: float | None) -> bool:
+    from core.jobs.executor import process_alive
+
+    return process_alive(pid, started)
+
+
+def _stop_group(pid: int) -> None:
+    from core.jobs.executor import kill_process_group
+
+    kill_process_group(pid)
 
 
 def _group_alive(process: subprocess.Popen[bytes]) -> bool:
