@@ -58,6 +58,11 @@ def mlflow_ui(port: int) -> None:
     click.echo(f"starting the MLflow UI for {workspace.root} …")
     try:
         server.start()
+        if server.shared_pid is not None:
+            click.echo(
+                f"MLflow UI: {server.url}  (already served for this workspace by an open cockpit)"
+            )
+            return
         click.echo(f"MLflow UI: {server.url}  (Ctrl+C stops it; log {server.log_file})")
         while server.running:
             time.sleep(0.5)
