@@ -62,7 +62,7 @@ FALLBACK_MS = 800  # the timer that catches what a watcher missed: changes show 
 HIDDEN_SCAN_S = 5.0  # a hidden panel scans less often
 COALESCE_MS = 60
 DEVICE_MS = 2000
-COLUMN_WIDTHS = [84, 170, 46, 80, 100, 150, 230, 76, 62, 40]
+COLUMN_WIDTHS = [84, 170, 46, 120, 100, 150, 230, 76, 62, 40]
 
 
 class ProgressDelegate(QStyledItemDelegate):
