@@ -12,9 +12,9 @@ a delete interrupted at any step (crash, store locked) is completed by deleting 
    run can disappear.
 3. **Queue**: the job files (under the queue lock) and their logs. The job files refer
    to the experiment id; after this step only the experiment folder does.
-4. **MLflow**: registered model versions of the run, its logged models, then the run
-   (soft delete, then removed for good with its artifacts, as ``mlflow gc`` does).
-   Versions go before the run they point at.
+4. **MLflow**: registered model versions of the run (and a registered model left with
+   none), its logged models, then the run (soft delete, then removed for good with its
+   artifacts, as ``mlflow gc`` does). Versions go before the run they point at.
 5. **Experiment folder** last: its ``mlflow_run.json`` is the only handle to the run
    once the rows above are gone, and while the folder exists the history still lists
    the experiment, so deleting it again finishes steps 4-5.
@@ -179,8 +179,13 @@ def _delete_mlflow_run(workspace: Workspace, run_id: str) -> str | None:
             run = client.get_run(run_id)
         except MlflowException:
             return None  # never reached the store, or already removed
+        touched = set()
         for version in client.search_model_versions(f"run_id='{run_id}'"):
             client.delete_model_version(version.name, version.version)
+            touched.add(version.name)
+        for name in touched:  # a registered model left without versions goes too
+            if not client.search_model_versions(f"name='{name}'"):
+                client.delete_registered_model(name)
         logged = client.search_logged_models(
             experiment_ids=[run.info.experiment_id],
             filter_string=f"source_run_id='{run_id}'",

@@ -19,6 +19,7 @@ from core.errors import CockpitError
 from core.history import (
     HistoryFilter,
     compare,
+    delete_entry,
     get_entry,
     list_entries,
     plan_delete,
@@ -236,3 +237,12 @@ def test_delete_removes_the_run_from_database_queue_mlflow_and_disk(history):
     assert cockpit(history, "history", "delete", cancelled.id, "-y").exit_code == 0
     assert cancelled.id not in by_id(history)
     assert ws.experiment_dir(history.foreground).exists()
+
+
+def test_deleting_the_only_version_removes_its_empty_registered_model(shapes_workspace):
+    workspace = shapes_workspace
+    job_id = train_job(workspace)
+    client = MlflowClient(tracking_uri=workspace.mlflow_tracking_uri)
+    assert [m.name for m in client.search_registered_models()] == ["shapes_model"]
+    delete_entry(workspace, job_id)
+    assert client.search_registered_models() == []
