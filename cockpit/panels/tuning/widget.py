@@ -53,8 +53,8 @@ STUDY_COLUMNS = [
 RUNNING_REFRESH_MS = 3_000
 IDLE_REFRESH_MS = 15_000
 NO_STUDIES = (
-    "No tuning study in this workspace yet: queue one with “Submit tune” in the configuration "
-    "editor or with <code>cockpit submit tune --theme NAME</code>."
+    "No tuning study in this workspace yet: queue one with “Add tune job…” in the Configure "
+    "tab or with <code>cockpit submit tune --theme NAME</code>."
 )
 
 
