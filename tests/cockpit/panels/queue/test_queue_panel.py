@@ -59,8 +59,10 @@ def pending_ids(ws):
     return [j.id for j in JobQueue(ws).pending()]
 
 
-def wait_shown(qtbot, panel, condition, within=1.0):
-    """The panel shows ``condition`` within ``within`` seconds; returns how long it took."""
+def wait_shown(qtbot, panel, condition, within=1.5):
+    """The panel shows ``condition`` within ``within`` seconds; returns how long it took.
+    (The goal is one second, measured by benchmarks/bench_queue_panel.py: ~0.2-0.4 s; the
+    tests leave a busy CI machine some slack.)"""
     start = time.perf_counter()
     qtbot.waitUntil(condition, timeout=int(within * 1000))
     return time.perf_counter() - start
