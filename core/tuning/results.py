@@ -8,6 +8,7 @@ studies costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import importlib.util
@@ -129,7 +130,7 @@ def open_storage(workspace: Workspace, storage_url: str | None = None) -> Any | 
     url = storage_url or workspace.optuna_storage_url
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
-        if not path or not Path(path).exists():
+        if not path or not Path(path).exists() or _being_created(Path(path)):
             return None
     with _storages_lock:
         if url not in _storages:
@@ -137,13 +138,29 @@ def open_storage(workspace: Workspace, storage_url: str | None = None) -> Any | 
 
             optuna.logging.set_verbosity(optuna.logging.WARNING)
             try:
-                _storages[url] = optuna.storages.RDBStorage(url)
+                # a reader never creates tables: that is the tune job's, and two processes
+                # creating the schema at once make one of them fail
+                _storages[url] = optuna.storages.RDBStorage(url, skip_table_creation=True)
             except Exception as exc:
                 raise CockpitError(
                     f"Optuna storage {url} cannot be opened ({exc}); check the file or the "
                     "--storage URL"
                 ) from exc
         return _storages[url]
+
+
+def _being_created(path: Path) -> bool:
+    """True while a tune job is still creating the storage's schema (no version row yet);
+    an unreadable file is left to RDBStorage to report."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)) as db:
+            return db.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 0
+    except sqlite3.OperationalError as exc:
+        return "no such table" in str(exc)
+    except sqlite3.DatabaseError:
+        return False
 
 
 def _state_name(trial: Any) -> str:

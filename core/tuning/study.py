@@ -73,19 +73,32 @@ def fixed_parameters(
 
 def _storage(url: str) -> Any:
     import optuna
-    from optuna.storages import RetryFailedTrialCallback
+    from sqlalchemy.exc import SQLAlchemyError
 
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return optuna.storages.RDBStorage(
-            url,
-            heartbeat_interval=20,
-            grace_period=60,
-            failed_trial_callback=RetryFailedTrialCallback(max_retry=1),
-        )
-    except Exception as exc:
-        raise CockpitError(f"--storage {url}: cannot open the Optuna storage ({exc})") from exc
+    # a trial whose process died (no heartbeat for grace_period) is failed and run again
+    if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback"):  # optuna >= 4.9
+        retry = {
+            "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(
+                max_retry=1
+            )
+        }
+    else:
+        retry = {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=1)}
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(url, heartbeat_interval=20, grace_period=60, **retry)
+        except SQLAlchemyError as exc:
+            # another worker of the study creating the same new storage at this moment
+            if attempt == 4:
+                raise CockpitError(
+                    f"--storage {url}: cannot open the Optuna storage ({exc})"
+                ) from exc
+            time.sleep(0.5 + attempt)
+        except Exception as exc:
+            raise CockpitError(f"--storage {url}: cannot open the Optuna storage ({exc})") from exc
+    raise AssertionError("unreachable")
 
 
 def _parent_run(

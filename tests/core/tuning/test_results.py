@@ -27,6 +27,28 @@ def test_a_workspace_without_studies_lists_none_and_creates_nothing(workspace):
         best_params(workspace, "any")
 
 
+def test_a_storage_still_being_created_reads_as_empty_and_is_never_written(workspace):
+    """The GUI may poll while a tune job creates optuna.db: the reader must neither fail
+    nor create tables itself (two creators at once make the tune job fail)."""
+    import sqlite3
+
+    from core.tuning.study import _storage
+
+    path = workspace.optuna_db_file
+    sqlite3.connect(path).close()  # the file exists, no schema yet
+    assert list_studies(workspace) == []
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+    assert list_studies(workspace) == []  # schema half made
+    with sqlite3.connect(path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        db.execute("DROP TABLE alembic_version")
+    assert tables == {"alembic_version"}  # the reader created nothing
+    storage = _storage(workspace.optuna_storage_url)  # the tune job's way: creates it
+    optuna.create_study(study_name="fresh", storage=storage)
+    assert [s.name for s in list_studies(workspace)] == ["fresh"]
+
+
 def test_a_stop_request_ends_the_run_after_its_current_trial_and_an_older_one_is_ignored(
     workspace,
 ):
