@@ -9,7 +9,6 @@ import json
 import optuna
 import pytest
 from optuna.distributions import FloatDistribution, IntDistribution
-from PySide6.QtCore import QThreadPool
 
 from cockpit.panels.editor import ConfigEditorPanel
 from core.config import resolve_params
@@ -55,23 +54,13 @@ def trained_id(trained_run):
 
 
 @pytest.fixture
-def open_panel(qtbot):
-    panels = []
-
+def open_panel(show_panel):
     def make(workspace, size=(1280, 800)):
         panel = ConfigEditorPanel(workspace)
         panel.start_runner = False
-        qtbot.addWidget(panel)
-        panel.resize(*size)
-        with qtbot.waitSignal(panel.sig_loaded, timeout=30_000):
-            panel.show()
-        panels.append(panel)
-        return panel
+        return show_panel(panel, size)
 
-    yield make
-    for panel in panels:
-        panel.shutdown()
-    QThreadPool.globalInstance().waitForDone(30_000)
+    return make
 
 
 def settle(qtbot, panel):

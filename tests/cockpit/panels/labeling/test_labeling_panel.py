@@ -1,12 +1,13 @@
 """Labeling with real widgets on a real workspace: drop files, keys, drag, undo, filters."""
 
-from PySide6.QtCore import QItemSelectionModel, QMimeData, QPoint, Qt, QUrl
+from PySide6.QtCore import QItemSelectionModel, QMimeData, QPoint, Qt
 from PySide6.QtGui import QDropEvent
 from sqlalchemy import select
 
 from cockpit.panels.labeling.model import IMAGE_IDS_MIME
 from core.data.themes import create_theme
 from core.db import Label, TrainData, open_database
+from tests.cockpit.panels.conftest import drop_files
 from tests.imaging import make_image, make_imagefolder
 
 
@@ -27,19 +28,6 @@ def db_labels(workspace):
         names = dict(session.execute(select(Label.id, Label.label_name)).all())
         rows = session.execute(select(TrainData.original_name, TrainData.label_id)).all()
     return {name: names.get(label_id) for name, label_id in rows}
-
-
-def drop_files(panel, paths):
-    data = QMimeData()
-    data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(
-        QPoint(10, 10),
-        Qt.DropAction.CopyAction,
-        data,
-        Qt.MouseButton.NoButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    panel.dropEvent(event)
 
 
 def select_rows(panel, rows):

@@ -15,22 +15,8 @@ from tests.cockpit.panels.live.synthetic import TrainingWriter, running_job
 
 
 @pytest.fixture
-def open_panel(qtbot):
-    panels = []
-
-    def open_(workspace):
-        panel = LivePanel(workspace)
-        qtbot.addWidget(panel)
-        panel.resize(1280, 800)
-        with qtbot.waitSignal(panel.sig_loaded, timeout=30_000):
-            panel.show()
-        panels.append(panel)
-        return panel
-
-    yield open_
-    for panel in panels:
-        panel.shutdown()
-    QThreadPool.globalInstance().waitForDone()
+def open_panel(show_panel):
+    return lambda workspace: show_panel(LivePanel(workspace))
 
 
 def points(panel, job_id, name):

@@ -12,50 +12,25 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, Qt, QThreadPool, QUrl
-from PySide6.QtGui import QDropEvent
 
 from cockpit.panels.models.widget import COLUMNS
 from core.models.catalog import get_model
+from tests.cockpit.panels.conftest import drop_files
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
 @pytest.fixture
-def make_panel(qtbot):
-    panels = []
-
+def make_panel(show_panel):
     def make(workspace):
         from cockpit.panels.models import ModelsPanel
 
         panel = ModelsPanel(workspace)
-        qtbot.addWidget(panel)
-        panel.resize(1280, 800)
         panel.opened: list[str] = []
         panel.open_url = lambda url: panel.opened.append(url.toString())  # no real browser
-        panel.show()
-        with qtbot.waitSignal(panel.sig_loaded, timeout=60_000):
-            pass
-        panels.append(panel)
-        return panel
+        return show_panel(panel, timeout=60_000)
 
-    yield make
-    for panel in panels:
-        panel.shutdown()
-    QThreadPool.globalInstance().waitForDone(30_000)
-
-
-def drop_files(panel, paths):
-    data = QMimeData()
-    data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(
-        QPoint(10, 10),
-        Qt.DropAction.CopyAction,
-        data,
-        Qt.MouseButton.NoButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    panel.dropEvent(event)
+    return make
 
 
 def cell_texts(panel, row):

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from optuna.distributions import FloatDistribution
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 
 from cockpit.cli.main import cli
 from cockpit.panels.tuning import TuningPanel
@@ -22,22 +22,11 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 
 
 @pytest.fixture
-def open_panel(qtbot):
-    panels = []
-
+def open_panel(show_panel):
     def make(workspace, size=(1280, 800)):
-        panel = TuningPanel(workspace)
-        qtbot.addWidget(panel)
-        panel.resize(*size)
-        with qtbot.waitSignal(panel.sig_loaded, timeout=30_000):
-            panel.show()
-        panels.append(panel)
-        return panel
+        return show_panel(TuningPanel(workspace), size)
 
-    yield make
-    for panel in panels:
-        panel.shutdown()
-    QThreadPool.globalInstance().waitForDone(10_000)
+    return make
 
 
 def cell(table, row, column):
