@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from core.errors import CockpitError
 from core.fileio import atomic_write_text
+from core.jobs.executor import kill_process_group, process_alive
 from core.workspace import Workspace
 
 HOST = "127.0.0.1"
@@ -86,7 +87,7 @@ class MlflowServer:
     @property
     def running(self) -> bool:
         if self.shared_pid is not None:
-            return _alive(self.shared_pid, None)
+            return process_alive(self.shared_pid, None)
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> str:
@@ -131,16 +132,16 @@ class MlflowServer:
             pid, port, owner = int(info["pid"]), int(info["port"]), int(info["owner"])
         except (OSError, ValueError, KeyError, TypeError):
             return False
-        if not _alive(pid, info.get("pid_started")):
+        if not process_alive(pid, info.get("pid_started")):
             self.state_file.unlink(missing_ok=True)
             return False
-        if owner != os.getpid() and _alive(owner, info.get("owner_started")):
+        if owner != os.getpid() and process_alive(owner, info.get("owner_started")):
             self.port, self.shared_pid = port, pid
             if self.answers():
                 return True
             self.shared_pid = None
             return False
-        _stop_group(pid)  # left behind by a window that was killed
+        kill_process_group(pid)  # left behind by a window that was killed
         self.state_file.unlink(missing_ok=True)
         return False
 
@@ -201,18 +202,6 @@ class MlflowServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
-
-
-def _alive(pid: int, started: float | None) -> bool:
-    from core.jobs.executor import process_alive
-
-    return process_alive(pid, started)
-
-
-def _stop_group(pid: int) -> None:
-    from core.jobs.executor import kill_process_group
-
-    kill_process_group(pid)
 
 
 def _group_alive(process: subprocess.Popen[bytes]) -> bool:
