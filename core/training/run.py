@@ -291,6 +291,10 @@ def train_experiment(
     state = manager.state()
     if plan.mode == "complete" and (state.packaged or (trial is not None and state.final_metrics)):
         outcome.metrics = state.final_metrics
+        if trial is not None:
+            # a retried trial (its first process was killed after the fit) finds the
+            # experiment complete: the record now names the trial that delivered it
+            _claim_for_trial(journal, manager.dir, trial, job_id, "complete")
         _finish_record(workspace, theme_name, snapshot, experiment_id, journal, outcome)
         return outcome
 
@@ -334,6 +338,8 @@ def train_experiment(
         )
         if stopped_early:
             echo(f"early stopping after epoch {done}: valid_loss stopped improving")
+    elif trial is not None:  # fitted by a killed earlier trial, not yet evaluated
+        _claim_for_trial(journal, manager.dir, trial, job_id, "running")
     outcome.metrics = _evaluate(ctx, journal, manager, job_id, echo)
     package = trial is None
     if package:
@@ -349,6 +355,15 @@ def train_experiment(
             f"{workspace.relative(journal.path)} and completed by the next command"
         )
     return outcome
+
+
+def _claim_for_trial(
+    journal: RunJournal, folder: Path, trial: TrialHooks, job_id: str | None, state: str
+) -> None:
+    """The experiment's child run and ``trial.json`` name ``trial`` (a retried trial
+    continues the experiment its killed predecessor started, under its own number)."""
+    journal.rename_run(trial.run_name, trial.tags)
+    _write_trial_file(folder, trial, job_id, state)
 
 
 def _write_trial_file(folder: Path, trial: TrialHooks, job_id: str | None, state: str) -> None:

@@ -74,6 +74,10 @@ class RunJournal:
     def start_run(self, run_name: str, tags: Mapping[str, str]) -> None:
         self.record("start", run_name=run_name, tags=dict(tags))
 
+    def rename_run(self, run_name: str, tags: Mapping[str, str]) -> None:
+        """Give the existing run a new name and tags (a retried tuning trial)."""
+        self.record("rename", run_name=run_name, tags=dict(tags))
+
     def log_params(self, params: Mapping[str, Any]) -> None:
         self.record("params", params={k: json.dumps(v, default=str) for k, v in params.items()})
 
@@ -145,8 +149,10 @@ class RunJournal:
                 experiment_id = experiment_for_theme(client, self.workspace, self.theme_name)
                 run = client.create_run(experiment_id, run_name=op["run_name"], tags=op["tags"])
                 atomic_write_text(self.run_file, json.dumps({"run_id": run.info.run_id}) + "\n")
-            else:
-                client.update_run(self.run_id, status="RUNNING")
+            else:  # the same experiment continued: by a resume, or by a retried trial
+                client.update_run(self.run_id, status="RUNNING", name=op["run_name"])
+                for key, value in op["tags"].items():
+                    client.set_tag(self.run_id, key, value)
             return
         run_id = self.run_id
         if run_id is None:
@@ -168,6 +174,10 @@ class RunJournal:
                 run_id, metrics=[Metric(k, v, now, op["step"]) for k, v in op["metrics"].items()]
             )
         elif kind == "tags":
+            for key, value in op["tags"].items():
+                client.set_tag(run_id, key, value)
+        elif kind == "rename":
+            client.update_run(run_id, name=op["run_name"])
             for key, value in op["tags"].items():
                 client.set_tag(run_id, key, value)
         elif kind == "artifact":

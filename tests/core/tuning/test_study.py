@@ -120,6 +120,51 @@ def test_killed_study_continues_to_its_total_and_registers_once(shapes_workspace
     assert listed.returncode == 0 and "tiny" in listed.stdout
 
 
+def _trial(number, study="tiny"):
+    from core.training.run import TrialHooks
+
+    return TrialHooks(
+        run_name=f"trial_{number}",
+        tags={"mlflow.parentRunId": "", "optuna_trial": str(number), "study_name": study},
+        on_epoch=lambda _metrics, _epoch: None,
+    )
+
+
+@pytest.mark.parametrize("killed_after", ["fit", "evaluation"])
+def test_a_retried_trial_is_recorded_under_its_own_number(shapes_workspace, killed_after):
+    """Trial 2 was killed after its fit (or after its evaluation); Optuna retries it as
+    trial 5 with the same parameters: the experiment, its child run and the history name
+    trial 5, whichever step the kill interrupted."""
+    import json
+    from dataclasses import replace
+
+    from core.history import list_entries
+    from core.training.checkpoints import CheckpointManager
+    from core.training.run import train_experiment
+    from tests.core.training.conftest import tiny_params
+
+    ws = shapes_workspace
+    params = tiny_params(ws)
+    first = train_experiment(ws, "shapes", params, trial=_trial(2), echo=lambda _l: None)
+    manager = CheckpointManager(ws.experiment_dir(first.experiment_id))
+    if killed_after == "fit":  # the kill came before the evaluation was stored
+        manager.write_state(replace(manager.state(), final_metrics={}))
+        (manager.dir / "trial.json").write_text(
+            json.dumps({"study": "tiny", "trial": 2, "job_id": None, "state": "running"})
+        )
+    retried = train_experiment(ws, "shapes", params, trial=_trial(5), echo=lambda _l: None)
+    assert retried.experiment_id == first.experiment_id
+    assert retried.metrics
+
+    info = json.loads((manager.dir / "trial.json").read_text())
+    assert (info["trial"], info["state"]) == (5, "complete")
+    run = MlflowClient(ws.mlflow_tracking_uri).get_run(retried.run_id)
+    assert run.info.run_name == "trial_5"
+    assert run.data.tags["optuna_trial"] == "5"
+    shown = {e.experiment_id: e for e in list_entries(ws)}
+    assert shown[first.experiment_id].origin == "trial 5 of tiny"
+
+
 def test_unknown_parameter_in_the_search_space_is_refused_before_any_trial(shapes_workspace):
     ws = shapes_workspace
     ws.optuna_params_file.write_text(
