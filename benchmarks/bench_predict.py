@@ -35,8 +35,8 @@ from core.data.importer import import_images  # noqa: E402
 from core.data.themes import create_theme  # noqa: E402
 from core.db import open_database  # noqa: E402
 from core.demo import write_demo_images  # noqa: E402
+from core.preprocessing import PreprocessConfig, correct_brightness  # noqa: E402
 from core.scaffold import init_workspace  # noqa: E402
-from core.training.preprocessing import PreprocessConfig, correct_brightness  # noqa: E402
 from core.training.run import train_experiment  # noqa: E402
 from core.training.transforms import ImageTransform, eval_steps  # noqa: E402
 

@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 
 from core.data.snapshot import SnapshotItem
 from core.errors import CockpitError
-from core.training.preprocessing import (
+from core.preprocessing import (
     PreprocessConfig,
     correct_brightness,
     load_image_array,

@@ -103,6 +103,6 @@ def _holdout_accuracy(workspace: Workspace, folder: Path, version: str | None) -
     mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
     model = mlflow.pyfunc.load_model(f"models:/{DEMO_THEME}_model/{version}")
     files = sorted(folder.rglob("*.png"))
-    predicted = model.predict(pd.DataFrame({"image": [str(p) for p in files]}))
+    predicted = model.predict(pd.DataFrame({"image": [p.read_bytes() for p in files]}))
     truth = [p.parent.name for p in files]
     return sum(a == b for a, b in zip(predicted["label"], truth, strict=True)) / len(files)

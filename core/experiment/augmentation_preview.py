@@ -70,7 +70,7 @@ def augmentation_samples(
     """``variants`` augmented versions of each of ``images`` real images of ``theme``."""
     import albumentations as A
 
-    from core.training.preprocessing import (
+    from core.preprocessing import (
         PreprocessConfig,
         correct_brightness,
         load_image_array,

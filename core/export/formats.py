@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,9 +65,11 @@ def export_onnx(
     *,
     tolerance: float = 1e-4,
     opset: int = 17,
+    metadata: Mapping[str, str] | None = None,
 ) -> ExportCheck:
     """Export ``model`` to ONNX (input "image", output "logits", any batch size) and check it
-    with onnx's checker and onnxruntime on the CPU."""
+    with onnx's checker and onnxruntime on the CPU. ``metadata`` goes into the file's
+    ``metadata_props`` (what a consumer needs: class names, input size, normalisation)."""
     import onnx
     import onnxruntime
 
@@ -87,6 +89,10 @@ def export_onnx(
             opset_version=opset,
             dynamo=False,
         )
+        if metadata:
+            proto = onnx.load(str(tmp))
+            onnx.helper.set_model_props(proto, dict(metadata))
+            onnx.save(proto, str(tmp))
         try:
             onnx.checker.check_model(str(tmp))
         except onnx.checker.ValidationError as exc:

@@ -73,7 +73,8 @@ def predict_images(
     readable = [str(p) for p in paths if problems[str(p)] is None]
     rows = {}
     if readable:
-        frame = model.predict(pd.DataFrame({"image": readable}))
+        # the served model reads no file paths (a scoring server must not): send the bytes
+        frame = model.predict(pd.DataFrame({"image": [Path(p).read_bytes() for p in readable]}))
         classes = [c for c in frame.columns if c.startswith(PROB_PREFIX)]
         for path, (_, row) in zip(readable, frame.iterrows(), strict=True):
             ranked = sorted(

@@ -15,14 +15,15 @@ from core.data.snapshot import DataSnapshot
 from core.db import Model, ModelTrainData, open_database
 from core.export import export_onnx, export_torchscript
 from core.fileio import atomic_write_text
+from core.preprocessing import PreprocessConfig
 from core.training.builder import ExperimentContext
-from core.training.preprocessing import PreprocessConfig
-from core.training.pyfunc_model import SERVING_FILE
 from core.training.tracking import tracking_client
 from core.training.transforms import normalisation
 from core.workspace import Workspace
 
 SERVING_REQUIREMENTS = ["torch", "numpy", "pandas", "pillow", "albumentations", "mlflow"]
+SERVING_FILE = "serving.json"  # the settings served_model.py reads (an artifact)
+SERVED_MODEL = Path(__file__).with_name("served_model.py")  # imports nothing of ours
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,23 @@ def registered_name(theme_name: str) -> str:
     return f"{theme_name}_model"
 
 
+def onnx_metadata(serving: dict[str, Any], shape: tuple[int, ...]) -> dict[str, str]:
+    """What a consumer of the ONNX file needs besides the graph (its ``metadata_props``):
+    the classes in output order, the input layout and size, the pixel normalisation and
+    the preprocessing, each value JSON text."""
+    return {
+        "class_names": json.dumps(serving["class_names"]),
+        "input_layout": "NCHW float32",
+        "input_shape": json.dumps([None, *shape]),
+        "image_mode": serving["preprocess"]["image_mode"],
+        "normalization": json.dumps(
+            {"mean": serving["mean"], "std": serving["std"], "max_pixel_value": 255.0}
+        ),
+        "preprocess": json.dumps(serving["preprocess"], sort_keys=True),
+        "experiment_id": serving["experiment_id"],
+    }
+
+
 def export_model(ctx: ExperimentContext) -> PackagedModel:
     """TorchScript + ONNX of ``ctx.net`` (already holding the best weights), both checked
     against torch, and the serving settings the pyfunc model needs."""
@@ -46,8 +64,6 @@ def export_model(ctx: ExperimentContext) -> PackagedModel:
     folder.mkdir(parents=True, exist_ok=True)
     net = ctx.net.cpu().eval()
     shape = ctx.adapter.input_shape()
-    torchscript = export_torchscript(net, shape, folder / "model.pt")
-    onnx = export_onnx(net, shape, folder / "model.onnx")
     mean, std = normalisation(ctx.augments, shape[0])
     serving = {
         "class_names": list(ctx.class_names),
@@ -57,6 +73,8 @@ def export_model(ctx: ExperimentContext) -> PackagedModel:
         "preprocess": PreprocessConfig.from_params(ctx.values).to_dict(),
         "experiment_id": ctx.experiment_id,
     }
+    torchscript = export_torchscript(net, shape, folder / "model.pt")
+    onnx = export_onnx(net, shape, folder / "model.onnx", metadata=onnx_metadata(serving, shape))
     atomic_write_text(folder / SERVING_FILE, json.dumps(serving, indent=2) + "\n")
     digest = hashlib.sha256(torchscript.path.read_bytes()).hexdigest()
     return PackagedModel(
@@ -71,7 +89,7 @@ def log_model_to_run(
     distinct weights (replaying the op, or resuming, never registers twice)."""
     import mlflow
 
-    from core.training.pyfunc_model import ImageClassifier
+    import core.preprocessing
 
     client = tracking_client(workspace)
     name = registered_name(theme_name)
@@ -83,7 +101,9 @@ def log_model_to_run(
     with mlflow.start_run(run_id=run_id):
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=ImageClassifier(),
+            # logged as code with its preprocessing beside it: no pickle, no project needed
+            python_model=str(SERVED_MODEL),
+            code_paths=[core.preprocessing.__file__],
             artifacts={
                 "torchscript": str(folder / "model.pt"),
                 "serving": str(folder / SERVING_FILE),

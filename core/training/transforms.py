@@ -3,16 +3,15 @@ with Resize to ``image_size`` and Normalize, then a CHW float tensor."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import albumentations as A
-import numpy as np
-from albumentations.pytorch import ToTensorV2
-
 from core.config.augments import AugmentsConfig, build_train_transforms
 from core.errors import CockpitError
+from core.preprocessing import ImageTransform, eval_steps
+
+__all__ = ["ImageTransform", "build_transforms", "eval_steps", "normalisation"]
 
 
 def normalisation(
@@ -28,24 +27,6 @@ def normalisation(
         f"augments.yaml: normalize has {len(mean)} value(s) but the images have {channels} "
         "channels; give 3 values for RGB"
     )
-
-
-class ImageTransform:
-    """A picklable callable (DataLoader workers): HxWxC uint8 array -> CHW float tensor."""
-
-    def __init__(self, steps: Sequence[Any], seed: int | None = None) -> None:
-        self.compose = A.Compose(list(steps), seed=seed)
-
-    def __call__(self, array: np.ndarray) -> Any:
-        return self.compose(image=array)["image"]
-
-
-def eval_steps(image_size: int, mean: Sequence[float], std: Sequence[float]) -> list[Any]:
-    return [
-        A.Resize(image_size, image_size),
-        A.Normalize(mean=tuple(mean), std=tuple(std), max_pixel_value=255.0),
-        ToTensorV2(),
-    ]
 
 
 def build_transforms(

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from core.data.dataset import SnapshotImageDataset
 from core.data.loading import loader_settings
 from core.data.snapshot import DataSnapshot
-from core.training.preprocessing import PreprocessConfig
+from core.preprocessing import PreprocessConfig
 
 
 class ImagesDataModule(pl.LightningDataModule):

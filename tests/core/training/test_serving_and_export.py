@@ -2,19 +2,23 @@
 entry point the runner uses."""
 
 import base64
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import numpy as np
 import onnxruntime
+import pandas as pd
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from cockpit.cli import cli
 from core.config import parse_overrides, resolve_params
@@ -63,6 +67,13 @@ def test_cli_export_writes_checked_onnx_and_torchscript(trained, tmp_path):
     session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"))
     logits = session.run(None, {"image": np.zeros((4, 3, 16, 16), np.float32)})[0]
     assert logits.shape == (4, 3)
+    # the file says what its outputs are and what input it takes
+    meta = session.get_modelmeta().custom_metadata_map
+    assert json.loads(meta["class_names"]) == ["circle", "square", "triangle"]
+    assert json.loads(meta["input_shape"]) == [None, 3, 16, 16]
+    normalization = json.loads(meta["normalization"])
+    assert len(normalization["mean"]) == len(normalization["std"]) == 3
+    assert meta["image_mode"] == "RGB"
     result = runner.invoke(
         cli,
         [
@@ -82,6 +93,77 @@ def test_cli_export_writes_checked_onnx_and_torchscript(trained, tmp_path):
         cli, ["-w", str(ws.root), "export", "--model", "shapes_model/9", "--format", "onnx"]
     )
     assert missing.exit_code == 2 and "has no version 9; versions: 1" in missing.output
+
+
+def encoded_png(side, seed):
+    pixels = np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def invoke(port, images):
+    body = json.dumps({"dataframe_split": {"columns": ["image"], "data": [[i] for i in images]}})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/invocations", body.encode(), {"Content-Type": "application/json"}
+    )
+    return json.loads(urllib.request.urlopen(request, timeout=30).read())
+
+
+PROJECT = Path(__file__).resolve().parents[3]
+BLOCK_PROJECT = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("core", "cockpit", "definitions"):
+            raise ImportError(f"{name}: the project is not installed here")
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_logged_model_loads_and_predicts_where_the_project_is_not_installed(trained, tmp_path):
+    """The registered model's folder alone (no pickle of our classes, its preprocessing
+    beside it) loads and predicts in a Python that cannot import this project."""
+    import mlflow
+
+    ws, images = trained
+    mlflow.set_tracking_uri(ws.mlflow_tracking_uri)
+    folder = mlflow.artifacts.download_artifacts("models:/shapes_model/1", dst_path=str(tmp_path))
+    files = sorted((images / "circle").iterdir())[:3]
+    expected = mlflow.pyfunc.load_model(folder).predict(
+        pd.DataFrame({"image": [f.read_bytes() for f in files]})
+    )
+    script = BLOCK_PROJECT + f"""
+import base64, json, mlflow.pyfunc, pandas as pd
+try:
+    import core
+except ImportError:
+    pass
+else:
+    raise SystemExit("the project is importable: this test proves nothing")
+files = {[str(f) for f in files]!r}
+model = mlflow.pyfunc.load_model({folder!r})
+text = model.predict(pd.DataFrame({{"image": [base64.b64encode(open(f, "rb").read()).decode()
+                                            for f in files]}}))
+raw = model.predict(pd.DataFrame({{"image": [open(f, "rb").read() for f in files]}}))
+import sys
+loaded = [m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)]
+ours = [f for f in loaded if f.startswith({str(PROJECT)!r}) and not f.startswith(sys.prefix)]
+assert not ours, f"project code was loaded: {{ours}}"
+print(json.dumps([text["label"].tolist(), raw["probability"].tolist()]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    labels, probabilities = json.loads(done.stdout.strip().splitlines()[-1])
+    assert labels == expected["label"].tolist()
+    assert probabilities == pytest.approx(expected["probability"].tolist(), abs=1e-6)
 
 
 def test_served_model_answers_http_requests(trained):
@@ -125,24 +207,23 @@ def test_served_model_answers_http_requests(trained):
             except OSError:
                 assert server.poll() is None, "mlflow models serve exited"
                 time.sleep(0.5)
-        image = next((images / "square").iterdir()).read_bytes()
-        body = json.dumps(
-            {
-                "dataframe_split": {
-                    "columns": ["image"],
-                    "data": [[base64.b64encode(image).decode()]],
-                }
-            }
-        )
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/invocations",
-            body.encode(),
-            {"Content-Type": "application/json"},
-        )
-        answer = json.loads(urllib.request.urlopen(request, timeout=30).read())
-        [prediction] = answer["predictions"]
-        assert prediction["label"] in {"circle", "square", "triangle"}
-        assert abs(sum(v for k, v in prediction.items() if k.startswith("prob_")) - 1) < 1e-4
+        # images of several sizes: base64 text of 256-4095 characters was once probed as a
+        # file path ("File name too long")
+        sent = [encoded_png(side, seed) for seed, side in enumerate((4, 12, 16, 30, 64, 200))]
+        assert any(256 <= len(text) < 4096 for text in sent)
+        assert any(len(text) >= 4096 for text in sent)
+        answer = invoke(port, sent)
+        assert len(answer["predictions"]) == len(sent)
+        for prediction in answer["predictions"]:
+            assert prediction["label"] in {"circle", "square", "triangle"}
+            assert abs(sum(v for k, v in prediction.items() if k.startswith("prob_")) - 1) < 1e-4
+
+        # a path on the server's disk is never read for a client
+        secret = next((images / "square").iterdir())
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            invoke(port, [str(secret)])
+        assert refused.value.code == 400
+        assert "base64" in refused.value.read().decode()
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)

@@ -1,15 +1,18 @@
-"""Preprocessing of seed 000, applied identically in training and in the served model:
-brightness correction (histogram equalisation or gamma) and optional patching.
+"""Preprocessing applied identically in training and in the served model: brightness
+correction (histogram equalisation or gamma), optional patching, and the evaluation
+pipeline (resize, normalise, CHW tensor).
 
-Works on HxWxC uint8 arrays with numpy and Pillow only, so the served model needs no
-training libraries to reproduce it.
+This module imports nothing of the project (numpy and Pillow; albumentations when a
+pipeline is built): it travels as a file with every logged model (MLflow code paths), so
+a served model preprocesses exactly as its training did, where this project is not
+installed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -78,3 +81,27 @@ def load_image_array(image: Image.Image, mode: str) -> np.ndarray:
     """Decode to an HxWxC uint8 array in ``mode`` (RGB or L)."""
     array = np.asarray(image.convert(mode))
     return array[..., None] if array.ndim == 2 else array
+
+
+class ImageTransform:
+    """A picklable callable (DataLoader workers): HxWxC uint8 array -> CHW float tensor."""
+
+    def __init__(self, steps: Sequence[Any], seed: int | None = None) -> None:
+        import albumentations as A
+
+        self.compose = A.Compose(list(steps), seed=seed)
+
+    def __call__(self, array: np.ndarray) -> Any:
+        return self.compose(image=array)["image"]
+
+
+def eval_steps(image_size: int, mean: Sequence[float], std: Sequence[float]) -> list[Any]:
+    """Resize to ``image_size`` square, normalise, CHW float tensor: every split ends so."""
+    import albumentations as A
+    from albumentations.pytorch import ToTensorV2
+
+    return [
+        A.Resize(image_size, image_size),
+        A.Normalize(mean=tuple(mean), std=tuple(std), max_pixel_value=255.0),
+        ToTensorV2(),
+    ]
