@@ -6,7 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint install clean-venv
+# What a Linux desktop needs besides Python for the window (Qt's xcb platform), and what
+# the real-display test drives it with. `make test` installs them as root on Debian/Ubuntu;
+# elsewhere the real-display test is skipped with the reason.
+DESKTOP_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+	libxcb-render-util0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+TEST_DISPLAY_PACKAGES := xvfb xdotool
+
+.PHONY: run test lint install clean-venv display-check test-system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,14 +25,28 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-run: install
+# says which system libraries or which display is missing (exit 2) before Qt would abort
+display-check: install
+	@$(BIN)/python -m core.display
+
+run: install display-check
 	$(BIN)/cockpit --workspace . gui
+
+test-system-packages:
+	@if dpkg -s $(TEST_DISPLAY_PACKAGES) $(DESKTOP_PACKAGES) >/dev/null 2>&1; then :; \
+	elif command -v Xvfb >/dev/null && command -v xdotool >/dev/null && [ "$$(id -u)" != 0 ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(TEST_DISPLAY_PACKAGES) and the desktop libraries for the real-display test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			$(TEST_DISPLAY_PACKAGES) $(DESKTOP_PACKAGES) >/dev/null) \
+		|| echo "could not install them: the real-display test will be skipped"; \
+	else echo "no Xvfb/xdotool and not root on Debian/Ubuntu: the real-display test will be skipped"; fi
 
 lint: install
 	$(BIN)/ruff check core cockpit definitions tests benchmarks
 	$(BIN)/lint-imports
 
-test: lint
+test: lint test-system-packages
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 clean-venv:

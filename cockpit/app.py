@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from core.display import check_display
 from core.errors import CockpitError
 from core.workspace import Workspace
 
@@ -19,6 +20,10 @@ def run_gui(
     """Show the main window; with ``screenshot``, render offscreen, save a PNG and return."""
     if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # Qt aborts the process (core dump) when it cannot open a display: say why first
+    report = check_display()
+    if not report.ok:
+        raise CockpitError("\n".join(report.lines()))
     from PySide6.QtCore import QThreadPool, QTimer
     from PySide6.QtWidgets import QApplication
 
