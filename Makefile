@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # elsewhere the real-display test is skipped with the reason.
 DESKTOP_PACKAGES := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
 	libxcb-render-util0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
-TEST_DISPLAY_PACKAGES := xvfb xdotool
+TEST_DISPLAY_PACKAGES := xvfb xdotool x11-utils desktop-file-utils
 
 .PHONY: run test lint install clean-venv display-check test-system-packages
 

@@ -25,8 +25,10 @@ def run_gui(
     if not report.ok:
         raise CockpitError("\n".join(report.lines()))
     from PySide6.QtCore import QThreadPool, QTimer
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from cockpit.desktop import APP_ID, ICON
     from cockpit.main_window import MainWindow
     from cockpit.panels import PANELS
 
@@ -35,11 +37,21 @@ def run_gui(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Experiment Cockpit")
     app.setOrganizationName("ExperimentCockpit")
+    app.setDesktopFileName(APP_ID)  # Wayland and task bars match the launcher by this
+    app.setWindowIcon(QIcon(str(ICON)))
+    if screenshot is None:
+        from cockpit.single_instance import InstanceServer, raise_running_window
+
+        if raise_running_window(workspace):
+            print(f"the cockpit is already open on {workspace.root}: its window was raised")
+            return 0
     workspace.ensure_dirs()
     window = MainWindow(workspace)
     if screenshot is None:
+        server = InstanceServer(workspace, lambda: _bring_to_front(window))
         window.show()
         code = app.exec()
+        server.server.close()
         QThreadPool.globalInstance().waitForDone(10_000)
         return code
 
@@ -75,3 +87,11 @@ def run_gui(
         raise CockpitError(f"--screenshot: could not write {screenshot}")
     print(f"saved {screenshot}")
     return 0
+
+
+def _bring_to_front(window) -> None:
+    if window.isMinimized():
+        window.showNormal()
+    window.show()
+    window.raise_()
+    window.activateWindow()

@@ -15,8 +15,19 @@ from core.errors import CockpitError
 from core.fileio import atomic_write_text
 from core.workspace import Workspace
 
-TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
-_TEMPLATE_GLOBS = ("configs/*.yaml", "configs/*.json", "definitions/**/*.py")
+TEMPLATE_GLOBS = ("configs/*.yaml", "configs/*.json", "definitions/**/*.py")
+
+
+def _template_root() -> Path:
+    """This checkout (the repository root is the example workspace) or, where the project
+    was installed from a wheel (pip, pipx), the copy packaged as ``core/_template``."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "configs" / "registry.json").is_file():
+        return checkout
+    return Path(__file__).resolve().parent / "_template"
+
+
+TEMPLATE_ROOT = _template_root()
 
 WORKSPACE_GITIGNORE = """\
 # Experiment Cockpit runtime state: data, stores and outputs are not source
@@ -42,9 +53,9 @@ def template_files(template_root: Path = TEMPLATE_ROOT) -> Iterator[Path]:
     if not (template_root / "configs" / "registry.json").is_file():
         raise CockpitError(
             f"the example workspace is missing from {template_root} (configs/registry.json); "
-            "reinstall Experiment Cockpit from its repository (`pip install -e .`)"
+            "reinstall Experiment Cockpit (`pip install .` in its repository)"
         )
-    for pattern in _TEMPLATE_GLOBS:
+    for pattern in TEMPLATE_GLOBS:
         for path in sorted(template_root.glob(pattern)):
             if "__pycache__" not in path.parts and path.is_file():
                 yield path

@@ -61,6 +61,28 @@ def gui(screenshot: Path | None, panel: str | None) -> None:
     raise SystemExit(run_gui(current_workspace(), screenshot=screenshot, panel=panel))
 
 
+@cli.command("desktop-install")
+@click.option("--uninstall", is_flag=True, help="remove the launcher and icon written before")
+@workspace_option
+def desktop_install(uninstall: bool) -> None:
+    """Add the cockpit to the desktop's application menu (a freedesktop launcher with its
+    icon, in ~/.local/share), opening this workspace."""
+    from cockpit.desktop import install_launcher, uninstall_launcher
+
+    if uninstall:
+        removed = uninstall_launcher()
+        for path in removed:
+            click.echo(f"removed {path}")
+        if not removed:
+            click.echo("no launcher was installed")
+        return
+    workspace = current_workspace()
+    files = install_launcher(workspace.root)
+    click.echo(f"wrote {files.launcher}")
+    click.echo(f"wrote {files.icon}")
+    click.echo(f"'Experiment Cockpit' in the application menu opens {workspace.root}")
+
+
 cli.add_command(config)
 cli.add_command(registry)
 cli.add_command(history)

@@ -115,6 +115,29 @@ def test_the_window_opens_on_a_real_display_and_answers_real_keys(
         second.save(screenshot_dir / "real_display_second_tab.png")
         assert differs(first, second), "a key press did not change the window"
 
+        # a desktop application: its icon on the window, and one window per workspace (a
+        # second launch raises the first and exits)
+        icon = subprocess.run(
+            ["xprop", "-id", window, "_NET_WM_ICON"],
+            env={**os.environ, "DISPLAY": x_display},
+            capture_output=True,
+            text=True,
+        )
+        if shutil.which("xprop"):
+            assert "Icon (" in icon.stdout, icon.stdout[:200]
+        again = subprocess.run(
+            [sys.executable, "-m", "cockpit", "-w", str(workspace.root), "gui"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert again.returncode == 0, again.stderr
+        assert "already open" in again.stdout
+        assert process.poll() is None
+        found = xdotool(x_display, "search", "--onlyvisible", "--name", "Experiment Cockpit")
+        assert len(found.stdout.split()) == 1, "a second window opened"
+
         # Ctrl+Q quits as a desktop application does, exit status 0
         xdotool(x_display, "key", "ctrl+q")
         assert process.wait(timeout=60) == 0, process.stderr.read()
