@@ -216,14 +216,74 @@ def import_(
         click.echo(f"created labels: {', '.join(report.labels_created)}")
     for source, reason in report.duplicates:
         click.echo(f"duplicate  {source}: {reason}")
-    for source, reason in report.rejected:
-        click.secho(f"skipped    {source}: {reason}", fg="yellow")
+    if report.imported or report.duplicates:
+        for source, reason in report.rejected:
+            click.secho(f"skipped    {source}: {reason}", fg="yellow")
     if report.orphans_removed:
         click.echo(f"removed {report.orphans_removed} file(s) left by an interrupted import")
+    if not report.imported and not report.duplicates:
+        raise CockpitError(_nothing_imported(paths, report.rejected))
     click.echo(
         f"imported {report.imported} image(s) into {theme_name!r}; "
         f"{len(report.duplicates)} duplicate(s), {len(report.rejected)} skipped"
     )
+
+
+def _nothing_imported(paths: tuple[Path, ...], rejected: list[tuple[Path, str]]) -> str:
+    """One line: why an import found no usable image, and what to give instead."""
+    if not rejected:
+        shown = ", ".join(str(p) for p in paths)
+        return (
+            f"import: nothing imported: no image files found in {shown}; "
+            "give image files or folders holding them"
+        )
+    source, reason = rejected[0]
+    fix = (
+        "check the path"
+        if reason.startswith("not found")
+        else "give image files (png, jpg, bmp, gif, tif, webp)"
+    )
+    if len(rejected) == 1:
+        return f"import: nothing imported: {source}: {reason}; {fix}"
+    return (
+        f"import: nothing imported: none of the {len(rejected)} path(s) is a usable image "
+        f"(first: {source}: {reason}); {fix}"
+    )
+
+
+@click.group("db")
+def db_group() -> None:
+    """Repair the workspace database (database.db)."""
+
+
+@db_group.command("rebuild")
+@workspace_option
+def db_rebuild() -> None:
+    """Re-register the image files of images/ in a new database.db.
+
+    For a workspace whose database.db is missing, empty or unreadable (an unreadable one
+    is kept, renamed). Themes come back as recovered-<id> with all their images; theme
+    names, labels and splits are not stored in the image files and cannot be recovered.
+    """
+    from core.data.rebuild import rebuild_database
+
+    workspace = current_workspace()
+    report = rebuild_database(workspace)
+    for path in report.kept_aside:
+        click.echo(f"kept the old file as {workspace.relative(path)}")
+    for path, reason in report.skipped:
+        click.secho(f"skipped    {workspace.relative(path)}: {reason} (left in place)", fg="yellow")
+    for theme_id, count in report.themes.items():
+        click.echo(f"recovered-{theme_id} (id {theme_id}): {count} image(s)")
+    click.echo(
+        f"rebuilt {workspace.relative(workspace.database_file)}: "
+        f"{report.images} image(s) in {len(report.themes)} theme(s)"
+    )
+    if report.themes:
+        click.echo(
+            "labels and splits could not be recovered: rename each theme with "
+            "`cockpit theme rename recovered-<id> NAME` and label its images again"
+        )
 
 
 @click.command()
