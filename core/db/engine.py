@@ -142,12 +142,22 @@ def forget_database(path: Path) -> None:
         database.dispose()
 
 
+def _lost(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0  # a database in use always has its header page
+    except OSError:
+        return True
+
+
 def open_database(workspace: Workspace) -> Database:
     """The workspace's database, checked and migrated once per process."""
     path = workspace.database_file
     with _open_lock:
         database = _opened.get(path)
-        if database is None or not path.exists():
+        if database is None or _lost(path):
+            if database is not None:  # deleted or emptied since: check again, as anew
+                del _opened[path]
+                database.dispose()
             check_database_file(workspace)
             path.parent.mkdir(parents=True, exist_ok=True)
             database = Database(path)
