@@ -17,12 +17,17 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
 from filelock import FileLock, Timeout
 from sqlalchemy import select
 
 from core.data.image_files import Rejected, ValidImage, discover, inspect_image
+from core.data.staging import (
+    ImportJournal,
+    journal_path,
+    journaled_names,
+    remove_uncommitted,
+)
 from core.data.themes import _check_name, add_labels_in, get_theme
 from core.db import Database, TrainData
 from core.errors import CockpitError
@@ -50,80 +55,19 @@ def theme_image_dir(workspace: Workspace, theme_id: int) -> Path:
     return workspace.images_dir / str(theme_id)
 
 
-JOURNAL_NAME = ".import-journal"
-
-
-def _journal_path(folder: Path) -> Path:
-    return folder / JOURNAL_NAME
-
-
-def _journaled_names(folder: Path) -> list[str]:
-    try:
-        text = _journal_path(folder).read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return []
-    # a name is a bare file name of this folder; anything else is not ours to touch
-    return [
-        line
-        for line in (raw.strip() for raw in text.splitlines())
-        if line and "/" not in line and "\\" not in line and not line.startswith(".")
-    ]
-
-
 def _recover_interrupted(db: Database, folder: Path, theme_id: int) -> int:
-    """Remove the files an interrupted import created but never committed a row for.
-
-    Only names in the journal and the import's own ``.import-*.tmp`` files are candidates;
-    a journaled file that a committed row refers to is kept. Returns files removed.
-    """
-    removed = 0
-    if not folder.is_dir():
-        return 0
-    for temporary in folder.glob(".import-*.tmp"):
-        temporary.unlink(missing_ok=True)
-    names = _journaled_names(folder)
-    if names:
-        with db.session() as session:
-            known = {
-                Path(p).name
-                for p in session.scalars(
-                    select(TrainData.image_path).where(TrainData.theme_id == theme_id)
-                )
-            }
-        for name in names:
-            path = folder / name
-            if name not in known and path.is_file():
-                path.unlink(missing_ok=True)
-                removed += 1
-    _journal_path(folder).unlink(missing_ok=True)
-    return removed
-
-
-class _Journal:
-    """The names of the files this import created whose rows are not committed yet."""
-
-    def __init__(self, folder: Path) -> None:
-        self.path = _journal_path(folder)
-        self._handle: TextIO | None = None
-
-    def add(self, name: str) -> None:
-        # flushed before the file exists: a killed process cannot leave an unnamed file
-        if self._handle is None:
-            self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
-        self._handle.write(name + "\n")
-        self._handle.flush()
-
-    def committed(self) -> None:
-        """The rows of every journaled file are committed: nothing left to undo."""
-        if self._handle is None:
-            return
-        self._handle.seek(0)
-        self._handle.truncate()
-        self._handle.flush()
-
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
+    """Remove the files an interrupted import created but never committed a row for
+    (see ``core.data.staging``). Returns files removed."""
+    if not journaled_names(folder):
+        return remove_uncommitted(folder, ())
+    with db.session() as session:
+        committed = {
+            Path(p).name
+            for p in session.scalars(
+                select(TrainData.image_path).where(TrainData.theme_id == theme_id)
+            )
+        }
+    return remove_uncommitted(folder, committed)
 
 
 def _file_sha256(path: Path) -> str | None:
@@ -232,7 +176,7 @@ def import_images(
         pending_rows: list[tuple[TrainData, str | None]] = []  # row, label name
         pending_files: list[Path] = []  # files this import created, rows not committed
         seen_in_this_import: dict[str, Path] = {}
-        journal = _Journal(folder)
+        journal = ImportJournal(folder)
 
         def commit_batch() -> None:
             if not pending_rows:
@@ -335,5 +279,5 @@ def import_images(
                 _recover_interrupted(db, folder, theme_id)
             raise
         journal.close()
-        _journal_path(folder).unlink(missing_ok=True)
+        journal_path(folder).unlink(missing_ok=True)
         return report

@@ -300,3 +300,19 @@ def test_import_of_nothing_usable_exits_2_and_creates_no_label(workspace, tmp_pa
         result = cockpit(workspace, "import", "--theme", "pets", str(good), "--label", "dog")
         assert result.returncode == 0 and expected in result.stdout, result.stdout
     assert _labels(workspace) == ["cat", "dog"]
+
+
+def test_theme_delete_removes_only_the_files_of_its_rows(workspace, tmp_path):
+    db = open_database(workspace)
+    create_theme(db, "pets", ["cat"])
+    make_imagefolder(tmp_path / "src", {"cat": 3})
+    import_images(db, workspace, "pets", [tmp_path / "src"])
+    folder = workspace.images_dir / "1"
+    foreign = make_image(folder / f"{'0' * 64}.png", 7)  # not known to the database
+    rows_files = {p for p in folder.iterdir() if not p.name.startswith(".")} - {foreign}
+    assert len(rows_files) == 3
+
+    result = cockpit(workspace, "theme", "delete", "pets", "--yes")
+    assert result.returncode == 0 and "3 image(s)" in result.stdout
+    assert not any(p.exists() for p in rows_files)
+    assert foreign.is_file()
