@@ -262,8 +262,9 @@ def db_rebuild() -> None:
     """Re-register the image files of images/ in a new database.db.
 
     For a workspace whose database.db is missing, empty or unreadable (an unreadable one
-    is kept, renamed). Themes come back as recovered-<id> with all their images; theme
-    names, labels and splits are not stored in the image files and cannot be recovered.
+    is kept, renamed). Every theme comes back with all its images. Theme names, labels
+    and splits come back from the newest training record of each theme (as they were at
+    that training); a theme never trained comes back as recovered-<id>, unlabeled.
     """
     from core.data.rebuild import rebuild_database
 
@@ -274,15 +275,22 @@ def db_rebuild() -> None:
     for path, reason in report.skipped:
         click.secho(f"skipped    {workspace.relative(path)}: {reason} (left in place)", fg="yellow")
     for theme_id, count in report.themes.items():
-        click.echo(f"recovered-{theme_id} (id {theme_id}): {count} image(s)")
+        click.echo(f"{report.names[theme_id]} (id {theme_id}): {count} image(s)")
     click.echo(
         f"rebuilt {workspace.relative(workspace.database_file)}: "
-        f"{report.images} image(s) in {len(report.themes)} theme(s)"
+        f"{report.images} image(s) in {len(report.themes)} theme(s); labels and splits of "
+        f"{report.labeled} image(s) recovered from {report.records_read} training record(s)"
     )
-    if report.themes:
+    unnamed = [i for i, name in report.names.items() if name.startswith("recovered-")]
+    if unnamed:
         click.echo(
-            "labels and splits could not be recovered: rename each theme with "
-            "`cockpit theme rename recovered-<id> NAME` and label its images again"
+            f"{len(unnamed)} theme(s) had no training record to take a name from: rename "
+            "them with `cockpit theme rename recovered-<id> NAME`"
+        )
+    if report.labeled < report.images:
+        click.echo(
+            f"{report.images - report.labeled} image(s) came back unlabeled and unsplit "
+            "(labeled after the last training, or never trained on): label them again"
         )
 
 

@@ -86,8 +86,8 @@ class Database:
 
 
 REBUILD_HINT = (
-    "run `cockpit db rebuild` to re-register the files of images/ "
-    "(themes come back as recovered-<id>; labels and splits cannot be recovered)"
+    "run `cockpit db rebuild` to re-register the files of images/ (theme names, labels "
+    "and splits come back only as they were at each theme's last training)"
 )
 
 

@@ -121,7 +121,7 @@ def test_lost_database_is_refused_and_db_rebuild_brings_the_images_back(
     # the advised command works end to end: theme and every image visible again
     rebuilt = cockpit(workspace, "db", "rebuild", new_process=fault == "deleted")
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert "labels and splits could not be recovered" in rebuilt.stdout
+    assert "12 image(s) came back unlabeled" in rebuilt.stdout
     listed = cockpit(workspace, "theme", "list", "--format", "json")
     assert listed.returncode == 0, listed.stderr
     [theme] = json.loads(listed.stdout)
@@ -316,3 +316,60 @@ def test_theme_delete_removes_only_the_files_of_its_rows(workspace, tmp_path):
     assert result.returncode == 0 and "3 image(s)" in result.stdout
     assert not any(p.exists() for p in rows_files)
     assert foreign.is_file()
+
+
+def _labels_and_splits(workspace) -> dict[str, tuple[str | None, str | None]]:
+    with sqlite3.connect(workspace.database_file) as connection:
+        rows = connection.execute(
+            "SELECT d.image_path, l.label_name, d.split FROM train_data d "
+            "LEFT JOIN label l ON l.id = d.label_id"
+        )
+        return {path: (label, split) for path, label, split in rows}
+
+
+@pytest.mark.slow
+def test_db_rebuild_recovers_names_labels_and_splits_from_training_records(workspace, tmp_path):
+    from core.demo import write_demo_images
+
+    write_demo_images(tmp_path / "shapes", per_class=8, size=16, seed=3)
+    assert cockpit(workspace, "theme", "create", "shapes").returncode == 0
+    assert (
+        cockpit(workspace, "import", "--theme", "shapes", str(tmp_path / "shapes")).returncode == 0
+    )
+    assert cockpit(workspace, "theme", "create", "never-trained").returncode == 0
+    make_imagefolder(tmp_path / "other", {"x": 2}, start_seed=500)
+    assert (
+        cockpit(workspace, "import", "--theme", "never-trained", str(tmp_path / "other")).returncode
+        == 0
+    )
+    # what every training writes before its first epoch (core/training/run.py), done
+    # here without the epochs: the experiment's record with its split manifest
+    from core.config import parse_overrides, resolve_params
+    from core.training.builder import ExperimentBuilder
+    from core.training.record import write_record
+
+    forget_database(workspace.database_file)
+    tiny = parse_overrides(["image_size=16", "batch_size=8", "num_workers=0"])
+    params = resolve_params(workspace, overrides=tiny)
+    write_record(ExperimentBuilder(workspace, params, "shapes").build())
+    late = make_image(tmp_path / "late.png", 900)  # imported after the training
+    assert cockpit(workspace, "import", "--theme", "shapes", str(late)).returncode == 0
+    before = _labels_and_splits(workspace)
+    assert sum(1 for label, split in before.values() if label and split) == 24
+
+    workspace.database_file.unlink()
+    for suffix in ("-wal", "-shm"):
+        workspace.database_file.with_name("database.db" + suffix).unlink(missing_ok=True)
+    rebuilt = cockpit(workspace, "db", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert "labels and splits of 24 image(s) recovered from 1 training record(s)" in rebuilt.stdout
+    assert "3 image(s) came back unlabeled" in rebuilt.stdout
+
+    after = _labels_and_splits(workspace)
+    assert set(after) == set(before)
+    assert {p: v for p, v in after.items() if v[0]} == {p: v for p, v in before.items() if v[1]}
+    listed = json.loads(cockpit(workspace, "theme", "list", "--format", "json").stdout)
+    assert sorted((t["id"], t["name"], t["images"]) for t in listed) == [
+        (1, "shapes", 25),
+        (2, "recovered-2", 2),
+    ]
