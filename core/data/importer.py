@@ -29,7 +29,7 @@ from core.data.staging import (
     remove_uncommitted,
 )
 from core.data.themes import _check_name, add_labels_in, get_theme
-from core.db import Database, TrainData
+from core.db import Database, Theme, TrainData
 from core.errors import CockpitError
 from core.workspace import Workspace
 
@@ -158,8 +158,9 @@ def import_images(
         report.orphans_removed = _recover_interrupted(db, folder, theme_id)
         candidates, skipped = discover(paths, imagefolder=imagefolder)
         report.rejected.extend((r.source, r.reason) for r in skipped)
-        for name in {c.label for c in candidates if c.label}:
-            _check_name("label", name)
+        # class folder names become label names: checked before any file is copied
+        label_names = {c.label: _check_name("label", c.label) for c in candidates if c.label}
+        label_names[None] = label
 
         with db.session() as session:
             theme = get_theme(session, theme_name)
@@ -185,7 +186,7 @@ def import_images(
             with db.session() as session:
                 wanted = {name for _, name in pending_rows if name and name not in label_ids}
                 if wanted:
-                    theme = get_theme(session, theme_name)
+                    theme = session.get(Theme, theme_id) or get_theme(session, theme_name)
                     existing = {lb.label_name: lb.id for lb in theme.labels}
                     missing = sorted(wanted - existing.keys())
                     add_labels_in(session, theme, missing)
@@ -251,7 +252,7 @@ def import_images(
                         ) from exc
                     if created:
                         pending_files.append(target)
-                image_label = candidate.label or label
+                image_label = label_names[candidate.label]
                 pending_rows.append(
                     (
                         TrainData(

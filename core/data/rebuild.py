@@ -170,7 +170,7 @@ def rebuild_database(workspace: Workspace) -> RebuildReport:
             result = inspect_image(path)
             if not isinstance(result, ValidImage):
                 report.skipped.append((path, result.reason))
-            elif result.sha256 != match[1]:
+            elif result.sha256 != match[1] or result.extension != match[2]:
                 report.skipped.append((path, "content does not match its name (damaged)"))
             else:
                 images.append(result)
