@@ -120,7 +120,7 @@ def check_database_file(workspace: Workspace) -> None:
             fresh = "alembic_version" not in sqlite_tables(path)
         except sqlite3.Error:
             return  # locked: the open itself reports it
-        state = "has no tables"
+        state = "holds no Experiment Cockpit tables"
     else:
         fresh = True
         state = "is missing" if size is None else "is empty (0 bytes)"
