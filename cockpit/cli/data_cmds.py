@@ -216,14 +216,82 @@ def import_(
         click.echo(f"created labels: {', '.join(report.labels_created)}")
     for source, reason in report.duplicates:
         click.echo(f"duplicate  {source}: {reason}")
-    for source, reason in report.rejected:
-        click.secho(f"skipped    {source}: {reason}", fg="yellow")
+    if report.imported or report.duplicates:
+        for source, reason in report.rejected:
+            click.secho(f"skipped    {source}: {reason}", fg="yellow")
     if report.orphans_removed:
         click.echo(f"removed {report.orphans_removed} file(s) left by an interrupted import")
+    if not report.imported and not report.duplicates:
+        raise CockpitError(_nothing_imported(paths, report.rejected))
     click.echo(
         f"imported {report.imported} image(s) into {theme_name!r}; "
         f"{len(report.duplicates)} duplicate(s), {len(report.rejected)} skipped"
     )
+
+
+def _nothing_imported(paths: tuple[Path, ...], rejected: list[tuple[Path, str]]) -> str:
+    """One line: why an import found no usable image, and what to give instead."""
+    if not rejected:
+        shown = ", ".join(str(p) for p in paths)
+        return (
+            f"import: nothing imported: no image files found in {shown}; "
+            "give image files or folders holding them"
+        )
+    source, reason = rejected[0]
+    fix = (
+        "check the path"
+        if reason.startswith("not found")
+        else "give image files (png, jpg, bmp, gif, tif, webp)"
+    )
+    if len(rejected) == 1:
+        return f"import: nothing imported: {source}: {reason}; {fix}"
+    return (
+        f"import: nothing imported: none of the {len(rejected)} path(s) is a usable image "
+        f"(first: {source}: {reason}); {fix}"
+    )
+
+
+@click.group("db")
+def db_group() -> None:
+    """Repair the workspace database (database.db)."""
+
+
+@db_group.command("rebuild")
+@workspace_option
+def db_rebuild() -> None:
+    """Re-register the image files of images/ in a new database.db.
+
+    For a workspace whose database.db is missing, empty or unreadable (an unreadable one
+    is kept, renamed). Every theme comes back with all its images. Theme names, labels
+    and splits come back from the newest training record of each theme (as they were at
+    that training); a theme never trained comes back as recovered-<id>, unlabeled.
+    """
+    from core.data.rebuild import rebuild_database
+
+    workspace = current_workspace()
+    report = rebuild_database(workspace)
+    for path in report.kept_aside:
+        click.echo(f"kept the old file as {workspace.relative(path)}")
+    for path, reason in report.skipped:
+        click.secho(f"skipped    {workspace.relative(path)}: {reason} (left in place)", fg="yellow")
+    for theme_id, count in report.themes.items():
+        click.echo(f"{report.names[theme_id]} (id {theme_id}): {count} image(s)")
+    click.echo(
+        f"rebuilt {workspace.relative(workspace.database_file)}: "
+        f"{report.images} image(s) in {len(report.themes)} theme(s); labels and splits of "
+        f"{report.labeled} image(s) recovered from {report.records_read} training record(s)"
+    )
+    unnamed = [i for i, name in report.names.items() if name.startswith("recovered-")]
+    if unnamed:
+        click.echo(
+            f"{len(unnamed)} theme(s) had no training record to take a name from: rename "
+            "them with `cockpit theme rename recovered-<id> NAME`"
+        )
+    if report.labeled < report.images:
+        click.echo(
+            f"{report.images - report.labeled} image(s) came back unlabeled and unsplit "
+            "(labeled after the last training, or never trained on): label them again"
+        )
 
 
 @click.command()

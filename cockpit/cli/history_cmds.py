@@ -114,7 +114,9 @@ def history_list(
 ) -> None:
     """Runs, newest first; e.g. the best: --sort test_acc --limit 1."""
     from core.history import HistoryFilter, format_duration, list_entries, sort_entries
+    from core.stores import check_mlflow_store
 
+    check_mlflow_store(current_workspace())  # else an unreadable store reads as "no runs"
     low, high = _bounds(minimum, "--min"), _bounds(maximum, "--max")
     spec = HistoryFilter(
         text=search,

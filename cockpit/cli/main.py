@@ -9,7 +9,7 @@ import click
 
 from cockpit.cli.common import CockpitGroup, current_workspace, workspace_option
 from cockpit.cli.config_cmds import config
-from cockpit.cli.data_cmds import import_, label, split, theme
+from cockpit.cli.data_cmds import db_group, import_, label, split, theme
 from cockpit.cli.history_cmds import history
 from cockpit.cli.model_cmds import export, mlflow_ui, models, predict
 from cockpit.cli.queue_cmds import queue, runner, submit
@@ -90,6 +90,7 @@ for command in (
     theme,
     label,
     import_,
+    db_group,
     split,
     train,
     demo,

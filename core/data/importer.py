@@ -1,9 +1,11 @@
 """``cockpit import``: copy images into ``images/<theme_id>/`` under content-hash names.
 
 Each file is decoded before it is accepted (``inspect_image``); bad files are skipped with
-a reason, exact duplicates are reported, and rows are committed in batches. The database
-is the truth: a file in ``images/<theme_id>/`` without a row (left by a killed import) is
-removed by the next import of that theme, which then completes the work.
+a reason, exact duplicates are reported, and rows are committed in batches. Every file an
+import creates is first written to the theme's import journal (``.import-journal``); a
+killed import leaves files without rows, and the next import of the theme removes exactly
+the journaled files that still have no row. A file the journal does not name is never
+removed, whatever the database says: only deleting its row (or its theme) removes it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +22,14 @@ from filelock import FileLock, Timeout
 from sqlalchemy import select
 
 from core.data.image_files import Rejected, ValidImage, discover, inspect_image
-from core.data.themes import add_labels_in, get_theme
-from core.db import Database, TrainData
+from core.data.staging import (
+    ImportJournal,
+    journal_path,
+    journaled_names,
+    remove_uncommitted,
+)
+from core.data.themes import _check_name, add_labels_in, get_theme
+from core.db import Database, Theme, TrainData
 from core.errors import CockpitError
 from core.workspace import Workspace
 
@@ -47,23 +55,30 @@ def theme_image_dir(workspace: Workspace, theme_id: int) -> Path:
     return workspace.images_dir / str(theme_id)
 
 
-def _remove_orphans(db: Database, folder: Path, theme_id: int) -> int:
-    """Delete files of ``folder`` that no committed row refers to."""
-    if not folder.is_dir():
-        return 0
+def _recover_interrupted(db: Database, folder: Path, theme_id: int) -> int:
+    """Remove the files an interrupted import created but never committed a row for
+    (see ``core.data.staging``). Returns files removed."""
+    if not journaled_names(folder):
+        return remove_uncommitted(folder, ())
     with db.session() as session:
-        known = {
+        committed = {
             Path(p).name
             for p in session.scalars(
                 select(TrainData.image_path).where(TrainData.theme_id == theme_id)
             )
         }
-    removed = 0
-    for path in folder.iterdir():
-        if path.is_file() and path.name not in known and not path.name.startswith(".import"):
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+    return remove_uncommitted(folder, committed)
+
+
+def _file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _inspect_all(paths: Sequence[Path], workers: int) -> Iterator[ValidImage | Rejected]:
@@ -128,26 +143,27 @@ def import_images(
 ) -> ImportReport:
     """Import files and folders (recursively; ImageFolder layouts give labels) into a theme.
 
-    ``label`` labels every imported image (created if the theme lacks it). Safe to rerun
-    after a crash or kill: already imported content is reported as duplicate.
+    ``label`` labels every imported image. A label the theme lacks is created together
+    with the first image that uses it, so an import that imports nothing creates nothing.
+    Safe to rerun after a crash or kill: already imported content is reported as duplicate.
     """
+    if label is not None:
+        label = _check_name("label", label)
     with db.session() as session:
         theme_id = get_theme(session, theme_name).id
     folder = theme_image_dir(workspace, theme_id)
     workers = workers or min(4, os.cpu_count() or 1)
     with _exclusive_import(folder, theme_name):
         report = ImportReport(theme=theme_name)
-        report.orphans_removed = _remove_orphans(db, folder, theme_id)
+        report.orphans_removed = _recover_interrupted(db, folder, theme_id)
         candidates, skipped = discover(paths, imagefolder=imagefolder)
         report.rejected.extend((r.source, r.reason) for r in skipped)
+        # class folder names become label names: checked before any file is copied
+        label_names = {c.label: _check_name("label", c.label) for c in candidates if c.label}
+        label_names[None] = label
 
         with db.session() as session:
             theme = get_theme(session, theme_name)
-            wanted = {c.label for c in candidates if c.label} | ({label} if label else set())
-            existing_labels = {lb.label_name for lb in theme.labels}
-            missing = sorted(wanted - existing_labels)
-            add_labels_in(session, theme, missing)
-            report.labels_created = missing
             label_ids = {lb.label_name: lb.id for lb in theme.labels}
             known = dict(
                 session.execute(
@@ -158,16 +174,32 @@ def import_images(
             )
 
         total = len(candidates)
-        pending_rows: list[TrainData] = []
-        pending_files: list[Path] = []
+        pending_rows: list[tuple[TrainData, str | None]] = []  # row, label name
+        pending_files: list[Path] = []  # files this import created, rows not committed
         seen_in_this_import: dict[str, Path] = {}
+        journal = ImportJournal(folder)
 
         def commit_batch() -> None:
             if not pending_rows:
                 return
             _sync_files(pending_files)
             with db.session() as session:
-                session.add_all(pending_rows)
+                wanted = {name for _, name in pending_rows if name and name not in label_ids}
+                if wanted:
+                    theme = session.get(Theme, theme_id) or get_theme(session, theme_name)
+                    existing = {lb.label_name: lb.id for lb in theme.labels}
+                    missing = sorted(wanted - existing.keys())
+                    add_labels_in(session, theme, missing)
+                    created = {lb.label_name: lb.id for lb in theme.labels}
+                else:
+                    missing, created = [], {}
+                for row, name in pending_rows:
+                    if name:
+                        row.label_id = label_ids.get(name) or created[name]
+                session.add_all([row for row, _ in pending_rows])
+            label_ids.update(created)
+            report.labels_created.extend(missing)
+            journal.committed()
             report.imported += len(pending_rows)
             pending_rows.clear()
             pending_files.clear()
@@ -192,33 +224,48 @@ def import_images(
                 seen_in_this_import[result.sha256] = candidate.source
                 relative = f"images/{theme_id}/{result.sha256}{result.extension}"
                 target = workspace.root / relative
-                temporary = target.with_name(f".import-{target.name}.tmp")
-                try:
-                    copied_hash = _copy_hashing(candidate.source, temporary)
-                    if copied_hash != result.sha256:
+                # A file already there (same name = same content) was not made by this
+                # import: it is used as it is and never journaled, so never removed.
+                created = not target.exists()
+                if not created and _file_sha256(target) == result.sha256:
+                    pass
+                else:
+                    temporary = target.with_name(f".import-{target.name}.tmp")
+                    try:
+                        if created:
+                            journal.add(target.name)
+                        copied_hash = _copy_hashing(candidate.source, temporary)
+                        if copied_hash != result.sha256:
+                            temporary.unlink(missing_ok=True)
+                            report.rejected.append(
+                                (candidate.source, "file changed while importing")
+                            )
+                            del seen_in_this_import[result.sha256]
+                            continue
+                        os.replace(temporary, target)
+                    except OSError as exc:
                         temporary.unlink(missing_ok=True)
-                        report.rejected.append((candidate.source, "file changed while importing"))
-                        del seen_in_this_import[result.sha256]
-                        continue
-                    os.replace(temporary, target)
-                except OSError as exc:
-                    temporary.unlink(missing_ok=True)
-                    raise CockpitError(
-                        f"cannot copy {candidate.source} into {folder}: {exc.strerror or exc}; "
-                        f"{report.imported} image(s) were imported, rerun the import to continue"
-                    ) from exc
-                pending_files.append(target)
-                image_label = candidate.label or label
+                        raise CockpitError(
+                            f"cannot copy {candidate.source} into {folder}: "
+                            f"{exc.strerror or exc}; {report.imported} image(s) were "
+                            "imported, rerun the import to continue"
+                        ) from exc
+                    if created:
+                        pending_files.append(target)
+                image_label = label_names[candidate.label]
                 pending_rows.append(
-                    TrainData(
-                        image_path=relative,
-                        theme_id=theme_id,
-                        label_id=label_ids[image_label] if image_label else None,
-                        labeled_by=labeled_by if image_label else None,
-                        content_hash=result.sha256,
-                        original_name=candidate.source.name[:500],
-                        width=result.width,
-                        height=result.height,
+                    (
+                        TrainData(
+                            image_path=relative,
+                            theme_id=theme_id,
+                            label_id=None,
+                            labeled_by=labeled_by if image_label else None,
+                            content_hash=result.sha256,
+                            original_name=candidate.source.name[:500],
+                            width=result.width,
+                            height=result.height,
+                        ),
+                        image_label,
                     )
                 )
                 known[result.sha256] = relative
@@ -226,8 +273,12 @@ def import_images(
                     commit_batch()
             commit_batch()
         except BaseException:
-            # rows of the unfinished batch were never committed: drop their files now
-            for path in pending_files:
-                path.unlink(missing_ok=True)
+            # rows of the unfinished batch were never committed: drop the files this
+            # import created for them (a file a committed row refers to is kept)
+            journal.close()
+            with suppress(Exception):  # database unreachable: the next import cleans up
+                _recover_interrupted(db, folder, theme_id)
             raise
+        journal.close()
+        journal_path(folder).unlink(missing_ok=True)
         return report

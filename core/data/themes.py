@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from core.data.staging import remove_uncommitted
 from core.db import Database, Label, Theme, TrainData
 from core.errors import CockpitError
 from core.workspace import Workspace
@@ -73,15 +74,26 @@ def rename_theme(db: Database, old: str, new: str) -> None:
 
 def delete_theme(db: Database, workspace: Workspace, name: str) -> int:
     """Delete the theme, its labels and image rows; its image files go only after the
-    database commit succeeded. Returns the number of images removed."""
+    database commit succeeded, and only the files its rows named (a file the database
+    does not know stays, with its folder). Returns the number of images removed."""
     with db.session() as session:
         theme = get_theme(session, name)
         theme_id = theme.id
-        count = session.scalar(select(func.count()).where(TrainData.theme_id == theme_id)) or 0
+        paths = list(
+            session.scalars(select(TrainData.image_path).where(TrainData.theme_id == theme_id))
+        )
         session.execute(TrainData.__table__.delete().where(TrainData.theme_id == theme_id))
         session.delete(theme)
-    shutil.rmtree(workspace.images_dir / str(theme_id), ignore_errors=True)
-    return count
+    folder = workspace.images_dir / str(theme_id)
+    for relative in paths:
+        path = workspace.root / relative
+        if path.parent == folder:  # rows name images/<theme_id>/<file>; nothing else
+            path.unlink(missing_ok=True)
+    remove_uncommitted(folder, ())  # files of an interrupted import: no row at all now
+    (folder / ".import.lock").unlink(missing_ok=True)
+    with suppress(OSError):
+        folder.rmdir()  # only when empty
+    return len(paths)
 
 
 def add_labels_in(session: Session, theme: Theme, names: Sequence[str]) -> list[Label]:

@@ -3,16 +3,18 @@ newest Alembic revision on open, and a unit-of-work session scope."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import CockpitError
+from core.stores import sqlite_problem, sqlite_tables, workspace_image_files
 from core.workspace import Workspace
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -46,6 +48,11 @@ class Database:
         except OperationalError as exc:
             session.rollback()
             raise CockpitError(f"database {self.path}: {exc.orig}; nothing was changed") from exc
+        except DatabaseError as exc:
+            session.rollback()
+            if type(exc) is not DatabaseError:  # IntegrityError & co.: a caller's mistake
+                raise
+            raise CockpitError(unreadable_message(self.path, exc.orig)) from exc
         except BaseException:
             session.rollback()
             raise
@@ -71,17 +78,87 @@ class Database:
             ) from exc
         except OperationalError as exc:
             raise CockpitError(f"cannot open database {self.path}: {exc.orig}") from exc
+        except DatabaseError as exc:  # not a database, malformed
+            raise CockpitError(unreadable_message(self.path, exc.orig)) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
+REBUILD_HINT = (
+    "run `cockpit db rebuild` to re-register the files of images/ (theme names, labels "
+    "and splits come back only as they were at each theme's last training)"
+)
+
+
+def unreadable_message(path: Path, reason: object) -> str:
+    return (
+        f"{path} is not a readable SQLite database ({reason}); it was left unchanged: "
+        f"restore database.db from a backup, or {REBUILD_HINT}"
+    )
+
+
+def check_database_file(workspace: Workspace) -> None:
+    """Refuse to open a database that would lose the user's images.
+
+    A missing or empty ``database.db`` next to imported images would become a new, empty
+    database whose theme ids name the old image folders; a file that is not a SQLite
+    database is refused untouched. A new workspace (no images) passes silently.
+    """
+    path = workspace.database_file
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        size = None
+    except OSError as exc:
+        raise CockpitError(f"cannot read database {path}: {exc.strerror}") from exc
+    if size:
+        problem = sqlite_problem(path)
+        if problem is not None:
+            raise CockpitError(unreadable_message(path, problem))
+        try:
+            fresh = "alembic_version" not in sqlite_tables(path)
+        except sqlite3.Error:
+            return  # locked: the open itself reports it
+        state = "holds no Experiment Cockpit tables"
+    else:
+        fresh = True
+        state = "is missing" if size is None else "is empty (0 bytes)"
+    if not fresh:
+        return
+    images = workspace_image_files(workspace)
+    if images:
+        raise CockpitError(
+            f"{path} {state} but images/ holds {images} imported image file(s): "
+            f"restore database.db from a backup, or {REBUILD_HINT}"
+        )
+
+
+def forget_database(path: Path) -> None:
+    """Close and drop the cached database of ``path`` (it was replaced on disk)."""
+    with _open_lock:
+        database = _opened.pop(path, None)
+    if database is not None:
+        database.dispose()
+
+
+def _lost(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0  # a database in use always has its header page
+    except OSError:
+        return True
+
+
 def open_database(workspace: Workspace) -> Database:
-    """The workspace's database, migrated once per process."""
+    """The workspace's database, checked and migrated once per process."""
     path = workspace.database_file
     with _open_lock:
         database = _opened.get(path)
-        if database is None or not path.exists():
+        if database is None or _lost(path):
+            if database is not None:  # deleted or emptied since: check again, as anew
+                del _opened[path]
+                database.dispose()
+            check_database_file(workspace)
             path.parent.mkdir(parents=True, exist_ok=True)
             database = Database(path)
             database.upgrade()

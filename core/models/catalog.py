@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import CockpitError
+from core.stores import check_mlflow_store
 from core.workspace import Workspace
 
 MODEL_SUFFIX = "_model"
@@ -49,6 +50,7 @@ class RegisteredModelInfo:
 
 
 def registry_client(workspace: Workspace) -> Any:
+    check_mlflow_store(workspace)
     with _client_lock:
         from core.training.tracking import tracking_client
 

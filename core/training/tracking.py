@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.fileio import atomic_write_text
+from core.stores import check_mlflow_store
 from core.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ ModelLogger = Callable[[str, dict[str, Any]], None]  # (run_id, op) -> None
 
 
 def tracking_client(workspace: Workspace) -> Any:
+    check_mlflow_store(workspace)  # one line, not MLflow's traceback, for a garbage file
     import mlflow
     from mlflow.tracking import MlflowClient
 
