@@ -81,6 +81,9 @@ class MainWindow(QMainWindow):
         history, models = panels.get("history"), panels.get("models")
         if history is not None and models is not None:
             history.sig_open_run_requested.connect(models.open_run_id_in_mlflow)
+        tuning = panels.get("tuning")
+        if tuning is not None and models is not None:
+            tuning.sig_open_run_requested.connect(models.open_run_id_in_mlflow)
         if editor is not None:
             for name, signal in (
                 ("history", "sig_requeue_requested"),

@@ -2,6 +2,7 @@
 `cockpit init` writes the example workspace, without the repository."""
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -29,9 +30,16 @@ def test_setup_copies_what_init_copies():
 
 
 def test_a_wheel_installed_without_the_repository_initialises_workspaces(tmp_path):
+    # built from a copy of what the project's build reads, so no build/ appears in the checkout
+    source = tmp_path / "source"
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / name, source / name)
+    for name in ("core", "cockpit", "configs", "definitions"):
+        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path / "dist"), str(REPO)],
+         "-w", str(tmp_path / "dist"), str(source)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -210,6 +210,8 @@ def study_show(name: str, storage: str | None) -> None:
     )
     if s.best_trial is not None:
         click.echo(f"best trial {s.best_trial}: {_number(s.best_value)}")
+    if s.parent_run_id:
+        click.echo(f"MLflow: parent run {s.parent_run_id}; best trial's run {s.best_run_id or '-'}")
     if s.stopping:
         click.echo("stop requested: the running trials finish, then the study ends")
     names = [axis.name for axis in details.axes]

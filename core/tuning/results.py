@@ -27,6 +27,7 @@ from core.workspace import Workspace
 #: study user attributes written by run_study (core.tuning.study)
 THEME_ATTR = "theme"
 METRIC_ATTR = "metric"
+PARENT_RUN_ATTR = "mlflow_parent_run_id"  # set by the study when it creates its parent run
 #: when a stop was asked for (seconds since the epoch), see core.tuning.control
 STOP_ATTR = "stop_requested"
 STATES = ("complete", "pruned", "fail", "running", "waiting")
@@ -45,6 +46,8 @@ class StudySummary:
     last_update: dt.datetime | None
     stop_requested: float | None
     stopping: bool  # a stop was asked for and a trial that started before it still runs
+    parent_run_id: str | None = None  # the study's MLflow parent run
+    best_run_id: str | None = None  # the MLflow child run of the best trial
 
     @property
     def n_trials(self) -> int:
@@ -201,6 +204,8 @@ def _summary(frozen: Any, trials: list[Any]) -> StudySummary:
         last_update=max(moments, default=None),
         stop_requested=stop,
         stopping=stopping,
+        parent_run_id=attrs.get(PARENT_RUN_ATTR),
+        best_run_id=best.user_attrs.get("mlflow_run_id") if best else None,
     )
 
 

@@ -32,11 +32,11 @@ from core.fileio import atomic_write_text, load_yaml_mapping
 from core.jobs.executor import process_alive
 from core.jobs.model import this_host
 from core.tuning.control import StopWhenRequested
+from core.tuning.results import PARENT_RUN_ATTR
 from core.tuning.selection import build_pruner, build_sampler, choose_pruner, choose_sampler
 from core.workspace import Workspace
 
 Echo = Callable[[str], None]
-PARENT_RUN_ATTR = "mlflow_parent_run_id"
 
 
 @dataclass
@@ -50,6 +50,7 @@ class StudyOutcome:
     best_value: float | None = None
     best_params: dict[str, Any] = field(default_factory=dict)
     best_trial: int | None = None
+    best_run_id: str | None = None  # the MLflow child run of the best trial
     best_params_file: Path | None = None
     model_version: str | None = None
 
@@ -68,7 +69,12 @@ def fixed_parameters(
     """params.yaml (or ``params_file``) overlaid with the study's ``base_params``."""
     path = params_file or workspace.params_file
     values = load_yaml_mapping(path, "parameter file", missing_ok=params_file is None)
-    return {**values, **config.base_params}
+    merged = {**values, **config.base_params}
+    # the parent run's name: the parameter file's run_name wins; the study's base_params
+    # name it only where the file has none
+    if values.get("run_name"):
+        merged["run_name"] = values["run_name"]
+    return merged
 
 
 def _storage(url: str) -> Any:
@@ -102,8 +108,17 @@ def _storage(url: str) -> Any:
 
 
 def _parent_run(
-    workspace: Workspace, study: Any, theme: str, config: OptunaParams, run_name: str
+    workspace: Workspace,
+    study: Any,
+    theme: str,
+    config: OptunaParams,
+    run_name: str,
+    settings: dict[str, Any],
 ) -> str:
+    """The study's parent run: created once, with the study's settings as parameters and
+    the exact search configuration as ``optuna_params.yaml``."""
+    from mlflow.entities import Param
+
     from core.training.tracking import experiment_for_theme, tracking_client
 
     existing = study.user_attrs.get(PARENT_RUN_ATTR)
@@ -121,13 +136,29 @@ def _parent_run(
             "optuna_storage": workspace.optuna_storage_url,
         },
     )
-    client.log_param(
-        run.info.run_id,
-        "search_space",
-        json.dumps({k: v.model_dump() for k, v in config.search_space.items()})[:6000],
+    params = {
+        "search_space": json.dumps(
+            {k: v.model_dump() for k, v in config.search_space.items()}
+        )[:6000],
+        **{key: str(value)[:6000] for key, value in settings.items()},
+    }
+    client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in params.items()])
+    folder = _study_folder(workspace, study.study_name)
+    settings_file = folder / "optuna_params.yaml"
+    atomic_write_text(
+        settings_file,
+        "# the search configuration this study ran with\n"
+        + yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False),
     )
+    client.log_artifact(run.info.run_id, str(settings_file))
     study.set_user_attr(PARENT_RUN_ATTR, run.info.run_id)
     return run.info.run_id
+
+
+def _study_folder(workspace: Workspace, study_name: str) -> Path:
+    folder = workspace.root / "output" / "studies" / study_name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 class TrialLog:
@@ -227,8 +258,24 @@ def run_study(
     )
     study.set_user_attr("theme", theme)  # for the results panel and `cockpit study list`
     study.set_user_attr("metric", metric)
+    settings = {
+        "study_name": study_name,
+        "metric": metric,
+        "direction": config.study.direction,
+        "n_trials": n_trials,
+        "timeout": timeout,
+        "sampler": sampler.name,
+        "sampler_reason": sampler.reason,
+        "pruner": pruner.name,
+        "pruner_reason": pruner.reason,
+    }
     parent = _parent_run(
-        workspace, study, theme, config, base.values["run_name"] or f"tune-{study_name}"
+        workspace,
+        study,
+        theme,
+        config,
+        base.values["run_name"] or f"tune-{study_name}",
+        settings,
     )
     _fail_orphaned_trials(study, echo)
     per_epoch = metric.replace("test_", "valid_")
@@ -332,6 +379,7 @@ def summarise(
         for key, value in metrics.items():
             client.log_metric(parent, key, value)
         echo("no trial completed: nothing to register")
+        echo(f"MLflow: parent run {parent}")
         return
     best = study.best_trial
     outcome.best_value, outcome.best_trial = best.value, best.number
@@ -340,8 +388,8 @@ def summarise(
 
     best_params, _theme, _snapshot = restore_experiment(workspace, experiment_id)
     outcome.best_params = canonicalize(best_params.values, base_dir=workspace.root)
-    folder = workspace.root / "output" / "studies" / study.study_name
-    folder.mkdir(parents=True, exist_ok=True)
+    outcome.best_run_id = best.user_attrs.get("mlflow_run_id")
+    folder = _study_folder(workspace, study.study_name)
     text = (
         f"# best parameters of study {study.study_name} (trial {best.number}, "
         f"{metric} = {best.value:.6g})\n" + yaml.safe_dump(outcome.best_params, sort_keys=False)
@@ -363,6 +411,7 @@ def summarise(
         f"({', '.join(f'{k}={v}' for k, v in best.params.items())})"
     )
     outcome.model_version = _register_best(workspace, theme, experiment_id, parent, best.number)
+    echo(f"MLflow: parent run {parent}; best trial's run {outcome.best_run_id or '-'}")
     echo(f"best parameters written to {workspace.relative(best_file)}; train them fully with:")
     echo(f"  cockpit submit train --theme {theme} --params {workspace.relative(best_file)}")
 

@@ -17,11 +17,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QSplitter,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -103,6 +105,7 @@ def _objective(summary: Any) -> str:
 
 class TuningPanel(QWidget):
     sig_apply_params = Signal(dict, str)  # the best trial's parameters, its theme
+    sig_open_run_requested = Signal(str)  # an MLflow run id: the parent or best trial's run
     sig_loaded = Signal()  # after every load (the first one included)
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
@@ -131,12 +134,21 @@ class TuningPanel(QWidget):
             "The running trials finish, then the study ends and registers its best trial"
         )
         self.stop_button.clicked.connect(self._stop_study)
+        self.mlflow_button = QToolButton(text="Open in MLflow")
+        self.mlflow_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        runs_menu = QMenu(self.mlflow_button)
+        self.parent_run_action = runs_menu.addAction("The study's parent run")
+        self.parent_run_action.triggered.connect(lambda: self._open_run("parent_run_id"))
+        self.best_run_action = runs_menu.addAction("The best trial's run")
+        self.best_run_action.triggered.connect(lambda: self._open_run("best_run_id"))
+        self.mlflow_button.setMenu(runs_menu)
         header = QHBoxLayout()
         header.addWidget(QLabel("<b>Tuning</b>"))
         header.addWidget(self.status, 1)
         header.addWidget(self.reload_button)
         header.addWidget(self.apply_button)
         header.addWidget(self.stop_button)
+        header.addWidget(self.mlflow_button)
 
         self.studies_table = QTableWidget(0, len(STUDY_COLUMNS))
         self.studies_table.setHorizontalHeaderLabels(STUDY_COLUMNS)
@@ -350,8 +362,21 @@ class TuningPanel(QWidget):
         self.importance_plot.show_details(details)
         self.parallel_plot.show_details(details)
 
+    def _open_run(self, which: str) -> None:
+        summary = self.details.summary if self.details is not None else None
+        run_id = getattr(summary, which, None) if summary is not None else None
+        if run_id:
+            self.sig_open_run_requested.emit(run_id)
+
     def _update_buttons(self) -> None:
         summary = self.details.summary if self.details is not None else None
+        self.parent_run_action.setEnabled(summary is not None and bool(summary.parent_run_id))
+        self.best_run_action.setEnabled(summary is not None and bool(summary.best_run_id))
+        self.mlflow_button.setEnabled(summary is not None and bool(summary.parent_run_id))
+        if summary is not None and summary.parent_run_id:
+            self.mlflow_button.setToolTip(
+                f"parent run {summary.parent_run_id}\nbest trial's run {summary.best_run_id or '-'}"
+            )
         self.apply_button.setEnabled(summary is not None and summary.best_trial is not None)
         self.stop_button.setEnabled(
             summary is not None and summary.running and not summary.stopping

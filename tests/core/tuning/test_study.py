@@ -72,6 +72,11 @@ def test_killed_study_continues_to_its_total_and_registers_once(shapes_workspace
     client = MlflowClient(ws.mlflow_tracking_uri)
     parent = client.get_run(outcome.parent_run_id)
     assert parent.data.tags["kind"] == "tuning"
+    assert parent.data.params["n_trials"] == "5"
+    assert parent.data.params["direction"] == "maximize"
+    best_run = client.get_run(outcome.best_run_id)
+    assert best_run.data.tags["mlflow.parentRunId"] == outcome.parent_run_id
+    assert best_run.data.tags["optuna_trial"] == str(outcome.best_trial)
     assert parent.data.metrics["best_value"] == pytest.approx(study.best_value)
     children = client.search_runs(
         [parent.info.experiment_id],
@@ -163,6 +168,25 @@ def test_a_retried_trial_is_recorded_under_its_own_number(shapes_workspace, kill
     assert run.data.tags["optuna_trial"] == "5"
     shown = {e.experiment_id: e for e in list_entries(ws)}
     assert shown[first.experiment_id].origin == "trial 5 of tiny"
+
+
+def test_the_parameter_files_run_name_names_the_parent_run_before_base_params(workspace):
+    """The parent run's name: the parameter file's run_name; the study's base_params only
+    where the file has none."""
+    from core.tuning.study import fixed_parameters
+
+    workspace.optuna_params_file.write_text(
+        STUDY % (3, "run_name: from-study, max_epochs: 2")
+    )
+    config = load_optuna_params(workspace.optuna_params_file)
+    named = workspace.root / "named.yaml"
+    named.write_text("run_name: from-file\nmax_epochs: 5\n")
+    fixed = fixed_parameters(workspace, config, named)
+    assert fixed["run_name"] == "from-file"
+    assert fixed["max_epochs"] == 2  # every other base parameter still wins
+    unnamed = workspace.root / "unnamed.yaml"
+    unnamed.write_text("max_epochs: 5\n")
+    assert fixed_parameters(workspace, config, unnamed)["run_name"] == "from-study"
 
 
 def test_unknown_parameter_in_the_search_space_is_refused_before_any_trial(shapes_workspace):

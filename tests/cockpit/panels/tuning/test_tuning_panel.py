@@ -149,6 +149,35 @@ def test_apply_best_params_emits_the_best_trials_parameters(open_panel, qtbot, s
     assert "sent to the configuration editor" in panel.status.text()
 
 
+def test_the_parent_and_best_trial_runs_open_in_mlflow(open_panel, qtbot, stopped_study):
+    """The study's MLflow runs are one click away: the parent run holds the study's
+    settings and configuration, the best trial's run is a child of it."""
+    from mlflow.tracking import MlflowClient
+
+    panel = open_panel(stopped_study.workspace)
+    summary = panel.details.summary
+    assert summary.parent_run_id and summary.best_run_id
+    client = MlflowClient(stopped_study.workspace.mlflow_tracking_uri)
+    parent = client.get_run(summary.parent_run_id)
+    for key in ("metric", "direction", "n_trials", "sampler", "pruner", "study_name"):
+        assert key in parent.data.params, key
+    assert parent.data.params["metric"] == "valid_acc"
+    assert "optuna_params.yaml" in {a.path for a in client.list_artifacts(parent.info.run_id)}
+    best = client.get_run(summary.best_run_id)
+    assert best.data.tags["mlflow.parentRunId"] == summary.parent_run_id
+    assert best.data.tags["optuna_trial"] == str(summary.best_trial)
+
+    assert panel.mlflow_button.isEnabled()
+    for action, expected in (
+        (panel.parent_run_action, summary.parent_run_id),
+        (panel.best_run_action, summary.best_run_id),
+    ):
+        assert action.isEnabled()
+        with qtbot.waitSignal(panel.sig_open_run_requested, timeout=5_000) as emitted:
+            action.trigger()
+        assert emitted.args == [expected]
+
+
 def test_study_commands(stopped_study, tmp_path):
     root = str(stopped_study.workspace.root)
     runner = CliRunner()
@@ -157,6 +186,11 @@ def test_study_commands(stopped_study, tmp_path):
     shown = runner.invoke(cli, ["-w", root, "study", "show", STUDY_NAME])
     assert shown.exit_code == 0, shown.output
     assert "parameter importance (fANOVA" in shown.output
+    summary = load_study_details(stopped_study.workspace, STUDY_NAME).summary
+    assert (
+        f"MLflow: parent run {summary.parent_run_id}; best trial's run {summary.best_run_id}"
+        in shown.output
+    )
     details = load_study_details(stopped_study.workspace, STUDY_NAME)
     rows = [line.split() for line in shown.output.splitlines()]
     states = [row[1] for row in rows if len(row) > 2 and row[0].isdigit()]
