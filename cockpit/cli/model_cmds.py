@@ -81,7 +81,8 @@ def models() -> None:
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
 @workspace_option
 def list_models_cmd(as_json: bool) -> None:
-    """Registered models with their versions, aliases and source-run metrics."""
+    """Registered models with their versions (best first), aliases and the metrics of
+    each version's registered weights."""
     from dataclasses import asdict
 
     from core.models.catalog import list_models
@@ -104,6 +105,8 @@ def list_models_cmd(as_json: bool) -> None:
                 f"{k} {version.metrics[k]:.4f}" for k in SHOWN_METRICS if k in version.metrics
             )
             tags = " ".join(f"@{a}" for a in version.aliases)
+            if version.version == model.best_version:
+                tags = f"best {model.metric}  {tags}"
             click.echo(
                 f"  v{version.version:<4} {created}  run {version.run_id[:8]}  "
                 f"{metrics}  {tags}".rstrip()

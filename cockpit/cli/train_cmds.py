@@ -45,8 +45,10 @@ def train(
     if outcome.model_version:
         click.echo(
             f"registered model: {theme_name}_model version {outcome.model_version} "
-            f"(run {outcome.run_id})"
+            f"(run {outcome.run_id}; {outcome.registry_decision or 'registered'})"
         )
+    elif outcome.registry_decision:
+        click.echo(f"model registry: {outcome.registry_decision}")
     click.echo(f"experiment {outcome.experiment_id}: done")
 
 

@@ -75,3 +75,13 @@ class CommonConfig:
         int,
         Field(ge=0, le=10_000, description="epochs without improvement before stopping; 0 = off"),
     ] = 5
+    register: Annotated[
+        Literal["better", "always", "never"],
+        Field(
+            description=(
+                "when a finished training becomes a model registry version: better = only "
+                "when it beats every registered version of its theme (test accuracy, valid "
+                "accuracy without a test split); always; never"
+            )
+        ),
+    ] = "better"

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.errors import CockpitError
 from core.stores import check_mlflow_store
+from core.training.versions import version_metrics
 from core.workspace import Workspace
 
 MODEL_SUFFIX = "_model"
@@ -43,10 +44,30 @@ class RegisteredModelInfo:
     theme: str
     description: str
     aliases: dict[str, str]  # alias -> version
-    versions: tuple[VersionInfo, ...]  # newest first
+    versions: tuple[VersionInfo, ...]  # best metric first (test acc, else valid acc), then newest
+    metric: str | None = None  # the metric versions are ranked by
+    best_version: str | None = None  # the version with the best value of ``metric``
 
     def version(self, number: str) -> VersionInfo | None:
         return next((v for v in self.versions if v.version == str(number)), None)
+
+
+def rank_versions(
+    infos: list[VersionInfo],
+) -> tuple[tuple[VersionInfo, ...], str | None, str | None]:
+    """Versions best first by the registry's metric (those without it last), ties and
+    unmeasured ones newest first; with the metric's name and the best version."""
+    metric = next(
+        (k for k in ("test_acc", "valid_acc") if any(k in v.metrics for v in infos)), None
+    )
+
+    def key(info: VersionInfo) -> tuple[int, float, int]:
+        value = info.metrics.get(metric) if metric else None
+        return (value is None, -(value or 0.0), -int(info.version))
+
+    ranked = tuple(sorted(infos, key=key))
+    best = ranked[0].version if ranked and metric and metric in ranked[0].metrics else None
+    return ranked, metric, best
 
 
 def registry_client(workspace: Workspace) -> Any:
@@ -74,7 +95,8 @@ def _version_info(version: Any, runs: dict[str, Any], aliases: dict[str, str]) -
         experiment_id=run.info.experiment_id if run else None,
         # search_model_versions leaves ModelVersion.aliases empty: take them from the model
         aliases=tuple(sorted(a for a, v in aliases.items() if v == number)),
-        metrics=dict(run.data.metrics) if run else {},
+        # the registered weights' own metrics, not the run's later ones (a resumed run)
+        metrics=version_metrics(version, run.data.metrics if run else None),
     )
 
 
@@ -93,15 +115,15 @@ def _read(client: Any, name: str) -> RegisteredModelInfo:
     versions = client.search_model_versions(f"name='{name}'")
     runs = _runs(client, {v.run_id for v in versions if v.run_id})
     aliases = {str(k): str(v) for k, v in (getattr(model, "aliases", None) or {}).items()}
-    infos = sorted(
-        (_version_info(v, runs, aliases) for v in versions), key=lambda v: -int(v.version)
-    )
+    ranked, metric, best = rank_versions([_version_info(v, runs, aliases) for v in versions])
     return RegisteredModelInfo(
         name=model.name,
         theme=theme_of(model.name),
         description=model.description or "",
         aliases=aliases,
-        versions=tuple(infos),
+        versions=ranked,
+        metric=metric,
+        best_version=best,
     )
 
 
@@ -159,11 +181,11 @@ def resolve_version(workspace: Workspace, spec: str) -> VersionInfo:
         model = get_model(workspace, name)
     if not model.versions:
         raise CockpitError(f"--model: {name} has no versions yet")
-    if not number or number == "latest":
-        return model.versions[0]
+    if not number or number == "latest":  # MLflow's meaning: the newest version
+        return max(model.versions, key=lambda v: int(v.version))
     found = model.version(number)
     if found is None:
-        listed = ", ".join(v.version for v in reversed(model.versions))
+        listed = ", ".join(sorted((v.version for v in model.versions), key=int))
         raise CockpitError(f"--model: {name} has no version {number}; versions: {listed}")
     return found
 

@@ -3,6 +3,7 @@ model to the run and register it as ``{theme}_model``, and record Model/ModelTra
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -19,6 +20,12 @@ from core.preprocessing import PreprocessConfig
 from core.training.builder import ExperimentContext
 from core.training.tracking import tracking_client
 from core.training.transforms import normalisation
+from core.training.versions import (
+    METRIC_TAG,
+    REGISTERED_VERSION_TAG,
+    registry_metric,
+    version_metrics,
+)
 from core.workspace import Workspace
 
 SERVING_REQUIREMENTS = ["torch", "numpy", "pandas", "pillow", "albumentations", "mlflow"]
@@ -82,11 +89,46 @@ def export_model(ctx: ExperimentContext) -> PackagedModel:
     )
 
 
+@dataclass(frozen=True)
+class RegistryDecision:
+    register: bool
+    reason: str
+
+
+def decide_registration(
+    policy: str, metrics: dict[str, float], versions: list[Any], runs: dict[str, Any]
+) -> RegistryDecision:
+    """Whether a training with ``metrics`` becomes a new version under ``policy``
+    (``better``, ``always``, ``never``), with the reason in words."""
+    if policy == "never":
+        return RegistryDecision(False, "not registered (register: never)")
+    if policy == "always" or not versions:
+        return RegistryDecision(True, "registered" if versions else "the theme's first version")
+    key = registry_metric(metrics)
+    if key is None:
+        return RegistryDecision(False, "not registered: no accuracy was measured to compare")
+    best, best_version = None, None
+    for version in versions:
+        run = runs.get(version.run_id)
+        value = version_metrics(version, run.data.metrics if run else None).get(key)
+        if value is not None and (best is None or value > best):
+            best, best_version = value, version.version
+    if best is None or metrics[key] > best:
+        shown = f"{best:.4f}, version {best_version}" if best is not None else "none measured"
+        return RegistryDecision(True, f"{key} {metrics[key]:.4f} beats the best ({shown})")
+    return RegistryDecision(
+        False,
+        f"not registered: {key} {metrics[key]:.4f} does not beat version {best_version} "
+        f"({best:.4f}); set register: always to register every training",
+    )
+
+
 def log_model_to_run(
     workspace: Workspace, theme_name: str, run_id: str, op: dict[str, Any]
 ) -> None:
-    """Journal op "model": log the pyfunc model and register it as a new version, once per
-    distinct weights (replaying the op, or resuming, never registers twice)."""
+    """Journal op "model": log the pyfunc model to the run and, as the op's ``register``
+    policy decides, register it as a new version. Weights already registered (any run:
+    replaying the op, resuming, an "already complete" rerun) never make a second version."""
     import mlflow
 
     import core.preprocessing
@@ -94,9 +136,19 @@ def log_model_to_run(
     client = tracking_client(workspace)
     name = registered_name(theme_name)
     digest = op["weights_digest"]
-    for version in client.search_model_versions(f"name='{name}'"):
-        if version.run_id == run_id and version.tags.get("weights_digest") == digest:
-            return
+    metrics = {k: float(v) for k, v in (op.get("metrics") or {}).items()}
+    try:
+        versions = list(client.search_model_versions(f"name='{name}'"))
+    except Exception:  # no registered model of that name yet
+        versions = []
+    if any(v.tags.get("weights_digest") == digest for v in versions):
+        return
+    runs = {}
+    for version in versions:
+        with contextlib.suppress(Exception):  # a deleted source run: its tags still count
+            runs[version.run_id] = client.get_run(version.run_id)
+    decision = decide_registration(op.get("register", "always"), metrics, versions, runs)
+    client.set_tag(run_id, "registry_decision", decision.reason)
     folder = Path(op["folder"])
     with mlflow.start_run(run_id=run_id):
         info = mlflow.pyfunc.log_model(
@@ -108,15 +160,31 @@ def log_model_to_run(
                 "torchscript": str(folder / "model.pt"),
                 "serving": str(folder / SERVING_FILE),
             },
-            registered_model_name=name,
+            registered_model_name=name if decision.register else None,
             pip_requirements=SERVING_REQUIREMENTS,
         )
         mlflow.log_artifact(str(folder / "model.onnx"), "export")
         mlflow.log_artifact(str(folder / "model.pt"), "export")
-    client.set_model_version_tag(name, info.registered_model_version, "weights_digest", digest)
-    client.set_model_version_tag(
-        name, info.registered_model_version, "experiment_hash", op.get("experiment_id", "")
-    )
+    number = info.registered_model_version if decision.register else ""
+    client.set_tag(run_id, REGISTERED_VERSION_TAG, str(number))
+    if not decision.register:
+        return
+    client.set_model_version_tag(name, number, "weights_digest", digest)
+    client.set_model_version_tag(name, number, "experiment_hash", op.get("experiment_id", ""))
+    # the metrics of these weights, fixed now: a later resume of the run changes the run's
+    # metrics, never what this version was registered with
+    for key, value in metrics.items():
+        client.set_model_version_tag(name, number, f"{METRIC_TAG}{key}", repr(float(value)))
+
+
+def registry_decision(workspace: Workspace, run_id: str) -> tuple[str | None, str | None]:
+    """What the registration policy decided for the run's latest weights: the version they
+    became ("" when none; None for runs from before the policy) and why, in words."""
+    try:
+        tags = tracking_client(workspace).get_run(run_id).data.tags
+    except Exception:
+        return None, None
+    return tags.get(REGISTERED_VERSION_TAG), tags.get("registry_decision")
 
 
 def latest_version(workspace: Workspace, theme_name: str, run_id: str) -> str | None:

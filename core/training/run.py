@@ -41,6 +41,7 @@ class TrainOutcome:
     metrics: dict[str, float] = field(default_factory=dict)
     run_id: str | None = None
     model_version: str | None = None
+    registry_decision: str | None = None  # why this training is or is not a registry version
     mlflow_pending: bool = False
 
 
@@ -236,7 +237,9 @@ def _record_confusion(ctx: ExperimentContext, journal: RunJournal) -> None:
     journal.log_artifact(path, "evaluation")
 
 
-def _package(ctx: ExperimentContext, journal: RunJournal, echo: Echo) -> None:
+def _package(
+    ctx: ExperimentContext, journal: RunJournal, echo: Echo, metrics: dict[str, float]
+) -> None:
     from core.training.packaging import export_model
 
     packaged = export_model(ctx)
@@ -246,6 +249,9 @@ def _package(ctx: ExperimentContext, journal: RunJournal, echo: Echo) -> None:
         folder=str(packaged.folder),
         weights_digest=packaged.weights_digest,
         experiment_id=ctx.experiment_id,
+        # the version's metrics, as the run logged them for these weights (best_valid_*)
+        metrics={**metrics, **{f"best_{k}": v for k, v in metrics.items() if "valid_" in k[:6]}},
+        register=ctx.values.get("register", "better"),
     )
 
 
@@ -343,7 +349,7 @@ def train_experiment(
     outcome.metrics = _evaluate(ctx, journal, manager, job_id, echo)
     package = trial is None
     if package:
-        _package(ctx, journal, echo)
+        _package(ctx, journal, echo, outcome.metrics)
     journal.end_run("FINISHED")
     if trial is not None:
         _write_trial_file(manager.dir, trial, job_id, "complete")
@@ -386,10 +392,13 @@ def _finish_record(
     outcome: TrainOutcome,
 ) -> None:
     """Apply the MLflow journal; once the run exists, the DB's Model rows follow it."""
-    from core.training.packaging import latest_version, record_model
+    from core.training.packaging import latest_version, record_model, registry_decision
 
     outcome.mlflow_pending = not journal.flush()
     outcome.run_id = journal.run_id
     if outcome.run_id and not outcome.mlflow_pending:
         record_model(workspace, snapshot, experiment_id, outcome.run_id, outcome.metrics)
-        outcome.model_version = latest_version(workspace, theme_name, outcome.run_id)
+        version, outcome.registry_decision = registry_decision(workspace, outcome.run_id)
+        if version is None:  # a run recorded before the registration policy
+            version = latest_version(workspace, theme_name, outcome.run_id)
+        outcome.model_version = version or None

@@ -410,7 +410,14 @@ def summarise(
         f"best trial {best.number}: {metric} = {best.value:.4f} "
         f"({', '.join(f'{k}={v}' for k, v in best.params.items())})"
     )
-    outcome.model_version = _register_best(workspace, theme, experiment_id, parent, best.number)
+    outcome.model_version = _register_best(
+        workspace, theme, experiment_id, parent, best.number, str(best_params.values["register"])
+    )
+    from core.training.packaging import registry_decision
+
+    _version, decision = registry_decision(workspace, parent)
+    if decision:
+        echo(f"model registry: {decision}")
     echo(f"MLflow: parent run {parent}; best trial's run {outcome.best_run_id or '-'}")
     echo(f"best parameters written to {workspace.relative(best_file)}; train them fully with:")
     echo(f"  cockpit submit train --theme {theme} --params {workspace.relative(best_file)}")
@@ -460,9 +467,20 @@ def _fail_orphaned_trials(study: Any, echo: Echo) -> None:
 
 
 def _register_best(
-    workspace: Workspace, theme: str, experiment_id: str, parent: str, trial_number: int
+    workspace: Workspace,
+    theme: str,
+    experiment_id: str,
+    parent: str,
+    trial_number: int,
+    policy: str,
 ) -> str | None:
-    from core.training.packaging import export_model, log_model_to_run, registered_name
+    from core.training.checkpoints import CheckpointManager
+    from core.training.packaging import (
+        export_model,
+        log_model_to_run,
+        registered_name,
+        registry_decision,
+    )
     from core.training.restore import load_trained
     from core.training.tracking import tracking_client
 
@@ -481,13 +499,14 @@ def _register_best(
             "folder": str(packaged.folder),
             "weights_digest": packaged.weights_digest,
             "experiment_id": experiment_id,
+            "metrics": CheckpointManager(workspace.experiment_dir(experiment_id))
+            .state()
+            .final_metrics,
+            "register": policy,
         },
     )
-    versions = [v for v in client.search_model_versions(f"name='{name}'") if v.run_id == parent]
-    if not versions:
+    version, _reason = registry_decision(workspace, parent)
+    if not version:  # the policy kept it out, or these weights were a version already
         return None
-    version = max(versions, key=lambda v: int(v.version))
-    client.set_model_version_tag(
-        registered_name(theme), version.version, "best_trial", str(trial_number)
-    )
-    return str(version.version)
+    client.set_model_version_tag(name, version, "best_trial", str(trial_number))
+    return str(version)

@@ -444,7 +444,11 @@ class ModelsPanel(QWidget):
             created = datetime.fromtimestamp(version.created_ms / 1000).strftime("%Y-%m-%d %H:%M")
             first = _cell(f"v{version.version}")
             first.setData(Qt.ItemDataRole.UserRole, version.version)
-            cells = [first, _cell(created), _cell(" ".join(f"@{a}" for a in version.aliases))]
+            marks = [f"@{a}" for a in version.aliases]
+            if version.version == model.best_version:
+                marks.insert(0, "★ best")
+                first.setToolTip(f"the best registered version by {model.metric}")
+            cells = [first, _cell(created), _cell(" ".join(marks))]
             for metric in METRICS:
                 value = version.metrics.get(metric)
                 cells.append(_cell("" if value is None else f"{value:.4f}", align_right=True))

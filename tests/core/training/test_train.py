@@ -69,8 +69,10 @@ def test_train_records_everything_and_registers_a_servable_model(shapes_workspac
     mlflow.set_tracking_uri(ws.mlflow_tracking_uri)
     model = mlflow.pyfunc.load_model("models:/shapes_model/1")
     image = next((tmp_path / "shapes" / "circle").iterdir())
-    frame = pd.DataFrame({"image": [base64.b64encode(image.read_bytes()).decode(), str(image)]})
+    frame = pd.DataFrame({"image": [base64.b64encode(image.read_bytes()).decode(), image.read_bytes()]})
     predicted = model.predict(frame)
+    with pytest.raises(Exception, match="file paths are not read"):
+        model.predict(pd.DataFrame({"image": [str(image)]}))
     assert list(predicted.columns[:2]) == ["label", "probability"]
     assert set(predicted["label"]) <= {"circle", "square", "triangle"}
     assert predicted.iloc[0]["label"] == predicted.iloc[1]["label"]
@@ -78,7 +80,7 @@ def test_train_records_everything_and_registers_a_servable_model(shapes_workspac
     assert np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
     batch = np.zeros((2, 20, 20, 3), dtype=np.uint8)
     assert len(model.predict(batch)) == 2
-    with pytest.raises(Exception, match="neither an existing file path nor base64"):
+    with pytest.raises(Exception, match="must be base64 of an image file"):
         model.predict(pd.DataFrame({"image": ["not an image!"]}))
 
 
@@ -88,12 +90,62 @@ def test_same_config_is_complete_more_epochs_extend(shapes_workspace):
     again = train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
     assert again.plan.mode == "complete" and again.experiment_id == first.experiment_id
     assert again.run_id == first.run_id and again.model_version == first.model_version
-    longer = train_experiment(ws, "shapes", tiny_params(ws, "max_epochs=3"), echo=quiet)
+    longer = train_experiment(
+        ws, "shapes", tiny_params(ws, "max_epochs=3", "register=always"), echo=quiet
+    )
     assert longer.plan.mode == "extend" and longer.plan.completed_epochs == 2
     assert longer.experiment_id == first.experiment_id and longer.run_id == first.run_id
     assert longer.model_version == "2"  # new weights, new registered version
     history = MlflowClient(ws.mlflow_tracking_uri).get_metric_history(first.run_id, "valid_loss")
     assert [m.step for m in history] == [0, 1, 2]
+    # each version keeps the metrics of its own weights, though both came from one run
+    from core.models.catalog import get_model
+
+    model = get_model(ws, "shapes_model")
+    assert model.version("1").metrics["test_acc"] == pytest.approx(first.metrics["test_acc"])
+    assert model.version("2").metrics["test_acc"] == pytest.approx(longer.metrics["test_acc"])
+
+
+def test_registration_policy_keeps_the_registry_to_improvements(shapes_workspace):
+    """register: better (the default) makes a version only of a training that beats every
+    registered version of the theme; never registers nothing; the same weights are never
+    registered twice; the decision is said and recorded on the run."""
+    from core.models.catalog import get_model
+    from core.training.packaging import decide_registration
+
+    ws = shapes_workspace
+    first = train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
+    assert first.model_version == "1" and first.registry_decision == "the theme's first version"
+    # a chance-level training (lr far too small, one epoch) does not beat version 1
+    worse = train_experiment(
+        ws, "shapes", tiny_params(ws, "lr=1e-7", "max_epochs=1", "seed=7"), echo=quiet
+    )
+    registered = get_model(ws, "shapes_model")
+    if worse.metrics["test_acc"] <= first.metrics["test_acc"]:
+        assert worse.model_version is None
+        assert worse.registry_decision.startswith("not registered: test_acc")
+        assert "register: always" in worse.registry_decision
+        assert [v.version for v in registered.versions] == ["1"]
+    run = MlflowClient(ws.mlflow_tracking_uri).get_run(worse.run_id)
+    assert run.data.tags["registry_decision"] == worse.registry_decision
+    never = train_experiment(
+        ws, "shapes", tiny_params(ws, "lr=0.02", "register=never"), echo=quiet
+    )
+    assert never.model_version is None and never.registry_decision.endswith("(register: never)")
+    assert len(get_model(ws, "shapes_model").versions) == len(registered.versions)
+
+    # the decision itself, on made-up versions
+    class Version:
+        def __init__(self, number, acc):
+            self.version, self.run_id, self.tags = number, "r", {"metric.test_acc": str(acc)}
+
+    versions = [Version("1", 0.5), Version("2", 0.8)]
+    assert decide_registration("better", {"test_acc": 0.9}, versions, {}).register
+    assert not decide_registration("better", {"test_acc": 0.8}, versions, {}).register
+    assert "version 2 (0.8000)" in decide_registration("better", {"test_acc": 0.7}, versions, {}).reason
+    assert decide_registration("always", {"test_acc": 0.1}, versions, {}).register
+    assert not decide_registration("never", {"test_acc": 0.99}, versions, {}).register
+    assert decide_registration("better", {"valid_acc": 0.1}, [], {}).register  # the first
 
 
 def test_corrupt_checkpoint_is_explained_and_restart_recovers(shapes_workspace):

@@ -49,17 +49,24 @@ def test_alias_predict_on_drop_and_onnx_export(
     assert panel.versions.rowCount() == 2
     headers = [panel.versions.horizontalHeaderItem(c).text() for c in range(len(COLUMNS))]
     rows = [dict(zip(headers, cell_texts(panel, r), strict=True)) for r in range(2)]
-    assert [r["Version"] for r in rows] == ["v2", "v1"]
+    # best first, the best marked; the best one is selected
+
+    ranked = get_model(workspace, "shapes_model")
+    assert [r["Version"] for r in rows] == [f"v{v.version}" for v in ranked.versions]
+    assert rows[0]["Aliases"].startswith("★ best") and "best" not in rows[1]["Aliases"]
     assert all(r["Status"] == "ready" and float(r["best_valid_loss"]) > 0 for r in rows)
-    assert panel.selected_version().version == "2"
-    assert "lr" in panel.details.text() and panel.selected_version().run_id in panel.details.text()
+    assert panel.selected_version().version == ranked.best_version
+    assert "valid_acc" in panel.details.text()
+    assert panel.selected_version().run_id in panel.details.text()
 
     for version, alias in (("1", "champion"), ("2", "challenger")):
         panel.select_version(version)
         with qtbot.waitSignal(panel.sig_loaded, timeout=30_000):
             panel.set_alias(alias)
         assert panel.selected_version().version == version  # kept across the reload
-    assert "@champion" in cell_texts(panel, 1) and "@challenger" in cell_texts(panel, 0)
+    row_of = {cell_texts(panel, r)[0]: r for r in range(2)}
+    assert "@champion" in cell_texts(panel, row_of["v1"])[2]
+    assert "@challenger" in cell_texts(panel, row_of["v2"])[2]
     assert "@champion v1" in panel.model_list.item(0).text()
     aliases = get_model(workspace, "shapes_model").aliases
     assert (aliases["champion"], aliases["challenger"]) == ("1", "2")

@@ -23,7 +23,15 @@ def test_catalog_lists_versions_with_source_run_metrics(registered):
     workspace, _ = registered
     [model] = list_models(workspace)
     assert (model.name, model.theme) == ("shapes_model", "shapes")
-    assert [v.version for v in model.versions] == ["2", "1"]  # newest first
+    # best first by the ranking metric, which is marked
+    assert model.metric == "test_acc"
+    ranked = sorted(model.versions, key=lambda v: (-v.metrics["test_acc"], -int(v.version)))
+    assert [v.version for v in model.versions] == [v.version for v in ranked]
+    assert model.best_version == ranked[0].version
+    assert resolve_version(workspace, "shapes_model").version == "2"  # latest = newest
+    listed = invoke(workspace, "models", "list")
+    best_line = next(line for line in listed.output.splitlines() if "best test_acc" in line)
+    assert best_line.strip().startswith(f"v{model.best_version}")
     for version in model.versions:
         assert version.status == "READY"
         assert {"test_acc", "valid_loss", "valid_acc"} <= set(version.metrics)
