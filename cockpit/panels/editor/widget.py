@@ -330,12 +330,13 @@ class ConfigEditorPanel(QWidget):
         self.augment_note.setText("augmenting…")
 
         def make() -> Any:
-            from core.config.augments import AugmentsConfig
+            from core.config.augments import AugmentsConfig, try_train_transforms
             from core.config.yaml_schema import validate_document
             from core.experiment.augmentation_preview import augmentation_samples
             from core.fileio import parse_yaml_mapping
 
             config = validate_document(AugmentsConfig, parse_yaml_mapping(text, label), label)
+            try_train_transforms(config, label)
             return augmentation_samples(
                 workspace,
                 theme,
@@ -471,8 +472,9 @@ class ConfigEditorPanel(QWidget):
         workspace, generation, theme = self.workspace, self._generation, self.theme
         texts = {name: self.text(name) for name in DOCUMENTS}
         labels = {name: self._label(name) for name in DOCUMENTS}
+        try_transforms = self._dirty("augments")
         run_in_background(
-            lambda: check_editor(workspace, generation, theme, texts, labels),
+            lambda: check_editor(workspace, generation, theme, texts, labels, try_transforms),
             self._checked,
             self._check_failed,
         )
