@@ -14,9 +14,7 @@ def settle(qtbot, panel):
     qtbot.waitUntil(lambda: panel.up_to_date, timeout=30_000)
 
 
-def test_editor_flags_duplicate_keys_and_a_transform_that_cannot_run(
-    qtbot, show_panel, workspace
-):
+def test_editor_flags_duplicate_keys_and_a_transform_that_cannot_run(qtbot, show_panel, workspace):
     panel = ConfigEditorPanel(workspace)
     panel.start_runner = False
     show_panel(panel)
