@@ -11,7 +11,7 @@ import albumentations as A
 import numpy as np
 from albumentations.pytorch import ToTensorV2
 
-from core.config.augments import AugmentsConfig, build_train_transforms
+from core.config.augments import AugmentsConfig, build_train_transforms, try_train_transforms
 from core.errors import CockpitError
 
 
@@ -55,6 +55,7 @@ def build_transforms(
     mean, std = normalisation(augments, channels)
     size = int(params["image_size"])
     evaluation = eval_steps(size, mean, std)
+    try_train_transforms(augments, augments_path)  # a transform that cannot run: one line
     train = [*build_train_transforms(augments, augments_path), *evaluation]
     return {
         "train": ImageTransform(train, seed=int(params["seed"])),

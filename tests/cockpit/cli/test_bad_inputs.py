@@ -3,10 +3,12 @@ nothing queued or run."""
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from cockpit.cli import cli
 from core.jobs.queue import JobQueue
+from tests.core.training.conftest import TINY
 
 LAMBDA_AUGMENTS = """\
 train:
@@ -111,3 +113,14 @@ def test_duplicate_keys_in_any_yaml_file_name_the_key_and_line(workspace):
     assert "optuna_params.yaml: line" in result.output and "duplicate key 'study'" in (
         result.output
     )
+
+
+@pytest.mark.slow
+def test_train_with_a_transform_that_cannot_run_fails_before_training(shapes_workspace):
+    shapes_workspace.augments_file.write_text(LAMBDA_AUGMENTS)
+    result = run(shapes_workspace, "train", "--theme", "shapes", *(f"--set={s}" for s in TINY))
+    assert result.exit_code == 2, result.output
+    [line] = error_lines(result)
+    assert line.startswith("error: configs/augments.yaml: train[1] (Lambda): fails on a test")
+    assert "Traceback" not in result.output
+    assert not list(shapes_workspace.experiments_dir.glob("*/*.ckpt"))
