@@ -21,7 +21,7 @@ from core.jobs.executor import process_alive
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue, read_job_file
 from core.jobs.runner import runner_lock, runner_state
-from core.workspace import QUEUE_STATES, Workspace
+from core.workspace import QUEUE_STATES, WORKSPACE_ENV, Workspace
 
 STALE_REASON = "its runner had stopped (found by cockpit doctor)"
 
@@ -246,6 +246,8 @@ def _stale_running(
 # --- MLflow ---------------------------------------------------------------------------
 def _live_job_ids(workspace: Workspace) -> set[str]:
     """Jobs whose process is alive, or that a live runner lists as running."""
+    if not workspace.queue_dir.is_dir():
+        return set()
     state = runner_state(workspace)
     live = set(state.running) if state.active else set()
     for job in JobQueue(workspace).jobs(("running",)):
@@ -255,23 +257,51 @@ def _live_job_ids(workspace: Workspace) -> set[str]:
 
 
 def _foreground_processes(workspace: Workspace) -> bool:
-    """Whether a cockpit command other than this one runs in this workspace (a foreground
+    """Whether a training or tuning process of this workspace runs (a foreground
     ``cockpit train`` or ``tune`` has no job to tell its runs are alive)."""
     import psutil
 
-    root = str(workspace.root)
     mine = os.getpid()
     for process in psutil.process_iter(["pid", "cmdline", "cwd"]):
         info = process.info
-        if info["pid"] == mine:
-            continue
         words = info.get("cmdline") or []
-        text = " ".join(words)
-        if "cockpit" not in text and "core.jobs.run" not in text:
+        if info["pid"] == mine or not _trains(words):
             continue
-        if info.get("cwd") == root or root in text:
+        try:
+            environ = process.environ()
+        except (psutil.Error, OSError):
+            environ = {}
+        if _process_workspace(words, info.get("cwd"), environ) == workspace.root:
             return True
     return False
+
+
+def _trains(words: list[str]) -> bool:
+    """A cockpit command that trains (train, tune, demo) or a job process."""
+    if "core.jobs.run" in words:
+        return True
+    named = any(Path(w).name == "cockpit" or w == "cockpit" for w in words)
+    return named and bool({"train", "tune", "demo"} & set(words))
+
+
+def _process_workspace(words: list[str], cwd: str | None, environ: dict[str, str]) -> Path | None:
+    """The workspace a cockpit process works on: ``-w``/``--workspace``, else
+    ``$COCKPIT_WORKSPACE``, else its current folder (as ``Workspace.resolve`` does)."""
+    chosen: str | None = None
+    for index, word in enumerate(words):
+        if word in ("-w", "--workspace") and index + 1 < len(words):
+            chosen = words[index + 1]
+        elif word.startswith("--workspace="):
+            chosen = word.split("=", 1)[1]
+    chosen = chosen or environ.get(WORKSPACE_ENV) or cwd
+    if not chosen:
+        return None
+    path = Path(chosen).expanduser()
+    if not path.is_absolute():
+        if not cwd:
+            return None
+        path = Path(cwd) / path
+    return path.resolve()
 
 
 def _check_mlflow_runs(workspace: Workspace, healthy: set[Path], fix: bool) -> list[Finding]:

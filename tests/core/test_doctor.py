@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -148,6 +149,12 @@ def test_doctor_reports_each_fault_and_fixes_the_safe_ones(workspace, tmp_path):
     assert "fixable" not in again.output.splitlines()[-1]
 
 
+def test_a_missing_workspace_is_bad_input(tmp_path):
+    result = CliRunner().invoke(cli, ["-w", str(tmp_path / "nowhere"), "doctor"])
+    assert result.exit_code == 2
+    assert result.output == f"error: --workspace {tmp_path / 'nowhere'}: no such folder\n"
+
+
 def test_a_healthy_workspace_exits_0_and_a_live_job_is_left_alone(workspace):
     queue = JobQueue(workspace)
     queue.submit(Job(kind="check", workspace=str(workspace.root)))
@@ -165,3 +172,40 @@ def test_a_healthy_workspace_exits_0_and_a_live_job_is_left_alone(workspace):
     finally:
         process.kill()
         process.wait()
+
+
+@pytest.mark.slow
+def test_a_foreground_run_is_orphan_only_once_its_process_is_gone(workspace):
+    from core.training.tracking import experiment_for_theme, tracking_client
+
+    client = tracking_client(workspace)
+    run = client.create_run(
+        experiment_for_theme(client, workspace, "shapes"),
+        run_name="foreground",
+        tags={"job_id": "foreground"},
+    )
+    # a process with the command line of `cockpit -w WS train` (sleeping instead of training)
+    code = "import time; time.sleep(60)"
+    elsewhere = subprocess.Popen(
+        [sys.executable, "-c", code, "cockpit", "train", "-w", "../other"], cwd=workspace.root
+    )
+    training = subprocess.Popen(
+        [sys.executable, "-c", code, "cockpit", "-w", "ws", "train"], cwd=workspace.root.parent
+    )
+    try:
+        result = doctor(workspace, "--fix")
+        assert result.exit_code == 0, result.output
+        assert client.get_run(run.info.run_id).info.status == "RUNNING"
+    finally:
+        training.kill()
+        training.wait()
+    try:
+        result = doctor(workspace)
+        assert result.exit_code == 1
+        [line] = found(result)
+        assert f"MLflow run 'foreground' ({run.info.run_id}) is RUNNING but no process" in line
+        assert doctor(workspace, "--fix").exit_code == 0
+        assert client.get_run(run.info.run_id).info.status == "KILLED"
+    finally:
+        elsewhere.kill()
+        elsewhere.wait()
