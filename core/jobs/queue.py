@@ -162,6 +162,9 @@ class JobQueue:
             target = self.corrupt_dir / (path.name + (f".{number}" if number else ""))
             try:
                 os.link(path, target)
+                if not isinstance(read_job_file(target), str):
+                    target.unlink()  # replaced by a good file meanwhile: not corrupt
+                    return None
             except FileExistsError:
                 with contextlib.suppress(OSError):
                     if os.path.samefile(path, target):
