@@ -163,3 +163,26 @@ def test_queue_list_shows_unreadable_files_in_their_own_section(workspace):
         f"corrupt    queue/corrupt/{broken.id}.json (was pending): truncated (line "
     )
     assert lines[header + 1].endswith("or delete it and submit the job again")
+
+
+def test_a_file_replaced_by_a_good_one_while_being_moved_stays(workspace, monkeypatch):
+    """The writer's atomic rename lands between the failed read and the move."""
+    from core.fileio import atomic_write_text
+
+    queue = JobQueue(workspace)
+    job = submit(workspace)
+    path = queue.path(job)
+    good = path.read_text()
+    truncate(path)
+    real_link = os.link
+
+    def link_after_a_rewrite(source, target):
+        atomic_write_text(path, good)
+        return real_link(source, target)
+
+    monkeypatch.setattr(os, "link", link_after_a_rewrite)
+    assert queue.jobs() == []  # this read saw the damaged file
+    monkeypatch.undo()
+    assert path.read_text() == good
+    assert queue.corrupt_files() == []
+    assert [j.id for j in queue.jobs()] == [job.id]
