@@ -57,9 +57,6 @@ def predict_images(
 ) -> PredictionReport:
     """``spec``: NAME, NAME/VERSION or NAME@ALIAS. Unreadable files get an error entry
     instead of failing the whole batch."""
-    import mlflow
-    import pandas as pd
-
     if not paths:
         raise CockpitError("IMAGE: give at least one image file")
     missing = [str(p) for p in paths if not Path(p).exists()]
@@ -67,6 +64,9 @@ def predict_images(
         raise CockpitError(
             f"IMAGE: no such file: {', '.join(missing)}; check the path(s) and try again"
         )
+    import mlflow
+    import pandas as pd
+
     version = resolve_version(workspace, spec)
     mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
     mlflow.set_registry_uri(workspace.mlflow_tracking_uri)

@@ -69,6 +69,9 @@ class ConfigEditorPanel(QWidget):
         self._augment_seed = 0
         self._augment_request = 0
         self._augment_stale = True
+        # run each augmentation once in the checks from the first edit of augments.yaml on
+        # (not before: the start must not import the engine), also after it was saved
+        self._try_transforms = False
         self._busy = False
 
         self.form = ParamForm()
@@ -472,7 +475,8 @@ class ConfigEditorPanel(QWidget):
         workspace, generation, theme = self.workspace, self._generation, self.theme
         texts = {name: self.text(name) for name in DOCUMENTS}
         labels = {name: self._label(name) for name in DOCUMENTS}
-        try_transforms = self._dirty("augments")
+        self._try_transforms = self._try_transforms or self._dirty("augments")
+        try_transforms = self._try_transforms
         run_in_background(
             lambda: check_editor(workspace, generation, theme, texts, labels, try_transforms),
             self._checked,

@@ -33,3 +33,9 @@ def test_editor_flags_duplicate_keys_and_a_transform_that_cannot_run(qtbot, show
     )
     assert panel.tabs.tabText(1).startswith("⚠")
     assert not panel.add_train.isEnabled()
+    # saved, the file is still checked the same way
+    panel.save("augments")
+    qtbot.waitUntil(lambda: panel.unsaved_documents() == ["params"], timeout=10_000)
+    panel.set_text("params", panel.text("params") + "dropout: 0.2\n")
+    settle(qtbot, panel)
+    assert "train[0] (Lambda): fails on a test image" in panel.problems.text()
