@@ -79,11 +79,50 @@ def load_yaml_mapping(path: Path, what: str, *, missing_ok: bool = False) -> dic
     return parse_yaml_mapping(read_text(path, what), str(path))
 
 
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A mapping that names the same key twice (PyYAML would keep the last silently)."""
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping: a user who
+    pastes a second ``lr:`` line would otherwise train with whichever came last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:
+                continue  # an unhashable key: construct_mapping below reports it
+            if first is not key_node:
+                raise DuplicateKeyError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first given on line {first.start_mark.line + 1}); "
+                    "keep one of them",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def safe_load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that refuses duplicate keys (the one YAML reader of user files)."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass: no objects
+
+
 def parse_yaml_mapping(text: str, label: str) -> dict[str, Any]:
     """The mapping a YAML text holds (``label`` names it in messages: a file, an editor
     tab); a CockpitError with the line and column otherwise."""
     try:
-        data = yaml.safe_load(text)
+        data = safe_load_yaml(text)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        raise CockpitError(
+            f"{label}: line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""

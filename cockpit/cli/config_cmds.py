@@ -94,7 +94,7 @@ def hash_(params_file: Path | None, overrides: tuple[str, ...], explain: bool) -
 @param_options
 def check(params_file: Path | None, overrides: tuple[str, ...]) -> None:
     """Validate params.yaml, augments.yaml and optuna_params.yaml of the workspace."""
-    from core.config.augments import build_train_transforms, load_augments
+    from core.config.augments import load_augments, try_train_transforms
     from core.config.optuna_params import check_against_params, load_optuna_params
 
     workspace = current_workspace()
@@ -116,7 +116,7 @@ def check(params_file: Path | None, overrides: tuple[str, ...]) -> None:
     augments = workspace.augments_file
     run(
         workspace.relative(augments),
-        lambda: build_train_transforms(load_augments(augments), workspace.relative(augments)),
+        lambda: try_train_transforms(load_augments(augments), workspace.relative(augments)),
     )
     tuning = workspace.optuna_params_file
     if tuning.exists() and resolved is not None:

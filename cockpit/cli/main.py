@@ -10,6 +10,7 @@ import click
 from cockpit.cli.common import CockpitGroup, current_workspace, workspace_option
 from cockpit.cli.config_cmds import config
 from cockpit.cli.data_cmds import db_group, import_, label, split, theme
+from cockpit.cli.doctor_cmds import doctor
 from cockpit.cli.history_cmds import history
 from cockpit.cli.model_cmds import export, mlflow_ui, models, predict
 from cockpit.cli.queue_cmds import queue, runner, submit
@@ -104,6 +105,7 @@ for command in (
     queue,
     tune,
     study,
+    doctor,
 ):
     cli.add_command(command)
 

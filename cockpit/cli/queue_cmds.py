@@ -195,8 +195,11 @@ def queue_list(state: tuple[str, ...], fmt: str) -> None:
             else (-(j.finished_at or j.started_at or j.created_at), 0, 0),
         )
     )
+    corrupt = jobs_queue.corrupt_files()
     if fmt == "json":
         click.echo(json.dumps([j.model_dump() for j in jobs], indent=1))
+        for item in corrupt:  # the JSON list stays a list of jobs: the files go to stderr
+            click.secho(f"warning: {item.line(jobs_queue.workspace)}", err=True, fg="yellow")
         return
     click.echo(f"runner: {runner_state(jobs_queue.workspace).describe()}")
     for job in jobs:
@@ -205,6 +208,10 @@ def queue_list(state: tuple[str, ...], fmt: str) -> None:
             f"exp {job.experiment_id or '-':<12}  {job.device or '-':<7} "
             f"{_when(job.finished_at or job.started_at or job.created_at)}"
         )
+    if corrupt:
+        click.echo(f"unreadable job files ({len(corrupt)}), never run, kept in queue/corrupt/:")
+        for item in corrupt:
+            click.echo(f"corrupt    {item.line(jobs_queue.workspace)}")
 
 
 @queue.command("move")

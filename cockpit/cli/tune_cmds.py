@@ -32,7 +32,11 @@ def _theme_name(theme: str | None, theme_id: int | None) -> str:
 @click.command()
 @click.option("--theme", help="theme name")
 @click.option("--theme-id", type=int, help="theme id (seed 003)")
-@click.option("--n-trials", type=int, help="total trials of the study (default: the file's)")
+@click.option(
+    "--n-trials",
+    type=click.IntRange(min=1),
+    help="total trials of the study (default: the file's)",
+)
 @click.option("--storage", help="Optuna storage URL (default: sqlite:///<workspace>/optuna.db)")
 @click.option("--study-name", help="study name (default: the file's)")
 @click.option("--timeout", type=float, help="seconds for this run (default: the file's)")
@@ -84,9 +88,13 @@ def tune(
 @click.option("--theme", "theme_name", required=True)
 @click.option("--optuna-params", "optuna_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--n-trials", type=int)
+@click.option("--n-trials", type=click.IntRange(min=1), help="total trials (default: the file's)")
 @click.option(
-    "--workers", default=1, show_default=True, help="jobs sharing the study (one per free GPU)"
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="jobs sharing the study (one per free GPU)",
 )
 @click.option("--no-runner", is_flag=True)
 @workspace_option

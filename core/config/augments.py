@@ -86,3 +86,30 @@ def build_train_transforms(config: AugmentsConfig, path: Path | str) -> list[Any
             detail = " ".join(str(exc).split())
             raise CockpitError(f"{key} ({spec.type}): invalid arguments: {detail}") from exc
     return built
+
+
+def try_train_transforms(config: AugmentsConfig, path: Path | str) -> None:
+    """Build each train transform and run it once, always applied, on a tiny RGB image: a
+    transform that builds but cannot run (a ``Lambda`` given text instead of a function,
+    a wrong argument type) fails here, naming its YAML key, instead of in training.
+
+    A crop larger than the tiny image is not an error: real images may be large enough.
+    """
+    import albumentations as A
+    import numpy as np
+    from albumentations.augmentations.crops.transforms import CropSizeError
+
+    build_train_transforms(config, path)  # names and arguments, with their messages
+    image = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    for index, spec in enumerate(config.train):
+        try:
+            transform = getattr(A, spec.type)(**{**spec.arguments, "p": 1.0})
+            A.Compose([transform], seed=0)(image=image)
+        except CropSizeError:
+            continue
+        except Exception as exc:
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise CockpitError(
+                f"{path}: train[{index}] ({spec.type}): fails on a test image: {detail}; "
+                "fix or remove this transform"
+            ) from exc

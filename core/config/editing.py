@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from core.config.augments import AugmentsConfig
+from core.config.augments import AugmentsConfig, try_train_transforms
 from core.config.common import CommonConfig
 from core.config.fields import ParamSpec
 from core.config.optuna_params import OptunaParams, check_against_params
@@ -121,11 +121,16 @@ def _attribute(
     return field_errors, errors
 
 
-def check_augments_text(text: str, label: str = "augments.yaml") -> list[str]:
-    """Problems of an augments.yaml text (its structure; transform names and arguments are
-    checked by the augmentation preview, which imports albumentations)."""
+def check_augments_text(
+    text: str, label: str = "augments.yaml", *, try_transforms: bool = False
+) -> list[str]:
+    """Problems of an augments.yaml text: its structure; with ``try_transforms`` also
+    each transform built and run once on a tiny image, as ``cockpit config check`` does
+    (imports albumentations and torch: a second or two the first time)."""
     try:
-        validate_document(AugmentsConfig, parse_yaml_mapping(text, label), label)
+        config = validate_document(AugmentsConfig, parse_yaml_mapping(text, label), label)
+        if try_transforms:
+            try_train_transforms(config, label)
     except CockpitError as exc:
         return str(exc).splitlines()
     return []

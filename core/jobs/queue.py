@@ -6,25 +6,101 @@
 - Changes that depend on other jobs (submit's duplicate check, ordering, claiming) hold
   ``queue/.queue.lock``, so concurrent submitters, the GUI and the runner never lose or
   duplicate a job.
+- A visible job file is always complete (writers rename a finished temporary file whose
+  name starts with '.'), so one that does not parse is damaged or was written by a newer
+  version: it is moved, never deleted, to ``queue/corrupt/`` with a ``<name>.reason``
+  file beside it, and listed there, instead of being skipped silently forever.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
 from pydantic import ValidationError
 
 from core.errors import CockpitError
-from core.fileio import atomic_write_text
+from core.fileio import atomic_write_json, atomic_write_text
 from core.jobs.model import TERMINAL, Job, State
 from core.workspace import QUEUE_STATES, Workspace
 
 LOCK_TIMEOUT_S = 30
+CORRUPT_DIR = "corrupt"
+REASON_SUFFIX = ".reason"
+NEWER_VERSION = "written by a newer version of the cockpit"
+
+
+@dataclass(frozen=True)
+class UnreadableJobFile:
+    """A job file this version cannot read: where it is, the folder it was found in (its
+    state then) and why."""
+
+    path: Path
+    found_in: str
+    reason: str
+
+    @property
+    def newer(self) -> bool:
+        return self.reason.startswith(NEWER_VERSION)
+
+    def advice(self) -> str:
+        back = f"queue/{self.found_in}/" if self.found_in in QUEUE_STATES else "queue/pending/"
+        if self.newer:
+            return (
+                f"run that version of the cockpit, or upgrade this one, then move {self.path.name} "
+                f"back to {back}"
+            )
+        return (
+            f"repair {self.path.name} and move it back to {back} (keep the name), or delete it "
+            "and submit the job again"
+        )
+
+    def line(self, workspace: Workspace) -> str:
+        return (
+            f"{workspace.relative(self.path)} (was {self.found_in}): {self.reason}; {self.advice()}"
+        )
+
+
+def read_job_file(path: Path) -> Job | str | None:
+    """The job in ``path``; the reason it cannot be read; None when it is gone (moved by
+    another process meanwhile)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "not UTF-8 text (damaged)"
+    except json.JSONDecodeError as exc:
+        what = "truncated" if not raw.rstrip().endswith(b"}") else "not valid JSON"
+        return f"{what} (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+    if not isinstance(data, dict):
+        return f"not a job (a JSON {type(data).__name__}, not an object)"
+    try:
+        return Job.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
+        newer_values = [
+            f"{e['loc'][0]} {e['input']!r}"
+            for e in errors
+            if e["type"] == "literal_error" and e["loc"] and e["loc"][0] in ("kind", "state")
+        ]
+        if unknown or newer_values:
+            found = ", ".join([*(f"field {u!r}" for u in unknown), *newer_values])
+            return f"{NEWER_VERSION} (unknown {found})"
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        return f"not a valid job ({where}: {first['msg']})"
 
 
 class JobQueue:
@@ -61,12 +137,80 @@ class JobQueue:
             ) from exc
 
     def _read(self, path: Path) -> Job | None:
+        found = read_job_file(path)
+        if isinstance(found, str):
+            self.quarantine(path, found)
+            return None
+        return found
+
+    # --- unreadable files ------------------------------------------------------------
+    @property
+    def corrupt_dir(self) -> Path:
+        return self.root / CORRUPT_DIR
+
+    def quarantine(self, path: Path, reason: str) -> Path | None:
+        """Move the unreadable job file ``path`` to ``queue/corrupt/`` under its name (a
+        suffix ``.1``, ``.2`` … only if that name is taken) with ``<name>.reason`` beside
+        it. Never overwrites or deletes a file; a crash leaves at worst a second copy.
+        Returns where it went, None when another process moved it first."""
+        found_in = path.parent.name
         try:
-            return Job.model_validate_json(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None  # moved by another process meanwhile
-        except (ValidationError, ValueError, OSError):
-            return None  # an unreadable file is reported by `check`, never crashes a listing
+            self.corrupt_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None  # a read-only queue: the file stays, the listing still skips it
+        for number in range(1000):
+            target = self.corrupt_dir / (path.name + (f".{number}" if number else ""))
+            try:
+                os.link(path, target)
+                if not isinstance(read_job_file(target), str):
+                    target.unlink()  # replaced by a good file meanwhile: not corrupt
+                    return None
+            except FileExistsError:
+                with contextlib.suppress(OSError):
+                    if os.path.samefile(path, target):
+                        break  # linked by another process or before a crash
+                continue
+            except FileNotFoundError:
+                return None
+            except OSError:  # no hard links on this file system: rename, never over a file
+                if target.exists():
+                    continue
+                try:
+                    os.replace(path, target)
+                except FileNotFoundError:
+                    return None
+            break
+        else:
+            return None
+        with contextlib.suppress(CockpitError):
+            atomic_write_json(
+                target.with_name(target.name + REASON_SUFFIX),
+                {"found_in": found_in, "reason": reason, "moved_at": time.time()},
+            )
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return target
+
+    def corrupt_files(self) -> list[UnreadableJobFile]:
+        """The job files moved to ``queue/corrupt/``, oldest first."""
+        try:
+            entries = sorted(os.scandir(self.corrupt_dir), key=lambda e: e.name)
+        except OSError:
+            return []
+        found = []
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name.endswith(REASON_SUFFIX):
+                continue
+            path = Path(entry.path)
+            try:
+                note = json.loads(path.with_name(path.name + REASON_SUFFIX).read_text("utf-8"))
+                found_in, reason = str(note["found_in"]), str(note["reason"])
+            except (OSError, ValueError, KeyError, TypeError):  # crashed before the note
+                problem = read_job_file(path)
+                found_in = "pending"
+                reason = problem if isinstance(problem, str) else "moved here by hand"
+            found.append(UnreadableJobFile(path, found_in, reason))
+        return found
 
     def write(self, job: Job, previous_state: State | None = None) -> Job:
         """Persist ``job`` in its state folder; remove its copy from ``previous_state``."""

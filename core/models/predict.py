@@ -57,11 +57,16 @@ def predict_images(
 ) -> PredictionReport:
     """``spec``: NAME, NAME/VERSION or NAME@ALIAS. Unreadable files get an error entry
     instead of failing the whole batch."""
+    if not paths:
+        raise CockpitError("IMAGE: give at least one image file")
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise CockpitError(
+            f"IMAGE: no such file: {', '.join(missing)}; check the path(s) and try again"
+        )
     import mlflow
     import pandas as pd
 
-    if not paths:
-        raise CockpitError("IMAGE: give at least one image file")
     version = resolve_version(workspace, spec)
     mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
     mlflow.set_registry_uri(workspace.mlflow_tracking_uri)

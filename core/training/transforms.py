@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from core.config.augments import AugmentsConfig, build_train_transforms
+from core.config.augments import AugmentsConfig, build_train_transforms, try_train_transforms
 from core.errors import CockpitError
 from core.preprocessing import ImageTransform, eval_steps
 
@@ -36,6 +36,7 @@ def build_transforms(
     mean, std = normalisation(augments, channels)
     size = int(params["image_size"])
     evaluation = eval_steps(size, mean, std)
+    try_train_transforms(augments, augments_path)  # a transform that cannot run: one line
     train = [*build_train_transforms(augments, augments_path), *evaluation]
     return {
         "train": ImageTransform(train, seed=int(params["seed"])),

@@ -88,10 +88,15 @@ def check_editor(
     theme: str | None,
     texts: dict[str, str],
     labels: dict[str, str],
+    try_transforms: bool = False,
 ) -> EditorCheck:
-    """Validate the three texts; preview the experiment when the parameters are valid."""
+    """Validate the three texts; preview the experiment when the parameters are valid.
+    ``try_transforms``: run each augmentation once (after the user edited augments.yaml;
+    not at start, which must not import the engine)."""
     params = check_params_text(workspace, texts["params"], labels["params"])
-    augments_errors = check_augments_text(texts["augments"], labels["augments"])
+    augments_errors = check_augments_text(
+        texts["augments"], labels["augments"], try_transforms=try_transforms
+    )
     optuna, optuna_errors = (None, [])
     if texts["optuna"].strip():
         optuna, optuna_errors = check_optuna_text(

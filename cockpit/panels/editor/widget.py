@@ -69,6 +69,9 @@ class ConfigEditorPanel(QWidget):
         self._augment_seed = 0
         self._augment_request = 0
         self._augment_stale = True
+        # run each augmentation once in the checks from the first edit of augments.yaml on
+        # (not before: the start must not import the engine), also after it was saved
+        self._try_transforms = False
         self._busy = False
 
         self.form = ParamForm()
@@ -330,12 +333,13 @@ class ConfigEditorPanel(QWidget):
         self.augment_note.setText("augmenting…")
 
         def make() -> Any:
-            from core.config.augments import AugmentsConfig
+            from core.config.augments import AugmentsConfig, try_train_transforms
             from core.config.yaml_schema import validate_document
             from core.experiment.augmentation_preview import augmentation_samples
             from core.fileio import parse_yaml_mapping
 
             config = validate_document(AugmentsConfig, parse_yaml_mapping(text, label), label)
+            try_train_transforms(config, label)
             return augmentation_samples(
                 workspace,
                 theme,
@@ -471,8 +475,10 @@ class ConfigEditorPanel(QWidget):
         workspace, generation, theme = self.workspace, self._generation, self.theme
         texts = {name: self.text(name) for name in DOCUMENTS}
         labels = {name: self._label(name) for name in DOCUMENTS}
+        self._try_transforms = self._try_transforms or self._dirty("augments")
+        try_transforms = self._try_transforms
         run_in_background(
-            lambda: check_editor(workspace, generation, theme, texts, labels),
+            lambda: check_editor(workspace, generation, theme, texts, labels, try_transforms),
             self._checked,
             self._check_failed,
         )

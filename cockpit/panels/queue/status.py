@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from cockpit.panels.queue.progress import Progress, ProgressTracker
 from core.jobs.model import Job
-from core.jobs.queue import QueueScanner
+from core.jobs.queue import QueueScanner, UnreadableJobFile
 from core.jobs.runner import RunnerState, runner_state
 from core.workspace import Workspace
 
@@ -20,15 +20,18 @@ class QueueScan:
     runner: RunnerState
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    corrupt: list[UnreadableJobFile] = field(default_factory=list)  # in queue/corrupt/
 
 
 def scan_queue(workspace: Workspace, scanner: QueueScanner, tracker: ProgressTracker) -> QueueScan:
-    """One refresh's reading: changed job files, new metrics lines, the runner's state."""
+    """One refresh's reading: changed job files, new metrics lines, the runner's state,
+    the job files that could not be read."""
     start = time.perf_counter()
     jobs = scanner.scan()
     progress = tracker.update(jobs)
     runner = runner_state(workspace)
-    return QueueScan(jobs, progress, runner, time.perf_counter() - start)
+    corrupt = scanner.queue.corrupt_files()
+    return QueueScan(jobs, progress, runner, time.perf_counter() - start, corrupt=corrupt)
 
 
 def _gb(megabytes: int) -> str:

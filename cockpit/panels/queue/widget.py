@@ -117,6 +117,7 @@ class QueuePanel(QWidget):
         self.scanner = QueueScanner(self.queue)
         self.tracker = ProgressTracker(workspace.logs_dir)
         self.jobs: list[Any] = []
+        self.corrupt: list[Any] = []  # UnreadableJobFile of queue/corrupt/
         self.progress: dict[str, Any] = {}
         self.runner = RunnerState()
         self.last_apply_s = 0.0  # GUI-thread time of the last refresh
@@ -230,6 +231,15 @@ class QueuePanel(QWidget):
         bottom.addStretch(1)
         bottom.addWidget(self.message)
 
+        self.corrupt_label = QLabel()  # job files that could not be read: never silent
+        self.corrupt_label.setWordWrap(True)
+        self.corrupt_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.corrupt_label.setStyleSheet(
+            "QLabel { background: #fff3e0; color: #b71c1c; border: 1px solid #ef6c00; "
+            "padding: 4px; }"
+        )
+        self.corrupt_label.hide()
+
         self.details = JobDetails()
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -241,6 +251,7 @@ class QueuePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.actions_bar)
+        layout.addWidget(self.corrupt_label)
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
         self._update_actions()
@@ -318,6 +329,7 @@ class QueuePanel(QWidget):
             if self.filter_tabs.tabText(tab) != text:
                 self.filter_tabs.setTabText(tab, text)
         self._show_runner(result.runner)
+        self._show_corrupt(result.corrupt)
         self._update_actions()
         self._refresh_details()
         self.last_apply_s = time.perf_counter() - start
@@ -325,6 +337,15 @@ class QueuePanel(QWidget):
             self._loaded = True
             self.sig_loaded.emit()
         self.sig_refreshed.emit()
+
+    def _show_corrupt(self, corrupt: list[Any]) -> None:
+        self.corrupt = corrupt
+        lines = [f"⚠ {len(corrupt)} job file(s) could not be read; they were never run:"]
+        lines += [f"• {item.line(self.workspace)}" for item in corrupt]
+        text = "\n".join(lines) if corrupt else ""
+        if self.corrupt_label.text() != text:
+            self.corrupt_label.setText(text)
+        self.corrupt_label.setVisible(bool(corrupt))
 
     def _show_runner(self, state: RunnerState) -> None:
         colour = {"running": "#2e7d32", "draining": "#ef6c00", "stopping": "#c62828"}.get(
