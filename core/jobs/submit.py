@@ -1,9 +1,11 @@
-"""Submit jobs: validate everything first, freeze the parameters and data fingerprint,
+"""Submit jobs: validate everything first (the checks of ``cockpit config check``), freeze
+the parameters, augmentations, registry entries and data fingerprint into the job file,
 refuse a duplicate of a pending or running experiment, and start the runner."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from core.config.params import ResolvedParams
 from core.experiment import canonicalize
@@ -15,6 +17,21 @@ from core.workspace import Workspace
 
 def _frozen(params: ResolvedParams) -> dict:
     return canonicalize(params.values, base_dir=params.workspace_root)
+
+
+def _freeze(params: ResolvedParams) -> dict[str, Any]:
+    """The job fields that pin the configuration. The augmentations are instantiated the
+    way training will (an unknown transform or argument fails here, not in the runner);
+    the registry entries' modules were found and parsed when ``params`` were resolved."""
+    from core.config.augments import build_train_transforms
+
+    build_train_transforms(params.augments, "configs/augments.yaml")
+    return {
+        "params": _frozen(params),
+        "augments": params.augments_document,
+        "registry": params.registry.model_dump(mode="json"),
+        "code": params.code,
+    }
 
 
 def submit_train(
@@ -29,13 +46,14 @@ def submit_train(
 ) -> Job:
     from core.training.builder import ExperimentBuilder
 
+    frozen = _freeze(params)  # before the snapshot: an invalid job splits no images
     snapshot = ExperimentBuilder(workspace, params, theme).data_snapshot()
     fingerprint = snapshot.fingerprint()
     job = Job(
         kind="train",
         workspace=str(workspace.root),
         theme=theme,
-        params=_frozen(params),
+        **frozen,
         data_fingerprint=fingerprint,
         experiment_id=params.experiment_id(fingerprint),
         args={"restart": restart},
@@ -98,6 +116,7 @@ def submit_tune(
     snapshot = ExperimentBuilder(workspace, base, theme).data_snapshot()  # splits new images
     checked = validate_study(config, base, snapshot, workspace.relative(path))
     checked.raise_errors()
+    augments = _freeze(base)["augments"]
     queue = JobQueue(workspace)
     jobs = []
     for _ in range(max(1, workers)):
@@ -106,6 +125,7 @@ def submit_tune(
             workspace=str(workspace.root),
             theme=theme,
             params=canonicalize(fixed, base_dir=workspace.root),
+            augments=augments,
             args={
                 "optuna": config.model_dump(mode="json"),
                 "n_trials": n_trials,
