@@ -4,11 +4,14 @@ refuse a duplicate of a pending or running experiment, and start the runner."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 from core.config.params import ResolvedParams
 from core.experiment import canonicalize
+from core.fileio import atomic_write_text
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue
 from core.jobs.runner import start_runner
@@ -19,13 +22,38 @@ def _frozen(params: ResolvedParams) -> dict:
     return canonicalize(params.values, base_dir=params.workspace_root)
 
 
-def _freeze(params: ResolvedParams) -> dict[str, Any]:
-    """The job fields that pin the configuration. The augmentations are instantiated the
-    way training will (an unknown transform or argument fails here, not in the runner);
-    the registry entries' modules were found and parsed when ``params`` were resolved."""
+def _check_augments(workspace: Workspace, params: ResolvedParams) -> None:
+    """Instantiate the augmentations the way training will (an unknown transform or a bad
+    argument fails now, not in the runner), as ``cockpit config check`` does.
+
+    Importing albumentations (with torch and OpenCV) takes seconds; the verdict depends only
+    on the parsed augmentations and the albumentations version, so a success is remembered
+    in ``output/checked/`` and the next submit of the same augmentations skips the import.
+    A failure is never remembered.
+    """
+    from importlib import metadata
+
     from core.config.augments import build_train_transforms
 
-    build_train_transforms(params.augments, "configs/augments.yaml")
+    try:
+        version = metadata.version("albumentations")
+    except metadata.PackageNotFoundError:
+        version = "not installed"
+    document = params.augments_document
+    key = json.dumps([document, version], sort_keys=True)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    marker = workspace.root / "output" / "checked" / f"augments-{digest}.json"
+    if marker.exists():
+        return
+    build_train_transforms(params.augments, workspace.relative(workspace.augments_file))
+    atomic_write_text(marker, key + "\n")
+
+
+def _freeze(workspace: Workspace, params: ResolvedParams) -> dict[str, Any]:
+    """The job fields that pin the configuration, validated: the augmentations are
+    instantiated; the registry entries' modules were found, parsed and digested when
+    ``params`` were resolved."""
+    _check_augments(workspace, params)
     return {
         "params": _frozen(params),
         "augments": params.augments_document,
@@ -46,7 +74,7 @@ def submit_train(
 ) -> Job:
     from core.training.builder import ExperimentBuilder
 
-    frozen = _freeze(params)  # before the snapshot: an invalid job splits no images
+    frozen = _freeze(workspace, params)  # before the snapshot: an invalid job splits no images
     snapshot = ExperimentBuilder(workspace, params, theme).data_snapshot()
     fingerprint = snapshot.fingerprint()
     job = Job(
@@ -116,7 +144,7 @@ def submit_tune(
     snapshot = ExperimentBuilder(workspace, base, theme).data_snapshot()  # splits new images
     checked = validate_study(config, base, snapshot, workspace.relative(path))
     checked.raise_errors()
-    augments = _freeze(base)["augments"]
+    augments = _freeze(workspace, base)["augments"]
     queue = JobQueue(workspace)
     jobs = []
     for _ in range(max(1, workers)):

@@ -92,3 +92,18 @@ def test_hash_with_theme_is_trains_id_and_preview_sees_changed_augments(shapes_w
     # more epochs with the new augmentations: a new experiment, not the old one topped up
     longer = run(ws, "config", "preview", "--theme", "shapes", *SETS, "--set", "max_epochs=4")
     assert longer.output.startswith("new experiment")
+
+
+def test_a_remembered_check_never_lets_changed_augments_through(shapes_workspace):
+    ws = shapes_workspace
+    ok = run(ws, "submit", "train", "--theme", "shapes", "--no-runner", *SETS)
+    assert ok.exit_code == 0, ok.output
+    assert len(list((ws.root / "output" / "checked").glob("augments-*.json"))) == 1
+    again = run(ws, "submit", "train", "--theme", "shapes", "--no-runner", *SETS, "--set", "lr=0.2")
+    assert again.exit_code == 0, again.output  # same augmentations: checked before
+    ws.augments_file.write_text(ws.augments_file.read_text().replace("limit: 15", "limit: wide"))
+    refused = run(
+        ws, "submit", "train", "--theme", "shapes", "--no-runner", *SETS, "--set", "lr=0.3"
+    )
+    assert refused.exit_code == 2 and "(Rotate): invalid arguments" in refused.output
+    assert len(list(ws.queue_state_dir("pending").glob("*.json"))) == 2
