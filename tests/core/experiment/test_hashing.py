@@ -139,3 +139,25 @@ def test_resolved_parameters_hash_the_same_for_any_spelling(lr, batch):
     assert other.experiment_id() == base.experiment_id()
     raised = resolve_params(REPO_WORKSPACE, overrides=parse_overrides(["lr=0.002"]))
     assert raised.experiment_id() != base.experiment_id()
+
+
+def test_workspace_augments_and_definition_sources_change_the_resolved_id(workspace):
+    first = resolve_params(workspace).experiment_id()
+    text = workspace.augments_file.read_text()
+    # comments and spellings of the same list keep the id
+    workspace.augments_file.write_text("# same transforms\n" + text.replace("p: 0.5", "p: 5.0e-1"))
+    assert resolve_params(workspace).experiment_id() == first
+    workspace.augments_file.write_text(
+        "train:\n  - type: VerticalFlip\n    p: 1\n  - type: InvertImg\n    p: 1\n"
+    )
+    replaced = resolve_params(workspace).experiment_id()
+    assert replaced != first
+    workspace.augments_file.write_text(text)
+    assert resolve_params(workspace).experiment_id() == first
+
+    model = workspace.definitions_dir / "models" / "simple_cnn" / "model.py"
+    plots = workspace.definitions_dir / "models" / "simple_cnn" / "plots.py"
+    plots.write_text(plots.read_text() + "\n# drawing only\n")
+    assert resolve_params(workspace).experiment_id() == first  # plots do not train
+    model.write_text(model.read_text() + "\n# a changed network\n")
+    assert resolve_params(workspace).experiment_id() != first
