@@ -79,15 +79,41 @@ def _print_table(resolved: Any) -> None:
 
 @config.command(name="hash")
 @param_options
+@click.option(
+    "--theme",
+    help="include this theme's data snapshot: the id `cockpit train --theme` will use",
+)
 @click.option("--explain", is_flag=True, help="also print the canonical text that is hashed")
-def hash_(params_file: Path | None, overrides: tuple[str, ...], explain: bool) -> None:
-    """Print the experiment id of the resolved parameters."""
+def hash_(
+    params_file: Path | None, overrides: tuple[str, ...], theme: str | None, explain: bool
+) -> None:
+    """Print the experiment id of the configuration (with --theme: of a train job)."""
     from core.experiment import canonical_json
 
     resolved = resolved_params(params_file, overrides)
-    click.echo(resolved.experiment_id())
+    fingerprint = None
+    if theme is not None:
+        from core.experiment.preview import data_fingerprint
+
+        fingerprint = data_fingerprint(current_workspace(), theme)
+    click.echo(resolved.experiment_id(fingerprint))
+    if theme is None:
+        click.echo(
+            "note: the configuration part only (parameters, augmentations, definitions); "
+            "it leaves out the data snapshot: add --theme NAME for the id a train job uses",
+            err=True,
+        )
     if explain:
-        click.echo(canonical_json(resolved.values, None, base_dir=resolved.workspace_root))
+        click.echo(
+            canonical_json(
+                resolved.values,
+                fingerprint,
+                augments=resolved.augments_document,
+                code=resolved.code,
+                hashed_keys=resolved.hashed_keys,
+                base_dir=resolved.workspace_root,
+            )
+        )
 
 
 @config.command()
@@ -104,7 +130,8 @@ def check(params_file: Path | None, overrides: tuple[str, ...]) -> None:
         try:
             result = step()
         except CockpitError as exc:
-            problems.extend(str(exc).splitlines())
+            # augments.yaml is read while resolving too: report each problem once
+            problems.extend(p for p in str(exc).splitlines() if p not in problems)
             return None
         click.echo(f"ok    {label}")
         return result
@@ -136,7 +163,7 @@ def check(params_file: Path | None, overrides: tuple[str, ...]) -> None:
 def preview(params_file: Path | None, overrides: tuple[str, ...], theme: str) -> None:
     """Say what a train job of this configuration would do (new experiment, resume, adds
     epochs, already complete) and how it differs from the nearest earlier experiment."""
-    from core.experiment.preview import DATA_KEY, preview_experiment
+    from core.experiment.preview import ROW_NAMES, preview_experiment
 
     resolved = resolved_params(params_file, overrides)
     result = preview_experiment(current_workspace(), theme, resolved)
@@ -153,5 +180,5 @@ def preview(params_file: Path | None, overrides: tuple[str, ...], theme: str) ->
         f"{len(changes) or 'no'} difference(s)"
     )
     for change in changes:
-        key = "data snapshot" if change.key == DATA_KEY else change.key
+        key = ROW_NAMES.get(change.key, change.key)
         click.echo(f"  {key}: {_display(change.earlier)} -> {_display(change.current)}")

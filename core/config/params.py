@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ConfigDict, ValidationError, create_model
 
+from core.config.augments import AugmentsConfig, load_augments
 from core.config.common import CommonConfig
 from core.config.fields import ParamSpec, param_specs
 from core.config.overrides import Override
+from core.config.yaml_schema import validate_document
 from core.errors import CockpitError
 from core.experiment.hashing import experiment_id
 from core.fileio import load_yaml_mapping
-from core.registry import Registry
+from core.registry import Registry, RegistryFile
+from core.registry.sources import source_digests
 from core.workspace import Workspace
 
 SELECTOR_KEYS = ("dataset", "model", "adapter")
@@ -36,7 +39,9 @@ class DefinitionChoice:
 
 @dataclass(frozen=True)
 class ResolvedParams:
-    """The validated, complete ``all_params`` and where each value came from."""
+    """The validated, complete ``all_params`` and where each value came from, with the
+    rest of what decides the trained weights: the augmentations, the registry entries of
+    the chosen definitions and the digests of their source files."""
 
     values: dict[str, Any]
     sources: dict[str, str]
@@ -44,10 +49,27 @@ class ResolvedParams:
     choice: DefinitionChoice
     workspace_root: Path | None = None
     params_file: Path | None = None
+    augments: AugmentsConfig = field(default_factory=AugmentsConfig)
+    registry: RegistryFile = field(default_factory=RegistryFile)
+    code: dict[str, str] = field(default_factory=dict)
+    #: keys of UNHASHED_KEYS hashed after all (trials of a study that searches max_epochs)
+    hashed_keys: tuple[str, ...] = ()
+
+    @property
+    def augments_document(self) -> dict[str, Any]:
+        """The validated augmentations in canonical form (what is hashed and frozen)."""
+        return self.augments.model_dump(mode="json")
 
     def experiment_id(self, data_fingerprint: Mapping[str, Any] | str | None = None) -> str:
-        """The deterministic id of these parameters plus the data snapshot's fingerprint."""
-        return experiment_id(self.values, data_fingerprint, base_dir=self.workspace_root)
+        """The deterministic id of this configuration plus the data snapshot's fingerprint."""
+        return experiment_id(
+            self.values,
+            data_fingerprint,
+            augments=self.augments_document,
+            code=self.code,
+            hashed_keys=self.hashed_keys,
+            base_dir=self.workspace_root,
+        )
 
     def section(self, config_cls: type) -> Any:
         """An instance of one definition's dataclass config, filled from ``all_params``."""
@@ -166,12 +188,18 @@ def resolve_params(
     base: Mapping[str, Any] | None = None,
     base_label: str = "base parameters",
     read_params_file: bool = True,
+    augments: AugmentsConfig | Mapping[str, Any] | None = None,
+    registry: RegistryFile | Mapping[str, Any] | None = None,
+    code: Mapping[str, str] | None = None,
 ) -> ResolvedParams:
     """The experiment's complete, validated ``all_params``.
 
     ``params_file`` defaults to the workspace's ``configs/params.yaml`` (missing = all
     defaults). ``base`` is a mapping applied before the file (tuning's ``base_params``, or
-    a job's frozen parameters with ``read_params_file=False``).
+    a job's frozen parameters with ``read_params_file=False``). ``augments`` and
+    ``registry`` are frozen copies (a job's) used instead of the workspace's files;
+    ``code`` the source digests an experiment recorded (restoring it), instead of the
+    digests of the files now.
     """
     path = Path(params_file) if params_file else workspace.params_file
     from_file = (
@@ -188,12 +216,20 @@ def resolve_params(
     for key, value in from_file.items():
         raw[key], sources[key] = value, file_label
 
-    registry = Registry.from_workspace(workspace)
+    if registry is None:
+        registry_obj = Registry.from_workspace(workspace)
+    else:
+        frozen = (
+            registry
+            if isinstance(registry, RegistryFile)
+            else validate_document(RegistryFile, dict(registry), f"{base_label}: registry")
+        )
+        registry_obj = Registry(workspace, frozen)
     # selectors first: they decide which definitions' parameters exist at all
     for item in overrides:
         if item.key in SELECTOR_KEYS:
             raw[item.key], sources[item.key] = item.raw, item.label
-    choice = choose_definitions(registry, raw, sources)
+    choice = choose_definitions(registry_obj, raw, sources)
     specs = merged_specs(choice.config_classes)
 
     for item in overrides:
@@ -206,6 +242,10 @@ def resolve_params(
     values = validate_params(raw, specs, sources)
     for name, spec in specs.items():
         sources.setdefault(name, f"default ({spec.owner})")
+    chosen = registry_obj.chosen(choice.dataset, choice.model, choice.adapter)
+    if code is None:
+        where = f"{registry_obj.path.name} "
+        code = source_digests(workspace.root, [(where + loc, ref) for loc, ref in chosen.refs()])
     return ResolvedParams(
         values=values,
         sources={name: sources[name] for name in specs},
@@ -213,4 +253,17 @@ def resolve_params(
         choice=choice,
         workspace_root=workspace.root,
         params_file=path if read_params_file and path.exists() else None,
+        augments=_augments(workspace, augments, base_label),
+        registry=chosen,
+        code=dict(code),
     )
+
+
+def _augments(
+    workspace: Workspace, frozen: AugmentsConfig | Mapping[str, Any] | None, label: str
+) -> AugmentsConfig:
+    if frozen is None:
+        return load_augments(workspace.augments_file)
+    if isinstance(frozen, AugmentsConfig):
+        return frozen
+    return validate_document(AugmentsConfig, dict(frozen), f"{label}: augments")

@@ -1,5 +1,6 @@
-"""The experiment id: SHA-256 of a canonical serialisation of the resolved parameters and
-the data-snapshot fingerprint (see docs/experiment-id.md).
+"""The experiment id: SHA-256 of a canonical serialisation of everything that changes the
+trained weights: the resolved parameters, the augmentations, the source of the registered
+definitions and the data-snapshot fingerprint (see docs/experiment-id.md).
 
 Same id = the same experiment (resume, or add epochs); any other change = a new one.
 """
@@ -13,11 +14,11 @@ import hashlib
 import json
 import math
 import unicodedata
-from collections.abc import Mapping, Set
+from collections.abc import Collection, Mapping, Set
 from pathlib import PurePath
 from typing import Any
 
-HASH_SCHEMA_VERSION = 1
+HASH_SCHEMA_VERSION = 2
 ID_LENGTH = 12
 
 #: Parameters that say how long or under which label to run, not what is learned.
@@ -82,12 +83,22 @@ def canonical_json(
     params: Mapping[str, Any],
     data_fingerprint: Mapping[str, Any] | str | None = None,
     *,
+    augments: Mapping[str, Any] | None = None,
+    code: Mapping[str, str] | None = None,
+    hashed_keys: Collection[str] = (),
     base_dir: PurePath | None = None,
 ) -> str:
-    """The exact text that is hashed: schema version, hashed parameters, data fingerprint."""
+    """The exact text that is hashed: schema version, hashed parameters, augmentations,
+    definitions' source digests and data fingerprint.
+
+    ``hashed_keys`` names keys of ``UNHASHED_KEYS`` that count here after all (a study
+    that searches ``max_epochs``: its trials must never share weights).
+    """
     document = {
         "schema": HASH_SCHEMA_VERSION,
-        "params": {k: v for k, v in params.items() if k not in UNHASHED_KEYS},
+        "params": {k: v for k, v in params.items() if k not in UNHASHED_KEYS or k in hashed_keys},
+        "augments": augments,
+        "code": code,
         "data": data_fingerprint,
     }
     return json.dumps(
@@ -103,8 +114,18 @@ def experiment_id(
     params: Mapping[str, Any],
     data_fingerprint: Mapping[str, Any] | str | None = None,
     *,
+    augments: Mapping[str, Any] | None = None,
+    code: Mapping[str, str] | None = None,
+    hashed_keys: Collection[str] = (),
     base_dir: PurePath | None = None,
 ) -> str:
     """The first 12 hex digits of SHA-256 over ``canonical_json``."""
-    text = canonical_json(params, data_fingerprint, base_dir=base_dir)
+    text = canonical_json(
+        params,
+        data_fingerprint,
+        augments=augments,
+        code=code,
+        hashed_keys=hashed_keys,
+        base_dir=base_dir,
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:ID_LENGTH]

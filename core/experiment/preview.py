@@ -16,12 +16,21 @@ from typing import Any
 
 import yaml
 
+from core.config.augments import load_augments
 from core.config.params import ResolvedParams
+from core.errors import CockpitError
 from core.experiment.hashing import canonicalize
 from core.training.checkpoints import CheckpointManager, Mode, ResumePlan
 from core.workspace import Workspace
 
 DATA_KEY = "(data)"  # the row of a diff that stands for the data snapshot
+AUGMENTS_KEY = "(augments)"  # ... for the augmentations
+CODE_KEY = "(code)"  # ... for the source files of the definitions
+ROW_NAMES = {
+    DATA_KEY: "data snapshot",
+    AUGMENTS_KEY: "augmentations",
+    CODE_KEY: "definitions' source",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,8 @@ class ExperimentRecord:
     params: dict[str, Any]
     data_fingerprint: dict[str, Any] | None
     modified: float  # when the record was written (seconds since the epoch)
+    augments: dict[str, Any] | None = None  # None: not recorded (an older record)
+    code: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,11 +79,41 @@ def read_records(workspace: Workspace) -> list[ExperimentRecord]:
                     params=dict(data["params"]),
                     data_fingerprint=data.get("data_fingerprint"),
                     modified=path.stat().st_mtime,
+                    augments=data.get("augments") or _recorded_augments(path.parent),
+                    code=data.get("code"),
                 )
             )
-        except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError):
+        except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, CockpitError):
             continue  # a half-written or foreign folder is no earlier experiment
     return sorted(records, key=lambda r: r.modified, reverse=True)
+
+
+def _recorded_augments(folder: Path) -> dict[str, Any] | None:
+    """An older record's copy of augments.yaml, parsed (None when it has none)."""
+    if not (folder / "augments.yaml").exists():
+        return None
+    return load_augments(folder / "augments.yaml").model_dump(mode="json")
+
+
+def describe_augments(document: Mapping[str, Any] | None) -> str:
+    """``HorizontalFlip(p=0.5), Rotate(limit=15); normalize mean [..] std [..]``."""
+    if document is None:
+        return "—"
+    steps = []
+    for step in document.get("train", []):
+        arguments = ", ".join(f"{k}={v}" for k, v in step.items() if k != "type")
+        steps.append(f"{step.get('type')}({arguments})")
+    normalize = document.get("normalize") or {}
+    return (
+        f"{', '.join(steps) or 'no train transforms'}; normalize mean "
+        f"{list(normalize.get('mean', []))} std {list(normalize.get('std', []))}"
+    )
+
+
+def _describe_code(earlier: Mapping[str, str] | None, current: Mapping[str, str]) -> str:
+    before = earlier or {}
+    changed = sorted(k for k in {*before, *current} if before.get(k) != current.get(k))
+    return "changed: " + ", ".join(changed)
 
 
 def _describe_data(fingerprint: Mapping[str, Any] | None) -> str:
@@ -87,15 +128,34 @@ def param_changes(
     current: Mapping[str, Any],
     earlier_data: Mapping[str, Any] | None = None,
     current_data: Mapping[str, Any] | None = None,
+    *,
+    earlier_augments: Mapping[str, Any] | None = None,
+    current_augments: Mapping[str, Any] | None = None,
+    earlier_code: Mapping[str, str] | None = None,
+    current_code: Mapping[str, str] | None = None,
 ) -> list[ParamChange]:
     """The parameters whose values differ (compared canonically: 1e-3 == 0.001, tuples ==
-    lists), in the order of ``current``; plus a data row when the snapshots differ."""
+    lists), in the order of ``current``; plus a row each when the augmentations, the
+    definitions' source files or the data snapshots differ (a ``current_*`` of None is
+    not compared)."""
     before, after = canonicalize(dict(earlier)), canonicalize(dict(current))
     changes = [
         ParamChange(key, before.get(key), after.get(key))
         for key in [*after, *(k for k in before if k not in after)]
         if before.get(key) != after.get(key) or (key in before) != (key in after)
     ]
+    if current_augments is not None and canonicalize(earlier_augments) != canonicalize(
+        current_augments
+    ):
+        changes.append(
+            ParamChange(
+                AUGMENTS_KEY,
+                describe_augments(earlier_augments),
+                describe_augments(current_augments),
+            )
+        )
+    if current_code is not None and earlier_code is not None and earlier_code != current_code:
+        changes.append(ParamChange(CODE_KEY, "—", _describe_code(earlier_code, current_code)))
     if current_data is not None and canonicalize(earlier_data) != canonicalize(current_data):
         changes.append(
             ParamChange(DATA_KEY, _describe_data(earlier_data), _describe_data(current_data))
@@ -108,14 +168,27 @@ def nearest_experiment(
     theme: str,
     params: Mapping[str, Any],
     data_fingerprint: Mapping[str, Any] | None = None,
+    *,
+    augments: Mapping[str, Any] | None = None,
+    code: Mapping[str, str] | None = None,
 ) -> tuple[ExperimentRecord, list[ParamChange]] | None:
     """The experiment of ``theme`` that differs from ``params`` in the fewest parameters
-    (the data snapshot counts as one); the newer one wins a tie."""
+    (the data snapshot, the augmentations and the definitions' source count as one each);
+    the newer one wins a tie."""
     best: tuple[ExperimentRecord, list[ParamChange]] | None = None
     for record in sorted(records, key=lambda r: r.modified, reverse=True):
         if record.theme != theme:
             continue
-        changes = param_changes(record.params, params, record.data_fingerprint, data_fingerprint)
+        changes = param_changes(
+            record.params,
+            params,
+            record.data_fingerprint,
+            data_fingerprint,
+            earlier_augments=record.augments,
+            current_augments=augments,
+            earlier_code=record.code,
+            current_code=code,
+        )
         if best is None or len(changes) < len(best[1]):
             best = (record, changes)
     return best
@@ -167,6 +240,25 @@ def describe_plan(plan: ResumePlan) -> tuple[str, str]:
     )
 
 
+def data_fingerprint(workspace: Workspace, theme: str) -> dict[str, Any]:
+    """The fingerprint of the snapshot a train job on ``theme`` would take now (read-only:
+    labeled images without a split make it unknown, since the job splits them first)."""
+    from core.data.snapshot import load_snapshot, require_trainable
+    from core.data.themes import label_split_counts
+    from core.db import open_database
+
+    db = open_database(workspace)
+    unsplit = sum(row["none"] for row in label_split_counts(db, theme).values())
+    if unsplit:
+        raise CockpitError(
+            f"--theme {theme}: {_plural(unsplit, 'labeled image')} without a train/valid/test "
+            "split; a train job splits them first, so its id is known only once it is submitted"
+        )
+    snapshot = load_snapshot(db, theme)
+    require_trainable(snapshot)
+    return snapshot.fingerprint()
+
+
 def preview_experiment(
     workspace: Workspace, theme: str, params: ResolvedParams
 ) -> ExperimentPreview:
@@ -184,7 +276,9 @@ def preview_experiment(
     notes: list[str] = []
     if unsplit:
         # the job splits them first: a snapshot no earlier experiment had, so a new id
-        nearest = nearest_experiment(records, theme, params.values, None)
+        nearest = nearest_experiment(
+            records, theme, params.values, None, augments=params.augments_document, code=params.code
+        )
         notes.append(
             f"{_plural(unsplit, 'labeled image')} of {theme!r} get a train/valid/test split "
             "when the job is submitted; the experiment id is known then"
@@ -207,7 +301,14 @@ def preview_experiment(
     experiment_id = params.experiment_id(fingerprint)
     plan = plan_for(workspace, experiment_id, max_epochs)
     headline, detail = describe_plan(plan)
-    nearest = nearest_experiment(records, theme, params.values, fingerprint)
+    nearest = nearest_experiment(
+        records,
+        theme,
+        params.values,
+        fingerprint,
+        augments=params.augments_document,
+        code=params.code,
+    )
     for job in JobQueue(workspace).jobs(("pending", "running")):
         if job.kind == "train" and job.experiment_id == experiment_id:
             notes.append(f"job {job.id} of this experiment is already {job.state}")

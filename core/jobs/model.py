@@ -28,6 +28,11 @@ class Job(BaseModel):
     workspace: str
     theme: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)  # all_params frozen at submit
+    # the rest of the experiment, validated and frozen at submit: the job trains with
+    # these, not with the workspace's files of the moment (None: an older job file)
+    augments: dict[str, Any] | None = None  # augments.yaml, parsed and validated
+    registry: dict[str, Any] | None = None  # the chosen registry.json entries
+    code: dict[str, str] | None = None  # digests of the definitions' source files
     data_fingerprint: dict[str, Any] | None = None
     experiment_id: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)  # kind-specific (restart, n_trials…)

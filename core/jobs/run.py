@@ -1,6 +1,8 @@
 """``python -m core.jobs.run JOB.json``: the process of one queued job.
 
-The job file holds the parameters frozen at submit; they are validated again so a file
+The job file holds the parameters, augmentations and registry entries frozen at submit;
+the job trains with those, never with the workspace's files of the moment (edited after
+submit, they change the next job, not this one). They are validated again so a file
 edited by hand fails with a clear message. SIGTERM (cancel) interrupts training
 gracefully: Lightning stops and a checkpoint is written, so ``retry`` resumes.
 Exit codes: 0 done, 1 interrupted or crashed, 2 bad input.
@@ -39,7 +41,26 @@ def _params(workspace: Workspace, job: Job) -> Any:
     from core.config import resolve_params
 
     return resolve_params(
-        workspace, base=job.params, base_label=f"job {job.id}", read_params_file=False
+        workspace,
+        base=job.params,
+        base_label=f"job {job.id}",
+        read_params_file=False,
+        augments=job.augments,
+        registry=job.registry,
+    )
+
+
+def _changed_since_submit(job: Job, params: Any, trained_id: str) -> str:
+    """Why the job trained another experiment than the one submitted: the parameters,
+    augmentations and registry entries are frozen, so the definitions' source files or
+    the theme's data changed."""
+    what = "the theme's data"
+    if job.code is not None and params.code != job.code:
+        modules = sorted({m for m, _ in set(params.code.items()) ^ set(job.code.items())})
+        what = f"the source of {', '.join(modules)} (or the theme's data)"
+    return (
+        f"note: {what} changed after submit; trained experiment {trained_id} "
+        f"instead of {job.experiment_id}"
     )
 
 
@@ -71,10 +92,7 @@ def run(job: Job) -> int:
             echo=say,
         )
         if job.experiment_id and outcome.experiment_id != job.experiment_id:
-            say(
-                f"note: the theme's data changed after submit; trained experiment "
-                f"{outcome.experiment_id} instead of {job.experiment_id}"
-            )
+            say(_changed_since_submit(job, params, outcome.experiment_id))
         say(f"experiment {outcome.experiment_id}: done")
         return 0
     if job.kind == "tune":
@@ -93,6 +111,7 @@ def run(job: Job) -> int:
             n_trials=job.args.get("n_trials"),
             job_id=job.id,
             echo=say,
+            augments=job.augments,
         )
         say(f"study {outcome.study_name}: done ({outcome.counts})")
         return 0

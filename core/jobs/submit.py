@@ -1,12 +1,17 @@
-"""Submit jobs: validate everything first, freeze the parameters and data fingerprint,
+"""Submit jobs: validate everything first (the checks of ``cockpit config check``), freeze
+the parameters, augmentations, registry entries and data fingerprint into the job file,
 refuse a duplicate of a pending or running experiment, and start the runner."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 from core.config.params import ResolvedParams
 from core.experiment import canonicalize
+from core.fileio import atomic_write_text
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue
 from core.jobs.runner import start_runner
@@ -15,6 +20,46 @@ from core.workspace import Workspace
 
 def _frozen(params: ResolvedParams) -> dict:
     return canonicalize(params.values, base_dir=params.workspace_root)
+
+
+def _check_augments(workspace: Workspace, params: ResolvedParams) -> None:
+    """Instantiate the augmentations the way training will (an unknown transform or a bad
+    argument fails now, not in the runner), as ``cockpit config check`` does.
+
+    Importing albumentations (with torch and OpenCV) takes seconds; the verdict depends only
+    on the parsed augmentations and the albumentations version, so a success is remembered
+    in ``output/checked/`` and the next submit of the same augmentations skips the import.
+    A failure is never remembered.
+    """
+    from importlib import metadata
+
+    from core.config.augments import build_train_transforms
+
+    try:
+        version = metadata.version("albumentations")
+    except metadata.PackageNotFoundError:
+        version = "not installed"
+    document = params.augments_document
+    key = json.dumps([document, version], sort_keys=True)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    marker = workspace.root / "output" / "checked" / f"augments-{digest}.json"
+    if marker.exists():
+        return
+    build_train_transforms(params.augments, workspace.relative(workspace.augments_file))
+    atomic_write_text(marker, key + "\n")
+
+
+def _freeze(workspace: Workspace, params: ResolvedParams) -> dict[str, Any]:
+    """The job fields that pin the configuration, validated: the augmentations are
+    instantiated; the registry entries' modules were found, parsed and digested when
+    ``params`` were resolved."""
+    _check_augments(workspace, params)
+    return {
+        "params": _frozen(params),
+        "augments": params.augments_document,
+        "registry": params.registry.model_dump(mode="json"),
+        "code": params.code,
+    }
 
 
 def submit_train(
@@ -29,13 +74,14 @@ def submit_train(
 ) -> Job:
     from core.training.builder import ExperimentBuilder
 
+    frozen = _freeze(workspace, params)  # before the snapshot: an invalid job splits no images
     snapshot = ExperimentBuilder(workspace, params, theme).data_snapshot()
     fingerprint = snapshot.fingerprint()
     job = Job(
         kind="train",
         workspace=str(workspace.root),
         theme=theme,
-        params=_frozen(params),
+        **frozen,
         data_fingerprint=fingerprint,
         experiment_id=params.experiment_id(fingerprint),
         args={"restart": restart},
@@ -98,6 +144,7 @@ def submit_tune(
     snapshot = ExperimentBuilder(workspace, base, theme).data_snapshot()  # splits new images
     checked = validate_study(config, base, snapshot, workspace.relative(path))
     checked.raise_errors()
+    augments = _freeze(workspace, base)["augments"]
     queue = JobQueue(workspace)
     jobs = []
     for _ in range(max(1, workers)):
@@ -106,6 +153,7 @@ def submit_tune(
             workspace=str(workspace.root),
             theme=theme,
             params=canonicalize(fixed, base_dir=workspace.root),
+            augments=augments,
             args={
                 "optuna": config.model_dump(mode="json"),
                 "n_trials": n_trials,

@@ -59,6 +59,14 @@ class Registry:
             )
         return adapters[adapter_name]
 
+    def chosen(self, dataset: str, model: str, adapter: str) -> RegistryFile:
+        """Only the entries one experiment uses (what a job freezes at submit)."""
+        adapters = {adapter: self.adapter(model, adapter)}
+        return RegistryFile(
+            datasets={dataset: self.dataset(dataset)},
+            models={model: self.model(model).model_copy(update={"adapters": adapters})},
+        )
+
     def load_object(self, ref: str, location: str) -> Any:
         """Import the class named by ``ref``; ``location`` is its place in registry.json."""
         return load_object(self.workspace.root, ref, f"{self.path.name} {location}")

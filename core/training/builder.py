@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.config.augments import AugmentsConfig, load_augments
+from core.config.augments import AugmentsConfig
 from core.config.params import ResolvedParams
 from core.data.snapshot import DataSnapshot, load_snapshot, require_trainable
 from core.data.splits import assign_splits
@@ -48,7 +48,8 @@ class ExperimentBuilder:
         self.workspace = workspace
         self.params = params
         self.theme_name = theme_name
-        self.registry = Registry.from_workspace(workspace)
+        # the registry entries resolved with the parameters (a job's: frozen at submit)
+        self.registry = Registry(workspace, params.registry)
 
     def data_snapshot(self, *, split_new_images: bool = True) -> DataSnapshot:
         """The theme's trainable images; new labeled images get a split first (seed 000)."""
@@ -67,9 +68,10 @@ class ExperimentBuilder:
         snapshot = snapshot or self.data_snapshot()
         values = self.params.values
         choice = self.params.choice
-        augments_path = self.workspace.augments_file
-        augments = load_augments(augments_path)
-        transforms = build_transforms(values, augments, self.workspace.relative(augments_path))
+        augments = self.params.augments
+        transforms = build_transforms(
+            values, augments, self.workspace.relative(self.workspace.augments_file)
+        )
 
         model_entry = self.registry.model(choice.model)
         adapter_entry = self.registry.adapter(choice.model, choice.adapter)

@@ -1,6 +1,8 @@
 """Files that make a run reproducible, written into ``output/experiments/<id>/record/``
-and logged to MLflow: the parameter files, the resolved configuration, the split
-manifest and the class index map; plus the tags that identify code and libraries."""
+and logged to MLflow: the parameters and augmentations it trained with (the job's frozen
+copy, not the workspace's files, which may have changed since submit), the resolved
+configuration, the split manifest and the class index map; plus the tags that identify
+code and libraries."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import csv
 import io
 import json
 import platform
-import shutil
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -24,17 +25,31 @@ from core.training.builder import ExperimentContext
 def write_record(ctx: ExperimentContext) -> list[Path]:
     folder = ctx.experiment_dir / "record"
     folder.mkdir(parents=True, exist_ok=True)
+    params = canonicalize(ctx.values, base_dir=ctx.workspace.root)
+    frozen = {
+        "params.yaml": (
+            f"# the parameters experiment {ctx.experiment_id} trained with (all resolved)\n",
+            params,
+        ),
+        "augments.yaml": (
+            f"# the augmentations experiment {ctx.experiment_id} trained with\n",
+            ctx.params.augments_document,
+        ),
+    }
     written = []
-    for source in (ctx.workspace.params_file, ctx.workspace.augments_file):
-        if source.exists():
-            shutil.copyfile(source, folder / source.name)
-            written.append(folder / source.name)
+    for name, (header, document) in frozen.items():
+        atomic_write_text(folder / name, header + yaml.safe_dump(document, sort_keys=False))
+        written.append(folder / name)
     resolved = {
         "experiment_id": ctx.experiment_id,
         "theme": ctx.theme_name,
         "data_fingerprint": ctx.snapshot.fingerprint(),
-        "params": canonicalize(ctx.values, base_dir=ctx.workspace.root),
+        "params": params,
         "sources": ctx.params.sources,
+        "augments": ctx.params.augments_document,
+        "code": ctx.params.code,
+        "registry": ctx.params.registry.model_dump(mode="json"),
+        "hashed_keys": list(ctx.params.hashed_keys),
     }
     atomic_write_text(folder / "resolved_config.yaml", yaml.safe_dump(resolved, sort_keys=False))
     buffer = io.StringIO()

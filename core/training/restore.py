@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
 from core.config import resolve_params
+from core.config.augments import load_augments
 from core.config.params import ResolvedParams
 from core.data.snapshot import DataSnapshot, SnapshotItem
 from core.errors import CockpitError
@@ -35,12 +37,21 @@ def restore_experiment(
     """Parameters, theme and data snapshot exactly as the experiment trained on them."""
     folder = _record_dir(workspace, experiment_id)
     resolved = yaml.safe_load((folder / "resolved_config.yaml").read_text())
+    # records before the augmentations, definitions and their sources were part of the id
+    # lack them: their augments.yaml copy and today's registry and sources stand in
+    augments = resolved.get("augments")
+    if augments is None:
+        augments = load_augments(folder / "augments.yaml")
     params = resolve_params(
         workspace,
         base=resolved["params"],
         base_label=f"experiment {experiment_id}",
         read_params_file=False,
+        augments=augments,
+        registry=resolved.get("registry"),
+        code=resolved.get("code"),
     )
+    params = replace(params, hashed_keys=tuple(resolved.get("hashed_keys") or ()))
     class_names = tuple(json.loads((folder / "class_index.json").read_text()).values())
     index = {name: i for i, name in enumerate(class_names)}
     with open(folder / "split_manifest.csv", encoding="utf-8") as handle:
@@ -70,6 +81,7 @@ def load_trained(
         raise CockpitError(f"experiment {experiment_id} has no checkpoint; train it first")
     builder = ExperimentBuilder(workspace, params, theme)
     context = builder.build(snapshot)
+    context.experiment_id = experiment_id  # its folder, even when recorded by older rules
     state = torch.load(weights, map_location="cpu", weights_only=False)["state_dict"]
     context.module.load_state_dict(state)
     return context, builder

@@ -17,7 +17,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +214,9 @@ def run_study(
     timeout: float | None = None,
     job_id: str | None = None,
     echo: Echo = print,
+    augments: dict[str, Any] | None = None,
 ) -> StudyOutcome:
+    """``augments``: the tune job's frozen augmentations (None: the workspace's file)."""
     import optuna
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
@@ -229,7 +231,13 @@ def run_study(
     study_name = study_name or config.study.name
     metric = config.study.metric
     fixed = fixed if fixed is not None else fixed_parameters(workspace, config, params_file)
-    base = resolve_params(workspace, base=fixed, base_label="tuning base", read_params_file=False)
+    base = resolve_params(
+        workspace,
+        base=fixed,
+        base_label="tuning base",
+        read_params_file=False,
+        augments=augments,
+    )
     from core.training.builder import ExperimentBuilder
     from core.tuning.validation import validate_study
 
@@ -295,7 +303,11 @@ def run_study(
             base={**fixed, **values},
             base_label=f"trial {trial.number}",
             read_params_file=False,
+            augments=base.augments,
         )
+        if "max_epochs" in values:
+            # trials that differ only in max_epochs must not share (and top up) weights
+            params = replace(params, hashed_keys=("max_epochs",))
 
         def report(metrics: dict[str, float], epoch: int) -> None:
             if per_epoch in metrics:

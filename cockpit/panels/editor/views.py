@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.experiment.preview import DATA_KEY, ExperimentPreview
+from core.experiment.preview import ROW_NAMES, ExperimentPreview
 
 MODE_COLOURS = {
     "new": "#1565c0",
@@ -109,7 +109,7 @@ class PreviewView(QWidget):
         self.diff.setRowCount(len(changes))
         self.diff.setVisible(bool(changes))
         for row, change in enumerate(changes):
-            key = "data snapshot" if change.key == DATA_KEY else change.key
+            key = ROW_NAMES.get(change.key, change.key)
             for column, text in enumerate((key, _text(change.earlier), _text(change.current))):
                 self.diff.setItem(row, column, QTableWidgetItem(text))
 

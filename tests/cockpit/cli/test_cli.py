@@ -16,20 +16,21 @@ def test_init_then_hash_is_stable_and_follows_edits(tmp_path):
     assert run("init", str(ws)).exit_code == 0
     first = run("--workspace", str(ws), "config", "hash")
     assert first.exit_code == 0
-    experiment = first.output.strip()
+    experiment = first.stdout.strip()
+    assert "leaves out the data snapshot" in first.stderr
     assert len(experiment) == 12 and int(experiment, 16) >= 0
-    assert run("--workspace", str(ws), "config", "hash").output.strip() == experiment
+    assert run("--workspace", str(ws), "config", "hash").stdout.strip() == experiment
     # the workspace option is also accepted after the command, and via the environment
-    assert run("config", "hash", "--workspace", str(ws)).output.strip() == experiment
-    assert run("config", "hash", env={"COCKPIT_WORKSPACE": str(ws)}).output.strip() == experiment
+    assert run("config", "hash", "--workspace", str(ws)).stdout.strip() == experiment
+    assert run("config", "hash", env={"COCKPIT_WORKSPACE": str(ws)}).stdout.strip() == experiment
 
     params = ws / "configs" / "params.yaml"
     params.write_text(params.read_text().replace("lr: 0.001", "lr: 0.002"))
-    assert run("-w", str(ws), "config", "hash").output.strip() != experiment
+    assert run("-w", str(ws), "config", "hash").stdout.strip() != experiment
     params.write_text(params.read_text().replace("lr: 0.002", "lr: 1.0e-3"))
-    assert run("-w", str(ws), "config", "hash").output.strip() == experiment
+    assert run("-w", str(ws), "config", "hash").stdout.strip() == experiment
     params.write_text(params.read_text().replace("max_epochs: 10", "max_epochs: 50"))
-    assert run("-w", str(ws), "config", "hash").output.strip() == experiment
+    assert run("-w", str(ws), "config", "hash").stdout.strip() == experiment
 
 
 def test_typo_in_params_gives_one_line_and_exit_2(workspace):
@@ -84,7 +85,7 @@ def test_python_dash_m_cockpit_is_the_same_cli(workspace):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == run("-w", str(workspace.root), "config", "hash").output.strip()
+    assert done.stdout.strip() == run("-w", str(workspace.root), "config", "hash").stdout.strip()
 
 
 def test_data_commands_end_to_end(workspace, tmp_path):

@@ -95,8 +95,35 @@ def test_paths_inside_the_workspace_are_relative(tmp_path):
 
 def test_id_is_stable_across_versions():
     # this exact text and id are documented; changing them orphans every experiment
-    assert canonical_json({"b": 2, "a": 0.5}) == '{"data":null,"params":{"a":0.5,"b":2},"schema":1}'
-    assert experiment_id({"b": 2, "a": 0.5}) == "45053e94c80a"
+    assert (
+        canonical_json({"b": 2, "a": 0.5})
+        == '{"augments":null,"code":null,"data":null,"params":{"a":0.5,"b":2},"schema":2}'
+    )
+    assert experiment_id({"b": 2, "a": 0.5}) == "3571c0bf234a"
+    full = {
+        "augments": {"train": [{"type": "HorizontalFlip", "p": 0.5}]},
+        "code": {"m": "ab"},
+        "hashed_keys": ("max_epochs",),
+    }
+    assert experiment_id({"b": 2, "a": 0.5, "max_epochs": 3}, {"digest": "x"}, **full) == (
+        "9038cd44b3dc"
+    )
+
+
+def test_augments_code_and_searched_max_epochs_are_part_of_the_id():
+    p = {"lr": 0.001, "max_epochs": 5}
+    flip = {"train": [{"type": "HorizontalFlip", "p": 0.5}], "normalize": {"mean": [0.5]}}
+    assert experiment_id(p, augments=flip) != experiment_id(p)
+    vertical = {**flip, "train": [{"type": "VerticalFlip", "p": 1.0}]}
+    assert experiment_id(p, augments=vertical) != experiment_id(p, augments=flip)
+    # the parsed list, not the file text: 0.5 and 5e-1, key order, do not matter
+    respelled = {"normalize": {"mean": [0.5]}, "train": [{"p": 5e-1, "type": "HorizontalFlip"}]}
+    assert experiment_id(p, augments=respelled) == experiment_id(p, augments=flip)
+    assert experiment_id(p, code={"m": "1"}) != experiment_id(p, code={"m": "2"})
+    # max_epochs extends an experiment, except where a study searches it
+    assert experiment_id({**p, "max_epochs": 9}) == experiment_id(p)
+    searched = {"hashed_keys": ("max_epochs",)}
+    assert experiment_id({**p, "max_epochs": 9}, **searched) != experiment_id(p, **searched)
 
 
 REPO_WORKSPACE = Workspace.resolve(Path(__file__).resolve().parents[3])
@@ -112,3 +139,25 @@ def test_resolved_parameters_hash_the_same_for_any_spelling(lr, batch):
     assert other.experiment_id() == base.experiment_id()
     raised = resolve_params(REPO_WORKSPACE, overrides=parse_overrides(["lr=0.002"]))
     assert raised.experiment_id() != base.experiment_id()
+
+
+def test_workspace_augments_and_definition_sources_change_the_resolved_id(workspace):
+    first = resolve_params(workspace).experiment_id()
+    text = workspace.augments_file.read_text()
+    # comments and spellings of the same list keep the id
+    workspace.augments_file.write_text("# same transforms\n" + text.replace("p: 0.5", "p: 5.0e-1"))
+    assert resolve_params(workspace).experiment_id() == first
+    workspace.augments_file.write_text(
+        "train:\n  - type: VerticalFlip\n    p: 1\n  - type: InvertImg\n    p: 1\n"
+    )
+    replaced = resolve_params(workspace).experiment_id()
+    assert replaced != first
+    workspace.augments_file.write_text(text)
+    assert resolve_params(workspace).experiment_id() == first
+
+    model = workspace.definitions_dir / "models" / "simple_cnn" / "model.py"
+    plots = workspace.definitions_dir / "models" / "simple_cnn" / "plots.py"
+    plots.write_text(plots.read_text() + "\n# drawing only\n")
+    assert resolve_params(workspace).experiment_id() == first  # plots do not train
+    model.write_text(model.read_text() + "\n# a changed network\n")
+    assert resolve_params(workspace).experiment_id() != first
