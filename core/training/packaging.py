@@ -15,6 +15,7 @@ from core.data.snapshot import DataSnapshot
 from core.db import Model, ModelTrainData, open_database
 from core.export import export_onnx, export_torchscript
 from core.fileio import atomic_write_text
+from core.mlflow_filter import model_versions
 from core.training.builder import ExperimentContext
 from core.training.preprocessing import PreprocessConfig
 from core.training.pyfunc_model import SERVING_FILE
@@ -76,7 +77,7 @@ def log_model_to_run(
     client = tracking_client(workspace)
     name = registered_name(theme_name)
     digest = op["weights_digest"]
-    for version in client.search_model_versions(f"name='{name}'"):
+    for version in model_versions(client, name):
         if version.run_id == run_id and version.tags.get("weights_digest") == digest:
             return
     folder = Path(op["folder"])
@@ -102,9 +103,7 @@ def log_model_to_run(
 def latest_version(workspace: Workspace, theme_name: str, run_id: str) -> str | None:
     client = tracking_client(workspace)
     versions = [
-        v
-        for v in client.search_model_versions(f"name='{registered_name(theme_name)}'")
-        if v.run_id == run_id
+        v for v in model_versions(client, registered_name(theme_name)) if v.run_id == run_id
     ]
     return str(max(int(v.version) for v in versions)) if versions else None
 

@@ -31,6 +31,8 @@ from core.experiment import canonicalize
 from core.fileio import atomic_write_text, load_yaml_mapping
 from core.jobs.executor import process_alive
 from core.jobs.model import this_host
+from core.mlflow_filter import model_versions
+from core.names import check_name, inside
 from core.tuning.control import StopWhenRequested
 from core.tuning.selection import build_pruner, build_sampler, choose_pruner, choose_sampler
 from core.workspace import Workspace
@@ -195,7 +197,7 @@ def run_study(
     n_trials = n_trials or config.study.n_trials
     timeout = timeout if timeout is not None else config.study.timeout
     storage_url = storage_url or workspace.optuna_storage_url
-    study_name = study_name or config.study.name
+    study_name = check_name("study name", study_name or config.study.name)
     metric = config.study.metric
     fixed = fixed if fixed is not None else fixed_parameters(workspace, config, params_file)
     base = resolve_params(workspace, base=fixed, base_label="tuning base", read_params_file=False)
@@ -340,13 +342,21 @@ def summarise(
 
     best_params, _theme, _snapshot = restore_experiment(workspace, experiment_id)
     outcome.best_params = canonicalize(best_params.values, base_dir=workspace.root)
-    folder = workspace.root / "output" / "studies" / study.study_name
+    folder = inside(
+        workspace.root / "output" / "studies",
+        workspace.root / "output" / "studies" / study.study_name,
+        "study name",
+    )
     folder.mkdir(parents=True, exist_ok=True)
     text = (
         f"# best parameters of study {study.study_name} (trial {best.number}, "
         f"{metric} = {best.value:.6g})\n" + yaml.safe_dump(outcome.best_params, sort_keys=False)
     )
-    best_file = workspace.configs_dir / f"best_params_{study.study_name}.yaml"
+    best_file = inside(
+        workspace.configs_dir,
+        workspace.configs_dir / f"best_params_{study.study_name}.yaml",
+        "study name",
+    )
     atomic_write_text(best_file, text)
     atomic_write_text(folder / "best_params.yaml", text)
     outcome.best_params_file = best_file
@@ -419,7 +429,7 @@ def _register_best(
 
     client = tracking_client(workspace)
     name = registered_name(theme)
-    for version in client.search_model_versions(f"name='{name}'"):
+    for version in model_versions(client, name):
         if version.run_id == parent and version.tags.get("best_trial") == str(trial_number):
             return str(version.version)  # a resubmitted, finished study registers nothing new
     context, _builder = load_trained(workspace, experiment_id)
@@ -434,7 +444,7 @@ def _register_best(
             "experiment_id": experiment_id,
         },
     )
-    versions = [v for v in client.search_model_versions(f"name='{name}'") if v.run_id == parent]
+    versions = [v for v in model_versions(client, name) if v.run_id == parent]
     if not versions:
         return None
     version = max(versions, key=lambda v: int(v.version))
