@@ -64,4 +64,4 @@ def test_versions_of_a_run(registry):
 def test_unknown_name_has_no_versions(registry):
     client, _runs = registry
     assert model_versions(client, "nobody's") == []
-    assert model_versions(client, "nobody's \"model\"") == []
+    assert model_versions(client, 'nobody\'s "model"') == []
