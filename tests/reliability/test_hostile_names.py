@@ -188,3 +188,64 @@ def test_a_stored_theme_with_both_quotes_and_a_backslash_still_trains_to_the_end
     refused(cockpit(workspace, "theme", "create", theme), "theme name")
     _legacy_theme(workspace, tmp_path, theme, "circle")
     _train_register_list_export_delete(workspace, tmp_path, theme)
+
+
+def displayed(text: str, text_format=None) -> str:
+    """What Qt shows for ``text`` in a QLabel of ``text_format``, a tooltip or a message
+    box: rich text when the format says so or Qt guesses it is (``mightBeRichText``)."""
+    from PySide6 import QtGui
+    from PySide6.QtCore import Qt
+
+    rich = text_format == Qt.TextFormat.RichText or (
+        text_format in (None, Qt.TextFormat.AutoText) and QtGui.Qt.mightBeRichText(text)
+    )
+    if not rich:
+        return text
+    document = QtGui.QTextDocument()
+    document.setHtml(text)
+    return document.toPlainText().replace("\xa0", " ")
+
+
+def test_the_themes_panel_shows_names_literally_never_as_html(
+    qtbot, workspace, tmp_path, monkeypatch
+):
+    from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QMessageBox
+
+    from cockpit.panels.themes import ThemesPanel
+
+    theme, label = "<b>x</b>", "<i>y</i> & <img src=z>"
+    # a theme and label stored before the name rule, which refuses such names now
+    assert cockpit(workspace, "theme", "create", "legacy", "--labels", "circle").exit_code == 0
+    with sqlite3.connect(workspace.database_file) as db:
+        db.execute("UPDATE theme SET name = ? WHERE name = 'legacy'", (theme,))
+        db.execute("UPDATE label SET label_name = ? WHERE label_name = 'circle'", (label,))
+
+    panel = ThemesPanel(workspace)
+    qtbot.addWidget(panel)
+    panel.resize(1000, 600)
+    with qtbot.waitSignal(panel.sig_loaded, timeout=30_000):
+        panel.show()
+    assert panel.current_theme == theme
+    assert displayed(panel.title.text(), panel.title.textFormat()) == f"Labels of {theme}"
+    assert panel.theme_list.item(0).text().startswith(theme)
+    assert panel.labels.item(0, 0).text() == label
+
+    panel.new_theme.setText("<img src=z>")
+    with qtbot.waitSignal(panel.sig_loaded, timeout=30_000):
+        panel._create_theme()
+    shown = displayed(panel.message.text(), panel.message.textFormat())
+    assert shown.startswith("theme name '<img src=z>' is not allowed")
+    assert theme_names(workspace) == [theme]
+
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *args: asked.append(args[2]) or QMessageBox.StandardButton.No,
+    )
+    panel.current_theme = theme
+    panel._delete_theme()
+    assert displayed(asked[0]) == f"Delete theme {theme!r}, its labels and all its images?"
+    assert theme_names(workspace) == [theme]
+    QThreadPool.globalInstance().waitForDone(30_000)
