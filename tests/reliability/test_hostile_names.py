@@ -249,3 +249,25 @@ def test_the_themes_panel_shows_names_literally_never_as_html(
     assert displayed(asked[0]) == f"Delete theme {theme!r}, its labels and all its images?"
     assert theme_names(workspace) == [theme]
     QThreadPool.globalInstance().waitForDone(30_000)
+
+
+@pytest.mark.slow
+def test_a_study_of_a_theme_with_a_quote_registers_its_best_trial(workspace, tmp_path):
+    from core.training.tracking import tracking_client
+
+    write_demo_images(tmp_path / "shapes", per_class=8, size=16, seed=3)
+    assert cockpit(workspace, "theme", "create", "it's").exit_code == 0
+    assert cockpit(workspace, "import", "--theme", "it's", str(tmp_path / "shapes")).exit_code == 0
+    config = yaml.safe_load(workspace.optuna_params_file.read_text())
+    config["study"].update(name="it's study", n_trials=2, pruner="none", sampler="random")
+    config["base_params"] = dict(item.split("=") for item in TINY if not item.startswith("lr="))
+    config["search_space"] = {"lr": {"type": "float", "low": 0.001, "high": 0.03, "log": True}}
+    workspace.optuna_params_file.write_text(yaml.safe_dump(config))
+
+    result = cockpit(workspace, "tune", "--theme", "it's")
+    assert result.exit_code == 0, result.output
+    assert "registered the best trial as version 1" in result.output
+    assert (workspace.configs_dir / "best_params_it's study.yaml").is_file()
+    assert (workspace.root / "output" / "studies" / "it's study" / "best_params.yaml").is_file()
+    [version] = tracking_client(workspace).search_model_versions('name = "it\'s_model"')
+    assert version.tags.get("best_trial") is not None
