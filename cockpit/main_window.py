@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from cockpit.panels import PANELS
+from cockpit.richtext import plain, plain_rich
 from cockpit.workers import run_in_background
 from core import __version__
 from core.workspace import Workspace
@@ -48,8 +49,8 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(panel, title)
         self.setCentralWidget(self.tabs)
         self._connect_panels()
-        self.workspace_label = QLabel(f"workspace: {workspace.root}")
-        self.runner_label = QLabel("runner: …")
+        self.workspace_label = plain(QLabel(f"workspace: {workspace.root}"))
+        self.runner_label = plain(QLabel("runner: …"))
         self.statusBar().addPermanentWidget(self.runner_label)
         self.statusBar().addPermanentWidget(self.workspace_label)
         self._runner_timer = QTimer(self, interval=2000)
@@ -193,7 +194,7 @@ class MainWindow(QMainWindow):
             try:
                 editor.save_now()
             except OSError as exc:
-                QMessageBox.warning(self, "Not saved", f"{exc}; the window stays open")
+                QMessageBox.warning(self, "Not saved", plain_rich(f"{exc}; the window stays open"))
                 return False
         return True
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import CockpitError
+from core.names import inside
 
 WORKSPACE_ENV = "COCKPIT_WORKSPACE"
 
@@ -105,7 +106,7 @@ class Workspace:
         return self.root / "output" / "experiments"
 
     def experiment_dir(self, experiment_id: str) -> Path:
-        return self.experiments_dir / experiment_id
+        return inside(self.experiments_dir, self.experiments_dir / experiment_id, "experiment id")
 
     def relative(self, path: Path) -> str:
         """``path`` as the user should read it: relative to the workspace when inside it."""

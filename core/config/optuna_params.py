@@ -21,12 +21,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.config.params import ResolvedParams, validate_params
 from core.config.yaml_schema import validate_document
 from core.errors import CockpitError
 from core.fileio import load_yaml_mapping
+from core.names import NAME_RULE, name_problem
 
 METRICS = ("valid_acc", "valid_loss", "test_acc", "test_loss")  # of the best weights
 
@@ -78,13 +79,22 @@ SearchDimension = Annotated[FloatRange | IntRange | Categorical, Field(discrimin
 
 
 class StudySettings(_Strict):
-    name: str = Field(default="study", min_length=1, max_length=200)
+    name: str = Field(default="study")
     direction: Literal["maximize", "minimize"] = "maximize"
     metric: Literal[METRICS] = "valid_acc"  # type: ignore[valid-type]
     n_trials: int = Field(default=20, ge=1, le=100_000)
     timeout: float | None = Field(default=None, gt=0, description="seconds; null = no limit")
     sampler: Literal["auto", "random", "grid", "tpe", "cmaes"] = "auto"
     pruner: Literal["auto", "none", "median", "hyperband"] = "auto"
+
+    @field_validator("name")
+    @classmethod
+    def _name_rule(cls, value: str) -> str:
+        # the study name becomes output/studies/<name>/ and configs/best_params_<name>.yaml
+        problem = name_problem(value)
+        if problem is not None:
+            raise ValueError(f"{value!r} is not allowed ({problem}): {NAME_RULE}")
+        return value
 
     @model_validator(mode="after")
     def _direction_fits_metric(self) -> StudySettings:

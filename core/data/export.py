@@ -15,6 +15,7 @@ from core.data.themes import get_theme
 from core.db import Database, Label, TrainData
 from core.errors import CockpitError
 from core.fileio import atomic_write_text
+from core.names import inside
 from core.workspace import Workspace
 
 
@@ -75,8 +76,10 @@ def export_imagefolder(
     for row in manifest_rows(db, theme_name):
         if row.label is None or (by_split and row.split is None):
             continue
-        folder = (
-            destination / (row.split or "") / row.label if by_split else destination / row.label
+        folder = inside(
+            destination,
+            destination / (row.split or "") / row.label if by_split else destination / row.label,
+            f"label {row.label!r} as an export folder",
         )
         folder.mkdir(parents=True, exist_ok=True)
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -13,19 +12,13 @@ from sqlalchemy.orm import Session
 from core.data.staging import remove_uncommitted
 from core.db import Database, Label, Theme, TrainData
 from core.errors import CockpitError
+from core.names import check_name
 from core.workspace import Workspace
-
-_NAME = re.compile(r"^[^\x00-\x1f/\\]{1,200}$")
 
 
 def _check_name(kind: str, name: str) -> str:
-    name = name.strip()
-    if not _NAME.match(name):
-        raise CockpitError(
-            f"{kind} name {name!r} is invalid: use 1-200 characters without '/', '\\' "
-            "or control characters"
-        )
-    return name
+    # the shared rule applies to new names; themes and labels stored before it keep working
+    return check_name(f"{kind} name", name, note=f"(existing {kind}s with other names stay usable)")
 
 
 def get_theme(session: Session, name: str) -> Theme:

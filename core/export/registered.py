@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import CockpitError
+from core.mlflow_filter import model_versions
 from core.workspace import Workspace
 
 FILES = {"onnx": "model.onnx", "torchscript": "model.pt"}
@@ -20,7 +21,7 @@ TOLERANCE = 1e-4
 def _resolve_version(client, spec: str) -> tuple[str, str, str]:
     name, _, version = spec.partition("/")
     try:
-        versions = client.search_model_versions(f"name='{name}'")
+        versions = model_versions(client, name)
     except Exception as exc:
         raise CockpitError(f"--model: cannot read the model registry: {exc}") from exc
     if not versions:

@@ -30,6 +30,7 @@ from core.errors import CockpitError
 from core.history.entries import find_entry, job_experiment, list_entries, read_experiment
 from core.jobs.model import TERMINAL, Job
 from core.jobs.queue import JobQueue
+from core.mlflow_filter import equals, model_versions, model_versions_of_run
 from core.workspace import Workspace
 
 
@@ -180,16 +181,20 @@ def _delete_mlflow_run(workspace: Workspace, run_id: str) -> str | None:
         except MlflowException:
             return None  # never reached the store, or already removed
         touched = set()
-        for version in client.search_model_versions(f"run_id='{run_id}'"):
+        for version in model_versions_of_run(client, run_id):
             client.delete_model_version(version.name, version.version)
             touched.add(version.name)
         for name in touched:  # a registered model left without versions goes too
-            if not client.search_model_versions(f"name='{name}'"):
+            if not model_versions(client, name):
                 client.delete_registered_model(name)
-        logged = client.search_logged_models(
-            experiment_ids=[run.info.experiment_id],
-            filter_string=f"source_run_id='{run_id}'",
-        )
+        clause = equals("source_run_id", run_id)
+        logged = [
+            model
+            for model in client.search_logged_models(
+                experiment_ids=[run.info.experiment_id], filter_string=clause
+            )
+            if model.source_run_id == run_id
+        ]
         for model in logged:
             client.delete_logged_model(model.model_id)
         if run.info.lifecycle_stage != "deleted":

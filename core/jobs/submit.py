@@ -15,6 +15,7 @@ from core.fileio import atomic_write_text
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue
 from core.jobs.runner import start_runner
+from core.names import check_optional_name
 from core.workspace import Workspace
 
 
@@ -74,6 +75,7 @@ def submit_train(
 ) -> Job:
     from core.training.builder import ExperimentBuilder
 
+    check_optional_name("params run_name", params.values.get("run_name", ""))
     frozen = _freeze(workspace, params)  # before the snapshot: an invalid job splits no images
     snapshot = ExperimentBuilder(workspace, params, theme).data_snapshot()
     fingerprint = snapshot.fingerprint()
@@ -141,6 +143,7 @@ def submit_tune(
     config = load_optuna_params(path)
     fixed = fixed_parameters(workspace, config, params_file)
     base = resolve_params(workspace, base=fixed, base_label="tuning base", read_params_file=False)
+    check_optional_name("params run_name", base.values.get("run_name", ""))
     snapshot = ExperimentBuilder(workspace, base, theme).data_snapshot()  # splits new images
     checked = validate_study(config, base, snapshot, workspace.relative(path))
     checked.raise_errors()

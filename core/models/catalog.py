@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import CockpitError
+from core.mlflow_filter import model_versions
 from core.stores import check_mlflow_store
 from core.training.versions import version_metrics
 from core.workspace import Workspace
@@ -112,7 +113,7 @@ def _runs(client: Any, run_ids: set[str]) -> dict[str, Any]:
 
 def _read(client: Any, name: str) -> RegisteredModelInfo:
     model = client.get_registered_model(name)
-    versions = client.search_model_versions(f"name='{name}'")
+    versions = model_versions(client, name)
     runs = _runs(client, {v.run_id for v in versions if v.run_id})
     aliases = {str(k): str(v) for k, v in (getattr(model, "aliases", None) or {}).items()}
     ranked, metric, best = rank_versions([_version_info(v, runs, aliases) for v in versions])

@@ -16,6 +16,7 @@ from core.data.snapshot import DataSnapshot
 from core.db import Model, ModelTrainData, open_database
 from core.export import export_onnx, export_torchscript
 from core.fileio import atomic_write_text
+from core.mlflow_filter import model_versions
 from core.preprocessing import PreprocessConfig
 from core.training.builder import ExperimentContext
 from core.training.tracking import tracking_client
@@ -138,7 +139,7 @@ def log_model_to_run(
     digest = op["weights_digest"]
     metrics = {k: float(v) for k, v in (op.get("metrics") or {}).items()}
     try:
-        versions = list(client.search_model_versions(f"name='{name}'"))
+        versions = list(model_versions(client, name))
     except Exception:  # no registered model of that name yet
         versions = []
     if any(v.tags.get("weights_digest") == digest for v in versions):
@@ -190,9 +191,7 @@ def registry_decision(workspace: Workspace, run_id: str) -> tuple[str | None, st
 def latest_version(workspace: Workspace, theme_name: str, run_id: str) -> str | None:
     client = tracking_client(workspace)
     versions = [
-        v
-        for v in client.search_model_versions(f"name='{registered_name(theme_name)}'")
-        if v.run_id == run_id
+        v for v in model_versions(client, registered_name(theme_name)) if v.run_id == run_id
     ]
     return str(max(int(v.version) for v in versions)) if versions else None
 

@@ -16,6 +16,7 @@ from typing import Any
 from core.config.params import ResolvedParams
 from core.data.snapshot import DataSnapshot
 from core.fileio import atomic_write_text
+from core.names import check_optional_name
 from core.training.builder import ExperimentBuilder, ExperimentContext
 from core.training.checkpoints import CheckpointManager, ResumePlan
 from core.training.tracking import RunJournal
@@ -271,6 +272,8 @@ def train_experiment(
     ``trial`` (tuning): the run becomes a child run, each epoch's metrics go to the trial
     (which may prune it by raising), and the model is neither exported nor registered.
     """
+    if job_id is None and trial is None:  # a new foreground run (jobs checked it at submit)
+        check_optional_name("params run_name", params.values.get("run_name", ""))
     _quiet_libraries()
     import pytorch_lightning as pl
 

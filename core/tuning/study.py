@@ -31,6 +31,8 @@ from core.experiment import canonicalize
 from core.fileio import atomic_write_text, load_yaml_mapping
 from core.jobs.executor import process_alive
 from core.jobs.model import this_host
+from core.mlflow_filter import model_versions
+from core.names import check_name, inside
 from core.tuning.control import StopWhenRequested
 from core.tuning.results import PARENT_RUN_ATTR
 from core.tuning.selection import build_pruner, build_sampler, choose_pruner, choose_sampler
@@ -156,7 +158,11 @@ def _parent_run(
 
 
 def _study_folder(workspace: Workspace, study_name: str) -> Path:
-    folder = workspace.root / "output" / "studies" / study_name
+    folder = inside(
+        workspace.root / "output" / "studies",
+        workspace.root / "output" / "studies" / study_name,
+        "study name",
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -228,7 +234,7 @@ def run_study(
     n_trials = n_trials or config.study.n_trials
     timeout = timeout if timeout is not None else config.study.timeout
     storage_url = storage_url or workspace.optuna_storage_url
-    study_name = study_name or config.study.name
+    study_name = check_name("study name", study_name or config.study.name)
     metric = config.study.metric
     fixed = fixed if fixed is not None else fixed_parameters(workspace, config, params_file)
     base = resolve_params(
@@ -406,7 +412,11 @@ def summarise(
         f"# best parameters of study {study.study_name} (trial {best.number}, "
         f"{metric} = {best.value:.6g})\n" + yaml.safe_dump(outcome.best_params, sort_keys=False)
     )
-    best_file = workspace.configs_dir / f"best_params_{study.study_name}.yaml"
+    best_file = inside(
+        workspace.configs_dir,
+        workspace.configs_dir / f"best_params_{study.study_name}.yaml",
+        "study name",
+    )
     atomic_write_text(best_file, text)
     atomic_write_text(folder / "best_params.yaml", text)
     outcome.best_params_file = best_file
@@ -498,7 +508,7 @@ def _register_best(
 
     client = tracking_client(workspace)
     name = registered_name(theme)
-    for version in client.search_model_versions(f"name='{name}'"):
+    for version in model_versions(client, name):
         if version.run_id == parent and version.tags.get("best_trial") == str(trial_number):
             return str(version.version)  # a resubmitted, finished study registers nothing new
     context, _builder = load_trained(workspace, experiment_id)

@@ -37,3 +37,11 @@ def test_relative_paths_are_shown_inside_the_workspace(tmp_path):
     ws = Workspace.resolve(tmp_path)
     assert ws.relative(ws.params_file) == "configs/params.yaml"
     assert ws.relative(Path("/elsewhere/x")) == "/elsewhere/x"
+
+
+def test_an_experiment_id_never_names_a_folder_outside_the_experiments(tmp_path):
+    ws = Workspace.resolve(tmp_path)
+    assert ws.experiment_dir("0123abcd") == ws.experiments_dir / "0123abcd"
+    for hostile in ("../../configs", "/etc", "a/../../x"):
+        with pytest.raises(CockpitError, match="experiment id: .* would lie outside"):
+            ws.experiment_dir(hostile)

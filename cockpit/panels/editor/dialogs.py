@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cockpit.richtext import plain
 from core.config.optuna_params import OptunaParams
 from core.tuning.results import StudySummary
 from core.tuning.selection import choose_pruner, choose_sampler, recommend_trials
@@ -51,7 +52,9 @@ class TuneJobDialog(QDialog):
         self.explanation.setObjectName("tune_explanation")
         form = QFormLayout()
         study = config.study
-        form.addRow(f"study {study.name!r}", QLabel(f"{study.metric} ({study.direction})"))
+        form.addRow(
+            plain(QLabel(f"study {study.name!r}")), QLabel(f"{study.metric} ({study.direction})")
+        )
         form.addRow("trials", self.n_trials)
         form.addRow("sampler", self.sampler)
         form.addRow("jobs", self.workers)

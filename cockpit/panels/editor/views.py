@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cockpit.richtext import plain, plain_rich
 from core.experiment.preview import ROW_NAMES, ExperimentPreview
 
 MODE_COLOURS = {
@@ -45,7 +46,7 @@ class PreviewView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.headline = QLabel("—")
+        self.headline = plain(QLabel("—"))
         self.headline.setObjectName("preview_headline")
         font = QFont(self.headline.font())
         font.setPointSizeF(font.pointSizeF() * 1.5)
@@ -94,7 +95,7 @@ class PreviewView(QWidget):
         self.detail.setText("<br>".join([html.escape(preview.detail, quote=False), *notes]))
         nearest = preview.nearest
         if nearest is None:
-            self.compared.setText(f"No earlier experiment of theme {theme!r} to compare.")
+            self.compared.setText(f"<qt>No earlier experiment of theme {theme!r} to compare.</qt>")
             self.diff.setRowCount(0)
             self.diff.hide()
             return
@@ -159,10 +160,10 @@ class AugmentationGrid(QScrollArea):
                     Qt.TransformationMode.FastTransformation,
                 )
                 tile.setPixmap(pixmap)
-                tile.setToolTip(f"{sample.image_path} · {sample.label} · {caption}")
+                tile.setToolTip(plain_rich(f"{sample.image_path} · {sample.label} · {caption}"))
                 tile.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 grid.addWidget(tile, row * 2, column)
-                note = QLabel(f"{sample.label} · original" if column == 0 else caption)
+                note = plain(QLabel(f"{sample.label} · original" if column == 0 else caption))
                 note.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 grid.addWidget(note, row * 2 + 1, column)
                 if column:

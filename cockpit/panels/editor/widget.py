@@ -38,6 +38,7 @@ from cockpit.panels.editor.checks import (
 )
 from cockpit.panels.editor.form import ParamForm
 from cockpit.panels.editor.views import AugmentationGrid, PreviewView
+from cockpit.richtext import plain
 from cockpit.workers import run_in_background
 from core.config.editing import set_top_level_value
 from core.experiment import canonicalize
@@ -95,7 +96,7 @@ class ConfigEditorPanel(QWidget):
         refresh = QPushButton("New samples")
         refresh.setToolTip("augment the images again with another random seed")
         refresh.clicked.connect(self._new_augment_samples)
-        self.augment_note = QLabel()
+        self.augment_note = plain(QLabel())
         self.augment_note.setWordWrap(True)
         augment_box = QWidget()
         augment_layout = QVBoxLayout(augment_box)
@@ -108,7 +109,7 @@ class ConfigEditorPanel(QWidget):
         self.tabs.currentChanged.connect(self._tab_changed)
         self._update_tab_titles()
 
-        self.problems = QLabel()
+        self.problems = plain(QLabel())
         self.problems.setObjectName("problems")
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet(ERROR_STYLE)
@@ -155,7 +156,7 @@ class ConfigEditorPanel(QWidget):
         self.add_tune.clicked.connect(self._ask_tune_job)
         self.add_train.setEnabled(False)
         self.add_tune.setEnabled(False)
-        self.status = QLabel()
+        self.status = plain(QLabel())
         self.status.setObjectName("status")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cockpit.richtext import plain_rich
 from core.history import Comparison, Confusion
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"]
@@ -177,7 +178,7 @@ class CompareView(QWidget):
                     symbolBrush=colour,
                     symbolPen=colour,
                 )
-                item.setToolTip(f"{run.label} {split} {metric}")
+                item.setToolTip(plain_rich(f"{run.label} {split} {metric}"))
                 self.curve_items.append((run.label, name, item))
         # whole epochs on the axis while there are few of them
         spacing = 1 if last_epoch <= 15 else None
@@ -241,7 +242,8 @@ class CompareView(QWidget):
             confusion = run.confusion
             if confusion is None:
                 title = QLabel(
-                    f"<b style='color:{colour}'>{run.label}</b><br>not recorded (trained before "
+                    f"<b style='color:{colour}'>{html.escape(run.label)}</b><br>not recorded "
+                    "(trained before "
                     "confusion matrices were saved: use Plot)"
                 )
                 title.setWordWrap(True)
@@ -250,7 +252,8 @@ class CompareView(QWidget):
             else:
                 column.addWidget(
                     QLabel(
-                        f"<b style='color:{colour}'>{run.label}</b> — {confusion.split} split, "
+                        f"<b style='color:{colour}'>{html.escape(run.label)}</b> — "
+                        f"{confusion.split} split, "
                         f"accuracy {confusion.accuracy:.1%}"
                     )
                 )

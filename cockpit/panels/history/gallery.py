@@ -9,6 +9,8 @@ from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QIcon, QPixmap
 from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from cockpit.richtext import plain, plain_rich
+
 ICON = QSize(360, 250)
 
 
@@ -27,7 +29,7 @@ def read_images(paths: list[Path]) -> list[tuple[Path, bytes]]:
 class PlotGallery(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.status = QLabel("select a run to see its plots; Plot renders them")
+        self.status = plain(QLabel("select a run to see its plots; Plot renders them"))
         self.status.setWordWrap(True)
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
@@ -53,7 +55,7 @@ class PlotGallery(QWidget):
             )
             item = QListWidgetItem(QIcon(scaled), path.stem.replace("_", " "))
             item.setData(Qt.ItemDataRole.UserRole, str(path))
-            item.setToolTip(str(path))
+            item.setToolTip(plain_rich(path))
             self.list.addItem(item)
         self.status.setText(status)
 

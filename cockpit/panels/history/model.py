@@ -16,6 +16,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from cockpit.richtext import plain_rich
 from core.history import HistoryEntry, HistoryFilter, format_duration, matches, sort_key
 
 Index = QModelIndex | QPersistentModelIndex
@@ -100,7 +101,7 @@ class HistoryTableModel(QAbstractTableModel):
             return QBrush(QColor(STATUS_COLOURS.get(entry.status, "#000000")))
         if role == Qt.ItemDataRole.ToolTipRole:
             if entry.error:
-                return entry.error
+                return plain_rich(entry.error)
             if key == "experiment" and entry.run_id:
                 return f"MLflow run {entry.run_id}"
         return None

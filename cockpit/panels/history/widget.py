@@ -40,6 +40,7 @@ from cockpit.panels.history.model import (
     HistoryTableModel,
     format_value,
 )
+from cockpit.richtext import plain, plain_rich
 from cockpit.workers import run_in_background
 from core.history import (
     METRICS,
@@ -218,7 +219,7 @@ class HistoryPanel(QWidget):
         splitter.addWidget(self.tabs)
         splitter.setSizes([460, 320])  # the runs first; details below
 
-        self.message = QLabel()
+        self.message = plain(QLabel())
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
@@ -589,7 +590,7 @@ class HistoryPanel(QWidget):
         answer = QMessageBox.question(
             self,
             "Delete runs",
-            f"Delete {len(plans)} run(s) everywhere? This cannot be undone.\n\n{text}",
+            plain_rich(f"Delete {len(plans)} run(s) everywhere? This cannot be undone.\n\n{text}"),
         )
         if answer != QMessageBox.StandardButton.Yes:
             return

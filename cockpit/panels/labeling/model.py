@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersiste
 from PySide6.QtGui import QColor, QImage
 
 from cockpit.panels.labeling.thumbnails import THUMB_SIZE, ThumbnailCache
+from cockpit.richtext import plain_rich
 from core.data.browse import ImageRow
 
 IMAGE_IDS_MIME = "application/x-cockpit-image-ids"
@@ -48,7 +49,7 @@ class ImageGridModel(QAbstractListModel):
             image = self.thumbnails.get(row.id, row.image_path)
             return self._placeholder if image is None else image
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.original_name}\nsplit: {row.split or 'none'}"
+            return plain_rich(f"{row.original_name}\nsplit: {row.split or 'none'}")
         if role == IdRole:
             return row.id
         if role == LabelRole:

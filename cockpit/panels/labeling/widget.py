@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from cockpit.panels.labeling.commands import LabelCommand, SerialWriter
 from cockpit.panels.labeling.model import IMAGE_IDS_MIME, ImageGridModel, LabelRole
 from cockpit.panels.labeling.thumbnails import ThumbnailCache
+from cockpit.richtext import escaped, plain_rich
 from cockpit.workers import run_in_background
 from core.workspace import Workspace
 
@@ -262,11 +263,13 @@ class LabelingPanel(QWidget):
         self.bins.addWidget(button)
 
     def _failed(self, exc: BaseException) -> None:
-        self.message.setText(f"<span style='color:#c62828'>{exc}</span>")
+        self.message.setText(f"<span style='color:#c62828'>{escaped(exc)}</span>")
         self.sig_loaded.emit()
 
     def _write_failed(self, text: str) -> None:
-        self.message.setText(f"<span style='color:#c62828'>could not save labels: {text}</span>")
+        self.message.setText(
+            f"<span style='color:#c62828'>could not save labels: {escaped(text)}</span>"
+        )
         self.undo_stack.clear()
         self.reload()
 
@@ -335,7 +338,9 @@ class LabelingPanel(QWidget):
             )
         )
         label = dict(self.labels).get(index.data(LabelRole), "unlabeled")
-        self.preview.setToolTip(f"{row.original_name}: {label}, split {row.split or 'none'}")
+        self.preview.setToolTip(
+            plain_rich(f"{row.original_name}: {label}, split {row.split or 'none'}")
+        )
 
     # --- splits and import -------------------------------------------------------------------
     def assign_splits(self) -> None:
@@ -404,7 +409,7 @@ class LabelingPanel(QWidget):
         lines += [f"skipped {p.name}: {reason}" for p, reason in report.rejected[:20]]
         if len(report.rejected) > 20:
             lines.append(f"… and {len(report.rejected) - 20} more")
-        self.message.setText("\n".join(lines))
+        self.message.setText(plain_rich("\n".join(lines)))
         self.sig_import_finished.emit(report)
         self.sig_data_changed.emit()
         self.reload()

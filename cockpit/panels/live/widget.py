@@ -36,6 +36,7 @@ from cockpit.panels.live.plots import (
     TrialPlot,
     make_plot,
 )
+from cockpit.richtext import escaped
 from cockpit.workers import run_in_background
 from core.workspace import Workspace
 
@@ -262,7 +263,9 @@ class LivePanel(QWidget):
         self._busy = False
         if self._closed:
             return
-        self.status_label.setText(f"<span style='color:#c62828'>cannot read the jobs: {exc}</span>")
+        self.status_label.setText(
+            f"<span style='color:#c62828'>cannot read the jobs: {escaped(exc)}</span>"
+        )
 
     def _apply(self, result: tuple[list[JobRow] | None, list[tuple[JobFeed, FeedUpdate]]]) -> None:
         self._busy = False
@@ -369,7 +372,7 @@ class LivePanel(QWidget):
         job_id = self.selected[0]
         row = self.rows.get(job_id)
         feed = self.feeds.get(job_id)
-        parts = [f"<b>{row.label if row else job_id}</b>"]
+        parts = [f"<b>{escaped(row.label if row else job_id)}</b>"]
         if row and row.state:
             colour = _STATE_COLOURS.get(row.state, "#333333")
             parts.append(f"<span style='color:{colour}'>{row.state}</span>")

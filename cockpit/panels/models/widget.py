@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from cockpit.panels.models.cli_process import CliProcesses, error_lines
 from cockpit.panels.models.predictions import PredictionList, image_files
+from cockpit.richtext import plain, plain_rich
 from cockpit.workers import run_in_background
 from core.workspace import Workspace
 
@@ -145,14 +146,14 @@ class ModelsPanel(QWidget):
         actions = QHBoxLayout()
         for button in (self.alias_button, self.unalias_button, self.export_button):
             actions.addWidget(button)
-        self.export_label = QLabel()
+        self.export_label = plain(QLabel())
         # a long path must not widen the panel: it is cut, the tooltip has all of it
         self.export_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.export_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         actions.addWidget(self.export_label, 1)
         actions.addWidget(self.open_button)
 
-        self.drop_hint = QLabel()
+        self.drop_hint = plain(QLabel())
         self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop_hint.setFrameShape(QFrame.Shape.StyledPanel)
         self.drop_hint.setStyleSheet(
@@ -160,7 +161,7 @@ class ModelsPanel(QWidget):
             " color: #455a64; }"
         )
         self.predictions = PredictionList()
-        self.message = QLabel()
+        self.message = plain(QLabel())
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -271,7 +272,7 @@ class ModelsPanel(QWidget):
                 return
             self.show_message(f"wrote {target} (ONNX, checked with onnxruntime)")
             self.export_label.setText(f"→ {self.workspace.relative(target)}")
-            self.export_label.setToolTip(str(target))
+            self.export_label.setToolTip(plain_rich(target))
             self.sig_exported.emit(str(target))
 
         self.processes.start(
@@ -438,7 +439,7 @@ class ModelsPanel(QWidget):
             self._update_actions()
             self._show_details()
             return
-        self.title.setText(f"<b>Versions of {model.name}</b> (theme {model.theme})")
+        self.title.setText(f"<b>Versions of {escape(model.name)}</b> (theme {escape(model.theme)})")
         self.versions.setRowCount(len(model.versions))
         for row, version in enumerate(model.versions):
             created = datetime.fromtimestamp(version.created_ms / 1000).strftime("%Y-%m-%d %H:%M")
@@ -453,7 +454,7 @@ class ModelsPanel(QWidget):
                 value = version.metrics.get(metric)
                 cells.append(_cell("" if value is None else f"{value:.4f}", align_right=True))
             run = _cell(version.run_id[:12])
-            run.setToolTip(f"run {version.run_id}, experiment {version.experiment_id}")
+            run.setToolTip(plain_rich(f"run {version.run_id}, experiment {version.experiment_id}"))
             cells += [_cell(version.status.lower()), run]
             for column, cell in enumerate(cells):
                 self.versions.setItem(row, column, cell)

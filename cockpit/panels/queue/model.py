@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from cockpit.richtext import plain_rich
 from cockpit.panels.queue.progress import Progress, duration_text
 from core.jobs.model import Job
 
@@ -243,7 +244,7 @@ class JobTableModel(QAbstractTableModel):
             lines.append(f"pid {job.pid} on {job.host or '?'}")
         if job.error:
             lines.append(job.error.strip()[-1200:])
-        return "\n".join(lines)
+        return plain_rich("\n".join(lines))
 
     # --- drag and drop: pending rows reorder -------------------------------------------
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cockpit.richtext import plain
 from cockpit.panels.queue.details import JobDetails, details_text
 from cockpit.panels.queue.log_view import LogDialog
 from cockpit.panels.queue.model import (
@@ -223,8 +224,8 @@ class QueuePanel(QWidget):
         self.table.doubleClicked.connect(self._double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
 
-        self.device_label = QLabel("GPU: …")
-        self.message = QLabel()
+        self.device_label = plain(QLabel("GPU: …"))
+        self.message = plain(QLabel())
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bottom = QHBoxLayout()
         bottom.addWidget(self.device_label)

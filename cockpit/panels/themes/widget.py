@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from cockpit.panels.themes.balance import SPLIT_COLOURS, BalanceDelegate, BalanceRole
+from cockpit.richtext import escaped, plain, plain_rich
 from cockpit.workers import run_in_background
 from core.workspace import Workspace
 
@@ -90,7 +91,7 @@ class ThemesPanel(QWidget):
         add_label.clicked.connect(self._add_label)
         delete_label = QPushButton("Delete label…")
         delete_label.clicked.connect(self._delete_label)
-        self.message = QLabel()
+        self.message = plain(QLabel())
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         legend = "  ".join(
@@ -162,7 +163,7 @@ class ThemesPanel(QWidget):
         changed = data["theme"] != self.current_theme
         self.current_theme = data["theme"]
         self.title.setText(
-            f"<b>Labels of {data['theme']}</b>"
+            f"<b>Labels of {escaped(data['theme'])}</b>"
             if data["theme"]
             else "<b>No theme yet</b>: create one on the left"
         )
@@ -233,7 +234,9 @@ class ThemesPanel(QWidget):
         if not name:
             return
         answer = QMessageBox.question(
-            self, "Delete theme", f"Delete theme {name!r}, its labels and all its images?"
+            self,
+            "Delete theme",
+            plain_rich(f"Delete theme {name!r}, its labels and all its images?"),
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.current_theme = None

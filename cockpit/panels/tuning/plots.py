@@ -13,6 +13,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from cockpit.panels.tuning.model import format_value
+from cockpit.richtext import plain
 from core.tuning.results import ParamAxis, StudyDetails
 
 VALUE_COLOUR = "#1f77b4"
@@ -39,14 +40,14 @@ class PlotBox(QWidget):
         self.plot.setMinimumHeight(150)
         for side in ("left", "bottom"):
             self.plot.getAxis(side).enableAutoSIPrefix(False)  # no "(x0.001)" on a metric
-        self.message = QLabel()
+        self.message = plain(QLabel())
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setStyleSheet(f"color: {TEXT_COLOUR}; background: white;")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.plot)
         self.stack.addWidget(self.message)
-        self.caption = QLabel()
+        self.caption = plain(QLabel())
         self.caption.setStyleSheet(f"color: {TEXT_COLOUR};")
         self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)

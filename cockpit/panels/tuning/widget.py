@@ -35,6 +35,7 @@ from cockpit.panels.tuning.model import (
     format_value,
 )
 from cockpit.panels.tuning.plots import HistoryPlot, ImportancePlot, ParallelCoordinatesPlot
+from cockpit.richtext import escaped, plain
 from cockpit.workers import run_in_background
 from core.errors import CockpitError
 from core.workspace import Workspace
@@ -119,7 +120,7 @@ class TuningPanel(QWidget):
         self._closed = False
         self._error_shown = False
 
-        self.status = QLabel()
+        self.status = plain(QLabel())
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reload_button = QPushButton("Reload")
@@ -353,7 +354,8 @@ class TuningPanel(QWidget):
             s = details.summary
             counts = ", ".join(f"{n} {state}" for state, n in s.counts.items() if n)
             self.trials_title.setText(
-                f"<b>Trials of {s.name}</b> &nbsp; theme {s.theme or '–'} · {_objective(s)} · "
+                f"<b>Trials of {escaped(s.name)}</b> &nbsp; theme {escaped(s.theme or '–')} · "
+                f"{_objective(s)} · "
                 f"{counts or 'no trials'}"
             )
         if self.trials_model.params != columns or self.trials_model.rowCount() <= 50:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from cockpit.panels.workspace.snapshot import WorkspaceSnapshot, take_snapshot
+from cockpit.richtext import plain, plain_rich
 from cockpit.workers import run_in_background
 from core.experiment import UNHASHED_KEYS
 from core.workspace import Workspace
@@ -63,7 +64,7 @@ class WorkspacePanel(QWidget):
         id_font.setPointSizeF(id_font.pointSizeF() * 1.3)
         self.id_label.setFont(id_font)
         self.id_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label = QLabel()
+        self.error_label = plain(QLabel())
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c62828;")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -148,7 +149,7 @@ class WorkspacePanel(QWidget):
         self.definitions.clear()
         if snapshot.registry_error:
             item = QTreeWidgetItem(["configs/registry.json", "error"])
-            item.setToolTip(0, snapshot.registry_error)
+            item.setToolTip(0, plain_rich(snapshot.registry_error))
             item.setForeground(1, QBrush(QColor(_STATUS_COLOURS["error"])))
             self.definitions.addTopLevelItem(item)
         groups: dict[str, QTreeWidgetItem] = {}
@@ -157,8 +158,8 @@ class WorkspacePanel(QWidget):
                 groups[finding.kind] = QTreeWidgetItem([_KIND_TITLES[finding.kind], ""])
                 self.definitions.addTopLevelItem(groups[finding.kind])
             item = QTreeWidgetItem([finding.name, finding.status])
-            item.setToolTip(0, finding.detail)
-            item.setToolTip(1, finding.detail)
+            item.setToolTip(0, plain_rich(finding.detail))
+            item.setToolTip(1, plain_rich(finding.detail))
             item.setForeground(1, QBrush(QColor(_STATUS_COLOURS[finding.status])))
             groups[finding.kind].addChild(item)
         self.definitions.expandAll()

@@ -48,7 +48,7 @@ def test_create_list_rename(db):
         (lambda db: create_theme(db, "cells"), "theme 'cells' already exists"),
         (lambda db: add_labels(db, "cells", ["a"]), "label 'a' already exists"),
         (lambda db: create_theme(db, "x", ["a", "a"]), "label 'a' already exists"),
-        (lambda db: create_theme(db, "a/b"), "theme name 'a/b' is invalid"),
+        (lambda db: create_theme(db, "a/b"), "theme name 'a/b' is not allowed"),
         (lambda db: rename_label(db, "cells", "a", "b"), "label 'b' already exists"),
         (lambda db: add_labels(db, "cels", ["z"]), r"theme 'cels' does not exist; themes: cells"),
         (

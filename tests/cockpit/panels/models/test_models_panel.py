@@ -93,7 +93,7 @@ def test_alias_predict_on_drop_and_onnx_export(
 
     session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     assert session.get_inputs()[0].shape[1:] == [3, 16, 16]
-    assert panel.export_label.toolTip() == str(target)
+    assert str(target) in panel.export_label.toolTip()
 
     panel.predictions.setCurrentRow(0)
     assert panel.grab().save(str(screenshot_dir / "models.png"))
