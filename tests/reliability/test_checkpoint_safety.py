@@ -19,12 +19,14 @@ from pathlib import Path
 import pytest
 import torch
 from mlflow.tracking import MlflowClient
+from sqlalchemy import delete
 
 from core.data.importer import import_images
 from core.data.themes import create_theme
-from core.db import open_database
+from core.db import Model, open_database
 from core.demo import write_demo_images
 from core.errors import CockpitError
+from core.history.delete import plan_delete
 from core.training.checkpoint_io import SafeCheckpointIO
 from core.training.checkpoints import CheckpointManager, UnreadableCheckpoint, read_checkpoint
 from core.training.restore import load_trained
@@ -188,11 +190,15 @@ def test_only_planted_checkpoints_stop_train_in_one_line_and_restart_recovers(
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_restart_logs_into_a_new_run_and_closes_the_old_one(shapes_workspace):
     ws = shapes_workspace
     first = train_experiment(ws, "shapes", tiny_params(ws, "max_epochs=1"), echo=quiet)
+    # as a process killed mid-fit leaves it: the run open, no model recorded in the database
     client = MlflowClient(ws.mlflow_tracking_uri)
-    client.update_run(first.run_id, status="RUNNING")  # as a process killed mid-fit leaves it
+    client.update_run(first.run_id, status="RUNNING")
+    with open_database(ws).session() as session:
+        session.execute(delete(Model).where(Model.mlflow_run_id == first.run_id))
     again = train_experiment(
         ws, "shapes", tiny_params(ws, "max_epochs=1"), restart=True, echo=quiet
     )
@@ -201,6 +207,8 @@ def test_restart_logs_into_a_new_run_and_closes_the_old_one(shapes_workspace):
     assert client.get_run(again.run_id).info.status == "FINISHED"
     for run_id in (first.run_id, again.run_id):
         assert [m.step for m in client.get_metric_history(run_id, "valid_loss")] == [0]
+    # deleting the experiment from the history deletes both of its runs
+    assert set(plan_delete(ws, first.experiment_id).run_ids) == {first.run_id, again.run_id}
 
 
 def _mount_tmpfs(folder: Path, size: int) -> None:
