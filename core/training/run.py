@@ -15,6 +15,7 @@ from typing import Any
 
 from core.config.params import ResolvedParams
 from core.data.snapshot import DataSnapshot
+from core.errors import CockpitError
 from core.fileio import atomic_write_text
 from core.training.builder import ExperimentBuilder, ExperimentContext
 from core.training.checkpoints import CheckpointManager, ResumePlan
@@ -326,11 +327,17 @@ def train_experiment(
             stopped_early = _fit(ctx, plan, journal, manager, job_id, echo, progress_bar, trial)
         except BaseException as exc:
             pruned = type(exc).__name__ == "TrialPruned"
-            journal.set_tags({"state": "pruned" if pruned else "interrupted"})
-            if trial is not None:
-                _write_trial_file(manager.dir, trial, job_id, "pruned" if pruned else "stopped")
-            journal.end_run("KILLED")
-            journal.flush()
+            try:
+                journal.set_tags({"state": "pruned" if pruned else "interrupted"})
+                if trial is not None:
+                    state = "pruned" if pruned else "stopped"
+                    _write_trial_file(manager.dir, trial, job_id, state)
+                journal.end_run("KILLED")
+                journal.flush()
+            except (OSError, CockpitError) as bookkeeping:
+                # a full disk that stopped the fit may refuse these lines too; the error
+                # that stopped the fit is the one to report (the next run reopens the run)
+                exc.add_note(f"also not recorded: {bookkeeping}")
             raise
         done = manager.epochs_in_checkpoint(manager.last)
         manager.write_state(
