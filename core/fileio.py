@@ -40,6 +40,45 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
     _fsync_dir(path.parent)
 
 
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` as :func:`atomic_write_text` writes text: a full disk or a
+    crash mid-write leaves the previous file whole and no temporary file behind."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise CockpitError(
+            f"cannot write {path}: {exc.strerror or exc}; the previous file is unchanged "
+            "(check free disk space and permissions)"
+        ) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except OSError as exc:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise CockpitError(
+            f"cannot write {path}: {exc.strerror or exc}; the previous file is unchanged "
+            "(check free disk space and permissions)"
+        ) from exc
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def replace_durably(written: Path, path: Path) -> None:
+    """Rename the finished file ``written`` over ``path`` (same folder) so that a power cut
+    leaves the old or the new file, never an empty one: its data reaches the disk first."""
+    with open(written, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(written, path)
+    _fsync_dir(Path(path).parent)
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         dir_fd = os.open(folder, os.O_RDONLY)

@@ -201,7 +201,8 @@ class _PreviewCheckpoints(CheckpointManager):
     def epochs_in_checkpoint(self, path: Path) -> int:
         state = self.state()
         if (
-            state.finished
+            path == self.last
+            and state.finished
             and self.state_file.exists()
             and path.stat().st_mtime <= self.state_file.stat().st_mtime
         ):
@@ -300,6 +301,7 @@ def preview_experiment(
     fingerprint = snapshot.fingerprint()
     experiment_id = params.experiment_id(fingerprint)
     plan = plan_for(workspace, experiment_id, max_epochs)
+    notes.extend(plan.skipped)
     headline, detail = describe_plan(plan)
     nearest = nearest_experiment(
         records,

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from core.errors import CockpitError
+from core.fileio import replace_durably
 
 __all__ = ["ExportCheck", "export_onnx", "export_torchscript"]
 
@@ -170,7 +171,7 @@ def _export(
                 f"(tolerance {tolerance:g}); the file was not written to {path}"
             )
         try:
-            os.replace(tmp, path)
+            replace_durably(tmp, path)
         except OSError as exc:
             raise CockpitError(
                 f"cannot write {path}: {exc.strerror or exc} (check that it is not a folder "

@@ -27,7 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import CockpitError
-from core.history.entries import find_entry, job_experiment, list_entries, read_experiment
+from core.history.entries import (
+    find_entry,
+    job_experiment,
+    list_entries,
+    previous_run_ids,
+    read_experiment,
+)
 from core.jobs.model import TERMINAL, Job
 from core.jobs.queue import JobQueue
 from core.mlflow_filter import equals, model_versions, model_versions_of_run
@@ -107,6 +113,7 @@ def plan_delete(workspace: Workspace, ident: str) -> DeletionPlan:
         experiment = read_experiment(workspace, experiment_id)
         if experiment is not None and experiment.run_id:
             run_ids.add(experiment.run_id)
+        run_ids |= set(previous_run_ids(workspace.experiment_dir(experiment_id)))
         if workspace.experiment_dir(experiment_id).exists():
             files.append(workspace.experiment_dir(experiment_id))
     rows = _model_rows(workspace, experiment_id, run_ids)

@@ -141,6 +141,13 @@ def _json(path: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def previous_run_ids(folder: Path) -> list[str]:
+    """The MLflow runs an experiment had before ``--restart`` closed them (kept, so they
+    still belong to it)."""
+    previous = _json(folder / "mlflow_run.json").get("previous_run_ids")
+    return [str(r) for r in previous] if isinstance(previous, list) else []
+
+
 def _mtime(path: Path) -> float | None:
     try:
         return path.stat().st_mtime

@@ -16,7 +16,7 @@ from core.config.params import ResolvedParams
 from core.data.snapshot import DataSnapshot, SnapshotItem
 from core.errors import CockpitError
 from core.training.builder import ExperimentBuilder, ExperimentContext
-from core.training.checkpoints import CheckpointManager
+from core.training.checkpoints import CheckpointManager, UnreadableCheckpoint
 from core.workspace import Workspace
 
 
@@ -71,17 +71,22 @@ def restore_experiment(
 def load_trained(
     workspace: Workspace, experiment_id: str
 ) -> tuple[ExperimentContext, ExperimentBuilder]:
-    """The experiment rebuilt on its own snapshot, holding its best weights."""
-    import torch
-
+    """The experiment rebuilt on its own snapshot, holding its best weights (read with
+    ``weights_only``: an unreadable or planted checkpoint is refused, never run)."""
     params, theme, snapshot = restore_experiment(workspace, experiment_id)
     manager = CheckpointManager(workspace.experiment_dir(experiment_id))
-    weights = manager.best if manager.best.exists() else manager.resume_checkpoint()
-    if weights is None:
+    if manager.resume_checkpoint() is None and not manager.best.exists():
         raise CockpitError(f"experiment {experiment_id} has no checkpoint; train it first")
+    try:
+        state = manager.best_weights()
+    except UnreadableCheckpoint as exc:
+        raise UnreadableCheckpoint(
+            exc.path,
+            exc.reason,
+            "the experiment's weights cannot be used; train it again with --restart",
+        ) from exc
     builder = ExperimentBuilder(workspace, params, theme)
     context = builder.build(snapshot)
     context.experiment_id = experiment_id  # its folder, even when recorded by older rules
-    state = torch.load(weights, map_location="cpu", weights_only=False)["state_dict"]
     context.module.load_state_dict(state)
     return context, builder

@@ -15,6 +15,7 @@ from typing import Any
 
 from core.config.params import ResolvedParams
 from core.data.snapshot import DataSnapshot
+from core.errors import CockpitError
 from core.fileio import atomic_write_text
 from core.names import check_optional_name
 from core.training.builder import ExperimentBuilder, ExperimentContext
@@ -124,6 +125,8 @@ def _trainer(ctx: ExperimentContext, callbacks: list[Any], progress_bar: bool) -
     import pytorch_lightning as pl
     import torch
 
+    from core.training.checkpoint_io import SafeCheckpointIO
+
     on_gpu = torch.cuda.is_available()
     return pl.Trainer(
         max_epochs=int(ctx.values["max_epochs"]),
@@ -137,6 +140,7 @@ def _trainer(ctx: ExperimentContext, callbacks: list[Any], progress_bar: bool) -
         enable_model_summary=False,
         num_sanity_val_steps=0,
         default_root_dir=str(ctx.experiment_dir),
+        plugins=[SafeCheckpointIO()],
     )
 
 
@@ -151,7 +155,9 @@ def _fit(
     trial: TrialHooks | None,
 ) -> bool:
     """Train; returns whether early stopping ended the fit."""
-    from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, OnExceptionCheckpoint
+    from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+
+    from core.training.checkpoint_io import InterruptCheckpoint
 
     # Two checkpoints: Lightning's save_last only writes when the monitored value improves,
     # but resuming needs the state after every epoch.
@@ -167,9 +173,7 @@ def _fit(
         dirpath=ctx.experiment_dir, filename="last", save_top_k=1, enable_version_counter=False
     )
     # a cancel (SIGTERM -> KeyboardInterrupt) or crash mid-epoch still leaves a checkpoint
-    interrupted = OnExceptionCheckpoint(
-        dirpath=ctx.experiment_dir, filename=manager.interrupted.stem
-    )
+    interrupted = InterruptCheckpoint(dirpath=ctx.experiment_dir, filename=manager.interrupted.stem)
     callbacks: list[Any] = [
         best,
         last,
@@ -186,6 +190,7 @@ def _fit(
         ctx.module,
         datamodule=ctx.datamodule,
         ckpt_path=str(plan.checkpoint) if plan.checkpoint else None,
+        weights_only=True,
     )
     return bool(early is not None and early.stopped_epoch > 0)
 
@@ -206,11 +211,7 @@ def _evaluate(
     echo: Echo,
 ) -> dict[str, float]:
     """Metrics of the best weights: valid_* on the valid split, test_* on the test split."""
-    import torch
-
-    best = manager.best if manager.best.exists() else manager.last
-    state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]
-    ctx.module.load_state_dict(state)
+    ctx.module.load_state_dict(manager.best_weights())
     trainer = _trainer(ctx, _job_callbacks(ctx, job_id), progress_bar=False)
     [valid] = trainer.validate(ctx.module, datamodule=ctx.datamodule, verbose=False)
     metrics = {k: float(v) for k, v in valid.items()}
@@ -286,14 +287,21 @@ def train_experiment(
     experiment_id = params.experiment_id(snapshot.fingerprint())
     manager = CheckpointManager(workspace.experiment_dir(experiment_id))
     manager.dir.mkdir(parents=True, exist_ok=True)
+    journal = RunJournal(workspace, manager.dir, theme_name)
     if restart:
         moved = manager.set_aside()
         if moved is not None:
             echo(f"--restart: previous checkpoints moved to {workspace.relative(moved)}")
+        # the earlier run keeps its epochs; the fit from scratch logs into a new run
+        journal.retire_run()
     plan = manager.plan(int(params.values["max_epochs"]))
+    for line in plan.skipped:
+        echo(line)
+    if plan.unreadable:
+        # Lightning would overwrite them; kept for a look, out of the resume's way
+        manager.set_aside(plan.unreadable)
     echo(f"experiment {experiment_id} on theme {theme_name!r}: {plan.describe()}")
 
-    journal = RunJournal(workspace, manager.dir, theme_name)
     journal.model_logger = lambda run_id, op: log_model_to_run(workspace, theme_name, run_id, op)
     journal.flush()  # whatever an interrupted earlier run could not write
     outcome = TrainOutcome(experiment_id, plan, run_id=journal.run_id)
@@ -328,11 +336,17 @@ def train_experiment(
             stopped_early = _fit(ctx, plan, journal, manager, job_id, echo, progress_bar, trial)
         except BaseException as exc:
             pruned = type(exc).__name__ == "TrialPruned"
-            journal.set_tags({"state": "pruned" if pruned else "interrupted"})
-            if trial is not None:
-                _write_trial_file(manager.dir, trial, job_id, "pruned" if pruned else "stopped")
-            journal.end_run("KILLED")
-            journal.flush()
+            try:
+                journal.set_tags({"state": "pruned" if pruned else "interrupted"})
+                if trial is not None:
+                    state = "pruned" if pruned else "stopped"
+                    _write_trial_file(manager.dir, trial, job_id, state)
+                journal.end_run("KILLED")
+                journal.flush()
+            except (OSError, CockpitError) as bookkeeping:
+                # a full disk that stopped the fit may refuse these lines too; the error
+                # that stopped the fit is the one to report (the next run reopens the run)
+                exc.add_note(f"also not recorded: {bookkeeping}")
             raise
         done = manager.epochs_in_checkpoint(manager.last)
         manager.write_state(

@@ -66,6 +66,12 @@ class RunJournal:
             return None
         return json.loads(self.run_file.read_text()).get("run_id")
 
+    def _previous_runs(self) -> dict[str, list[str]]:
+        if not self.run_file.exists():
+            return {}
+        previous = json.loads(self.run_file.read_text()).get("previous_run_ids")
+        return {"previous_run_ids": previous} if previous else {}
+
     def record(self, op: str, **fields: Any) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as handle:
@@ -75,6 +81,12 @@ class RunJournal:
 
     def start_run(self, run_name: str, tags: Mapping[str, str]) -> None:
         self.record("start", run_name=run_name, tags=dict(tags))
+
+    def retire_run(self) -> None:
+        """Leave the experiment's run (closed, kept) so that the next start makes a new one:
+        a restarted experiment counts its epochs from 0 again, in a run of its own."""
+        if self.run_file.exists():
+            self.record("retire")
 
     def rename_run(self, run_name: str, tags: Mapping[str, str]) -> None:
         """Give the existing run a new name and tags (a retried tuning trial)."""
@@ -150,13 +162,22 @@ class RunJournal:
             if self.run_id is None:
                 experiment_id = experiment_for_theme(client, self.workspace, self.theme_name)
                 run = client.create_run(experiment_id, run_name=op["run_name"], tags=op["tags"])
-                atomic_write_text(self.run_file, json.dumps({"run_id": run.info.run_id}) + "\n")
+                record = {"run_id": run.info.run_id, **self._previous_runs()}
+                atomic_write_text(self.run_file, json.dumps(record) + "\n")
             else:  # the same experiment continued: by a resume, or by a retried trial
                 client.update_run(self.run_id, status="RUNNING", name=op["run_name"])
                 for key, value in op["tags"].items():
                     client.set_tag(self.run_id, key, value)
             return
         run_id = self.run_id
+        if kind == "retire":
+            if run_id is not None:
+                if client.get_run(run_id).info.status == "RUNNING":
+                    client.set_terminated(run_id, status="KILLED")
+                previous = json.loads(self.run_file.read_text()).get("previous_run_ids", [])
+                record = {"run_id": None, "previous_run_ids": [*previous, run_id]}
+                atomic_write_text(self.run_file, json.dumps(record) + "\n")
+            return
         if run_id is None:
             raise RuntimeError("no MLflow run to write to yet")
         if kind == "params":

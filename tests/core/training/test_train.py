@@ -153,6 +153,11 @@ def test_corrupt_checkpoint_is_explained_and_restart_recovers(shapes_workspace):
     first = train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
     manager = CheckpointManager(ws.experiment_dir(first.experiment_id))
     manager.last.write_bytes(b"garbage")
+    lines = []
+    train_experiment(ws, "shapes", tiny_params(ws), echo=lines.append)
+    assert any("last.ckpt is unreadable" in line and "best.ckpt" in line for line in lines)
+    manager.last.write_bytes(b"garbage")
+    manager.best.write_bytes(b"")  # what a full disk used to leave
     with pytest.raises(CockpitError, match="unreadable.*--restart"):
         train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
     fresh = train_experiment(ws, "shapes", tiny_params(ws), restart=True, echo=quiet)
