@@ -22,7 +22,7 @@ ENGINE_MODULES = (
     "core.data.labeling",
     "core.data.splits",
     "core.config.editing",
-    "core.experiment.preview",
+    "core.history.preview",
     "core.jobs.queue",
     "core.jobs.runner",
     "core.history",

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.jobs.executor import process_alive
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue, read_job_file
 from core.jobs.runner import runner_lock, runner_state
+from core.processes import process_alive
 from core.workspace import QUEUE_STATES, WORKSPACE_ENV, Workspace
 
 STALE_REASON = "its runner had stopped (found by cockpit doctor)"

@@ -38,7 +38,7 @@ def config() -> None:
 )
 def show(params_file: Path | None, overrides: tuple[str, ...], fmt: str) -> None:
     """Print the resolved all_params, where each value came from, and the experiment id."""
-    from core.experiment import canonicalize
+    from core.hashing import canonicalize
 
     resolved = resolved_params(params_file, overrides)
     if fmt == "table":
@@ -58,7 +58,7 @@ def _print_table(resolved: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from core.experiment import UNHASHED_KEYS
+    from core.hashing import UNHASHED_KEYS
 
     choice = resolved.choice
     table = Table(
@@ -88,12 +88,12 @@ def hash_(
     params_file: Path | None, overrides: tuple[str, ...], theme: str | None, explain: bool
 ) -> None:
     """Print the experiment id of the configuration (with --theme: of a train job)."""
-    from core.experiment import canonical_json
+    from core.hashing import canonical_json
 
     resolved = resolved_params(params_file, overrides)
     fingerprint = None
     if theme is not None:
-        from core.experiment.preview import data_fingerprint
+        from core.history.preview import data_fingerprint
 
         fingerprint = data_fingerprint(current_workspace(), theme)
     click.echo(resolved.experiment_id(fingerprint))
@@ -163,7 +163,7 @@ def check(params_file: Path | None, overrides: tuple[str, ...]) -> None:
 def preview(params_file: Path | None, overrides: tuple[str, ...], theme: str) -> None:
     """Say what a train job of this configuration would do (new experiment, resume, adds
     epochs, already complete) and how it differs from the nearest earlier experiment."""
-    from core.experiment.preview import ROW_NAMES, preview_experiment
+    from core.history.preview import ROW_NAMES, preview_experiment
 
     resolved = resolved_params(params_file, overrides)
     result = preview_experiment(current_workspace(), theme, resolved)

@@ -18,8 +18,8 @@ from core.config.fields import ParamSpec, param_specs
 from core.config.overrides import Override
 from core.config.yaml_schema import validate_document
 from core.errors import CockpitError
-from core.experiment.hashing import experiment_id
 from core.fileio import load_yaml_mapping
+from core.hashing import experiment_id
 from core.registry import Registry, RegistryFile
 from core.registry.sources import source_digests
 from core.workspace import Workspace

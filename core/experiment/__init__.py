@@ -1,17 +1,3 @@
-"""Experiment identity: the deterministic id of a configuration plus a data snapshot."""
-
-from core.experiment.hashing import (
-    HASH_SCHEMA_VERSION,
-    UNHASHED_KEYS,
-    canonical_json,
-    canonicalize,
-    experiment_id,
-)
-
-__all__ = [
-    "HASH_SCHEMA_VERSION",
-    "UNHASHED_KEYS",
-    "canonical_json",
-    "canonicalize",
-    "experiment_id",
-]
+"""Looking at an experiment before it runs: the augmentation preview. The experiment id
+itself is ``core.hashing`` (a foundation every layer may use); what a configuration would
+do against the experiments so far is ``core.history.preview``."""

@@ -14,6 +14,9 @@ from typing import Protocol
 import psutil
 
 from core.jobs.model import Job
+from core.processes import kill_process_group, process_alive
+
+__all__ = ["Executor", "JobHandle", "LocalExecutor", "kill_process_group", "process_alive"]
 
 
 class JobHandle(Protocol):
@@ -69,29 +72,3 @@ class LocalExecutor:
         return LocalProcess(process)
 
 
-def process_alive(pid: int | None, started_at: float | None) -> bool:
-    """Whether ``pid`` is still the process we started (pids are reused after a reboot)."""
-    if not pid:
-        return False
-    try:
-        process = psutil.Process(pid)
-        if started_at is not None and abs(process.create_time() - started_at) > 1.0:
-            return False
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def kill_process_group(pid: int) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        try:
-            psutil.Process(pid).wait(timeout=10)
-            return
-        except psutil.TimeoutExpired:
-            continue
-        except psutil.Error:
-            return

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
-import socket
 import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from core.processes import this_host  # noqa: F401  (the queue's owners are named by it)
 
 State = Literal["pending", "running", "finished", "failed", "cancelled"]
 Kind = Literal["train", "tune", "plot", "check"]
@@ -61,5 +62,3 @@ class Job(BaseModel):
         return f"{self.kind} {self.theme or ''} {model}".strip()
 
 
-def this_host() -> str:
-    return socket.gethostname()

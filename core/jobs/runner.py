@@ -32,8 +32,9 @@ from core.errors import CockpitError
 from core.fileio import atomic_write_text
 from core.jobs.executor import Executor, JobHandle, LocalExecutor, kill_process_group, process_alive
 from core.jobs.gpus import gpu_status
-from core.jobs.model import Job, this_host
+from core.jobs.model import Job
 from core.jobs.queue import JobQueue
+from core.processes import this_host
 from core.workspace import Workspace
 
 Echo = Callable[[str], None]

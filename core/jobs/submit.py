@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from core.config.params import ResolvedParams
-from core.experiment import canonicalize
 from core.fileio import atomic_write_text
+from core.hashing import canonicalize
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue
 from core.jobs.runner import start_runner

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from core.errors import CockpitError
 from core.fileio import atomic_write_text
-from core.jobs.executor import kill_process_group, process_alive
+from core.processes import kill_process_group, process_alive
 from core.workspace import Workspace
 
 HOST = "127.0.0.1"

@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 
 from core import __version__
-from core.experiment import canonicalize
 from core.fileio import atomic_write_text
+from core.hashing import canonicalize
 from core.training.builder import ExperimentContext
 
 

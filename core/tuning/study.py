@@ -27,12 +27,11 @@ import yaml
 from core.config import resolve_params
 from core.config.optuna_params import Categorical, FloatRange, OptunaParams
 from core.errors import CockpitError
-from core.experiment import canonicalize
 from core.fileio import atomic_write_text, load_yaml_mapping
-from core.jobs.executor import process_alive
-from core.jobs.model import this_host
+from core.hashing import canonicalize
 from core.mlflow_filter import model_versions
 from core.names import check_name, inside
+from core.processes import process_alive, this_host
 from core.tuning.control import StopWhenRequested
 from core.tuning.results import PARENT_RUN_ATTR
 from core.tuning.selection import build_pruner, build_sampler, choose_pruner, choose_sampler

@@ -18,7 +18,7 @@ from core.config.editing import (
 )
 from core.config.optuna_params import OptunaParams
 from core.errors import CockpitError
-from core.experiment.preview import ExperimentPreview, preview_experiment
+from core.history.preview import ExperimentPreview, preview_experiment
 from core.workspace import Workspace
 
 DOCUMENTS = ("params", "augments", "optuna")

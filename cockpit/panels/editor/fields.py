@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.config.fields import ParamSpec
-from core.experiment import UNHASHED_KEYS
+from core.hashing import UNHASHED_KEYS
 
 INT32 = (-(2**31), 2**31 - 1)
 ERROR_STYLE = "color: #c62828;"

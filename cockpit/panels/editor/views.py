@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from cockpit.richtext import plain, plain_rich
-from core.experiment.preview import ROW_NAMES, ExperimentPreview
+from core.history.preview import ROW_NAMES, ExperimentPreview
 
 MODE_COLOURS = {
     "new": "#1565c0",

@@ -41,7 +41,7 @@ from cockpit.panels.editor.views import AugmentationGrid, PreviewView
 from cockpit.richtext import plain
 from cockpit.workers import run_in_background
 from core.config.editing import set_top_level_value
-from core.experiment import canonicalize
+from core.hashing import canonicalize
 from core.workspace import Workspace
 
 TAB_TITLES = {"params": "params", "augments": "augments", "optuna": "optuna_params"}

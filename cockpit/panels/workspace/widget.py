@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from cockpit.panels.workspace.snapshot import WorkspaceSnapshot, take_snapshot
 from cockpit.richtext import plain, plain_rich
 from cockpit.workers import run_in_background
-from core.experiment import UNHASHED_KEYS
+from core.hashing import UNHASHED_KEYS
 from core.workspace import Workspace
 
 _STATUS_COLOURS = {

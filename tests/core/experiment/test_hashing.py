@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.config import parse_overrides, resolve_params
-from core.experiment import UNHASHED_KEYS, canonical_json, experiment_id
+from core.hashing import UNHASHED_KEYS, canonical_json, experiment_id
 from core.workspace import Workspace
 
 keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12)

@@ -1,6 +1,6 @@
 """The nearest earlier experiment and the differences from it (pure functions)."""
 
-from core.experiment.preview import (
+from core.history.preview import (
     DATA_KEY,
     ExperimentRecord,
     describe_plan,

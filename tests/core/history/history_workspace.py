@@ -18,10 +18,10 @@ from core.data.importer import import_images
 from core.data.themes import create_theme
 from core.db import open_database
 from core.demo import write_demo_images
-from core.jobs.model import this_host
 from core.jobs.queue import JobQueue
 from core.jobs.run import run
 from core.jobs.submit import submit_train
+from core.processes import this_host
 from core.scaffold import init_workspace
 from core.workspace import Workspace
 from tests.core.training.conftest import TINY

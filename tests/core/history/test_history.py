@@ -28,10 +28,10 @@ from core.history import (
     requeue_params,
     sort_entries,
 )
-from core.jobs.model import this_host
 from core.jobs.queue import JobQueue
 from core.jobs.run import run as run_job
 from core.jobs.submit import submit_plot, submit_train
+from core.processes import this_host
 from tests.core.history.history_workspace import train_job
 from tests.core.training.conftest import tiny_params
 

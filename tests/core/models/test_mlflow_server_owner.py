@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 
-from core.jobs.executor import kill_process_group, process_alive
 from core.models.mlflow_server import MlflowServer
+from core.processes import kill_process_group, process_alive
 
 OWNER = """
 import sys, time

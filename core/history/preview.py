@@ -19,7 +19,7 @@ import yaml
 from core.config.augments import load_augments
 from core.config.params import ResolvedParams
 from core.errors import CockpitError
-from core.experiment.hashing import canonicalize
+from core.hashing import canonicalize
 from core.training.checkpoints import CheckpointManager, Mode, ResumePlan
 from core.workspace import Workspace
 
