@@ -56,7 +56,8 @@ def test_fingerprint_changes_with_labels_and_splits_and_feeds_the_id(db, workspa
 
 def test_untrainable_theme_is_explained(db):
     with pytest.raises(
-        CockpitError, match=r"has 12 labeled images without a split; run `cockpit split --theme pets`"
+        CockpitError,
+        match=r"has 12 labeled images without a split; run `cockpit split --theme pets`",
     ):
         require_trainable(load_snapshot(db, "pets"), db)
     assign_splits(db, "pets")  # what the message advises
