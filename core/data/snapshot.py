@@ -113,7 +113,7 @@ def _shortfall(name: str, db: Database, ratios: Sequence[float]) -> str:
         )
     labeled = {label: sum(row.values()) for label, row in table.items() if sum(row.values())}
     if len(labeled) < 2:
-        have = ", ".join(f"{label} {n}" for label, n in labeled.items()) or "none"
+        have = ", ".join(f"{label} {n}" for label, n in labeled.items())
         others = [label for label in table if label not in labeled]
         if others:
             command = f"cockpit label set --theme {name} --label {others[0]} FILE..."
@@ -126,11 +126,12 @@ def _shortfall(name: str, db: Database, ratios: Sequence[float]) -> str:
                 fix += f" or `cockpit import --theme {name} --label {others[0]} PATH`"
         else:
             fix = f"add a label with `cockpit label add {name} NAME` and label images of it"
-        classes = "1 class" if len(labeled) == 1 else f"{len(labeled)} classes"
-        return (
-            f"theme {name!r} has labeled images of {classes} (images per label: {have}); "
-            f"training needs at least 2 classes: {fix}"
+        state = (
+            f"has labeled images of 1 class only (images per label: {have})"
+            if labeled
+            else "has no labeled images"
         )
+        return f"theme {name!r} {state}; training needs at least 2 classes: {fix}"
     unsplit = sum(row["none"] for row in table.values())
     if unsplit:
         return (

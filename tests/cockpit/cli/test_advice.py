@@ -246,7 +246,7 @@ def test_a_tiny_theme_is_told_how_many_more_images_and_that_works(workspace, tmp
     result = run("-w", ws, "config", "preview", "--theme", "pets")
     assert result.exit_code == 2
     (line,) = error_lines(result)
-    assert "has labeled images of 1 class (images per label: cat 1)" in line
+    assert "has labeled images of 1 class only (images per label: cat 1)" in line
     command = re.search(r"`cockpit (label set [^`]+) FILE\.\.\.`", line).group(1).split()
     assert command[-1] == "dog"
     assert run("-w", ws, *command, str(unlabeled)).exit_code == 0
