@@ -409,7 +409,8 @@ def db_rebuild() -> None:
     if report.labeled < report.images:
         click.echo(
             f"{report.images - report.labeled} image(s) came back unlabeled and unsplit "
-            "(labeled after the last training, or never trained on): label them again"
+            "(labeled after the last training, or never trained on): label them again; "
+            "`cockpit label unlabeled --theme NAME` lists them"
         )
 
 
