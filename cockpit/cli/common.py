@@ -70,12 +70,19 @@ def param_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def resolved_params(
-    params_file: Path | None, overrides: tuple[str, ...], model: str | None = None
+    params_file: Path | None,
+    overrides: tuple[str, ...],
+    model: str | None = None,
+    *,
+    skip_unknown: bool = False,
 ) -> Any:
     """The validated parameters of the command's workspace; ``model`` = ``--set model=``."""
     from core.config import parse_overrides, resolve_params
 
     items = ([f"model={model}"] if model else []) + list(overrides)
     return resolve_params(
-        current_workspace(), params_file=params_file, overrides=parse_overrides(items)
+        current_workspace(),
+        params_file=params_file,
+        overrides=parse_overrides(items),
+        skip_unknown=skip_unknown,
     )

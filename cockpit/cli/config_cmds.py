@@ -37,13 +37,16 @@ def config() -> None:
     show_default=True,
 )
 def show(params_file: Path | None, overrides: tuple[str, ...], fmt: str) -> None:
-    """Print the resolved all_params, where each value came from, and the experiment id."""
+    """Print the resolved all_params, where each value came from, and the experiment id.
+
+    The table also shows a file with unknown keys: the known keys with their values, and
+    each unknown key marked (it has no experiment id until the key is fixed)."""
     from core.hashing import canonicalize
 
-    resolved = resolved_params(params_file, overrides)
     if fmt == "table":
-        _print_table(resolved)
+        _print_table(resolved_params(params_file, overrides, skip_unknown=True))
         return
+    resolved = resolved_params(params_file, overrides)
     values = canonicalize(resolved.values, base_dir=resolved.workspace_root)
     if fmt == "json":
         click.echo(json.dumps(values, indent=2, sort_keys=True))
@@ -58,6 +61,7 @@ def _print_table(resolved: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from core.config.params import unknown_key_problem
     from core.hashing import UNHASHED_KEYS
 
     choice = resolved.choice
@@ -72,8 +76,19 @@ def _print_table(resolved: Any) -> None:
         spec = resolved.specs[key]
         note = " (not hashed)" if key in UNHASHED_KEYS else ""
         table.add_row(key, _display(value), resolved.sources[key], spec.description + note)
+    for key, where in resolved.unknown.items():
+        problem = unknown_key_problem(key, where, resolved.specs).removeprefix(f"{where}: ")
+        table.add_row(
+            f"[red]{key}[/red]", "", where, f"[red]{problem}: not used; rename or remove it[/red]"
+        )
     console = Console(width=max(Console().width, 110))
     console.print(table)
+    if resolved.unknown:
+        console.print(
+            f"experiment id: none until the unknown key(s) {', '.join(resolved.unknown)} "
+            "are renamed or removed"
+        )
+        return
     console.print(f"experiment id: [bold]{resolved.experiment_id()}[/bold] (no data snapshot)")
 
 

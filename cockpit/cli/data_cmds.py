@@ -54,10 +54,23 @@ def theme_list(fmt: str) -> None:
     if not summaries:
         click.echo("no themes yet: cockpit theme create NAME --labels a,b")
     for s in summaries:
-        splits = ", ".join(f"{k} {v}" for k, v in sorted(s.splits.items()))
-        click.echo(f"{s.name} (id {s.id}): {s.images} images, {s.unlabeled} unlabeled; {splits}")
+        click.echo(f"{s.name} (id {s.id}): {_theme_counts(s.images, s.unlabeled, s.splits)}")
         for label, count in s.labels.items():
             click.echo(f"    {label:<24} {count}")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _theme_counts(images: int, unlabeled: int, splits: dict[str, int]) -> str:
+    """``12 images (1 unlabeled); train 8, valid 2, unsplit 2``; parts with nothing left out."""
+    if not images:
+        return "no images yet"
+    text = _plural(images, "image") + (f" ({unlabeled} unlabeled)" if unlabeled else "")
+    order = ("train", "valid", "test", "unsplit")
+    shown = ", ".join(f"{k} {splits[k]}" for k in order if splits.get(k))
+    return f"{text}; {shown}" if shown else text
 
 
 @theme.command("rename")
@@ -78,8 +91,10 @@ def theme_rename(old: str, new: str) -> None:
 @workspace_option
 def theme_delete(name: str, yes: bool) -> None:
     """Delete theme NAME with its labels and imported images."""
-    from core.data.themes import delete_theme
+    from core.data.themes import delete_theme, get_theme
 
+    with _database().session() as session:
+        get_theme(session, name)  # a theme that does not exist is said before any question
     if not yes and not click.confirm(f"delete theme {name!r} and all its images?"):
         raise CockpitError("theme delete: not confirmed; nothing was deleted")
     removed = delete_theme(_database(), current_workspace(), name)
@@ -118,7 +133,7 @@ def theme_export(name: str, folder: Path | None, by_split: bool, manifest: Path 
 
 @click.group()
 def label() -> None:
-    """Add, rename and delete labels of a theme."""
+    """Add, rename and delete labels of a theme; label images and list unlabeled ones."""
 
 
 @label.command("add")
@@ -160,6 +175,110 @@ def label_delete(theme_name: str, name: str, reassign_to: str | None, unlabel: b
         raise CockpitError("label delete: use either --reassign-to or --unlabel, not both")
     changed = delete_label(_database(), theme_name, name, reassign_to=reassign_to, unlabel=unlabel)
     click.echo(f"deleted label {name!r}" + (f"; {changed} image(s) changed" if changed else ""))
+
+
+@label.command("set")
+@click.option("--theme", "theme_name", required=True, help="theme of the images")
+@click.option("--label", "label_name", help="the label to give every FILE")
+@click.option(
+    "--from-csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="a CSV file with columns file,label (one image per row)",
+)
+@click.option("--labeled-by", default=None, help="who labeled them (stored with each image)")
+@click.argument("files", nargs=-1)
+@workspace_option
+def label_set(
+    theme_name: str,
+    label_name: str | None,
+    csv_file: Path | None,
+    labeled_by: str | None,
+    files: tuple[str, ...],
+) -> None:
+    """Label imported images: each FILE is an image file on disk (found by its content),
+    or the original or stored file name of an imported image (quote a glob such as
+    'cat*.png' to match names). All or nothing: a bad label or file changes no label."""
+    from core.data.labeling import LabelRequest, label_images
+
+    if csv_file is not None:
+        if files or label_name:
+            raise CockpitError("label set: give either --from-csv FILE or --label L FILE...")
+        requests = _csv_requests(csv_file)
+        base_dir = csv_file.parent
+    else:
+        if not label_name or not files:
+            raise CockpitError(
+                "label set: give --label LABEL and the image files or names to label "
+                "(or --from-csv FILE with columns file,label)"
+            )
+        requests = [LabelRequest(ref, label_name, ref) for ref in files]
+        base_dir = None
+    report = label_images(
+        _database(), theme_name, requests, labeled_by=labeled_by, base_dir=base_dir
+    )
+    for name, count in report.per_label.items():
+        click.echo(f"{name:<24} {_plural(count, 'image')}")
+    total = sum(report.per_label.values())
+    click.echo(
+        f"labeled {_plural(total, 'image')} of theme {theme_name!r}; "
+        f"{report.relabeled} had another label, {report.unchanged} already had this one"
+    )
+
+
+def _csv_requests(path: Path) -> list:
+    """Rows of a file,label CSV as label requests naming their line."""
+    import csv
+
+    from core.data.labeling import LabelRequest
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except OSError as exc:
+        raise CockpitError(f"--from-csv: cannot read {path}: {exc.strerror}") from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CockpitError(f"--from-csv: {path} is not a UTF-8 CSV file: {exc}") from exc
+    header = [cell.strip().lower() for cell in rows[0]] if rows else []
+    if header[:2] != ["file", "label"]:
+        raise CockpitError(
+            f"{path} line 1: expected the header file,label; got {','.join(header) or 'nothing'}"
+        )
+    requests = []
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        if len(cells) < 2 or not cells[0] or not cells[1]:
+            raise CockpitError(
+                f"{path} line {number}: expected a file and a label; got {','.join(row)!r}"
+            )
+        requests.append(LabelRequest(cells[0], cells[1], f"{path} line {number}"))
+    if not requests:
+        raise CockpitError(f"{path}: no rows after the header file,label; nothing to label")
+    return requests
+
+
+@label.command("unlabeled")
+@click.option("--theme", "theme_name", required=True, help="theme of the images")
+@workspace_option
+def label_unlabeled(theme_name: str) -> None:
+    """List the images of a theme that have no label: stored path, tab, original name.
+    Either name works as FILE for `cockpit label set`."""
+    from core.data.labeling import unlabeled_images
+
+    images = unlabeled_images(_database(), theme_name)
+    for image in images:
+        click.echo(f"{image.image_path}\t{image.original_name}")
+    click.echo(
+        f"{_plural(len(images), 'unlabeled image')} in theme {theme_name!r}"
+        + (
+            f"; label them with `cockpit label set --theme {theme_name} --label LABEL FILE...`"
+            if images
+            else ""
+        ),
+        err=True,
+    )
 
 
 @click.command("import")
@@ -290,7 +409,8 @@ def db_rebuild() -> None:
     if report.labeled < report.images:
         click.echo(
             f"{report.images - report.labeled} image(s) came back unlabeled and unsplit "
-            "(labeled after the last training, or never trained on): label them again"
+            "(labeled after the last training, or never trained on): label them again; "
+            "`cockpit label unlabeled --theme NAME` lists them"
         )
 
 

@@ -5,6 +5,7 @@ problem, naming the file (or option) and the key."""
 from __future__ import annotations
 
 import difflib
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,9 @@ class ResolvedParams:
     code: dict[str, str] = field(default_factory=dict)
     #: keys of UNHASHED_KEYS hashed after all (trials of a study that searches max_epochs)
     hashed_keys: tuple[str, ...] = ()
+
+    # only with ``resolve_params(skip_unknown=True)``: unknown key -> where it was written
+    unknown: dict[str, str] = field(default_factory=dict)
 
     @property
     def augments_document(self) -> dict[str, Any]:
@@ -138,16 +142,38 @@ def choose_definitions(
     return DefinitionChoice(names["dataset"], names["model"], names["adapter"], classes)
 
 
+def unknown_key_problem(key: str, where: str, specs: Mapping[str, ParamSpec]) -> str:
+    """``<where>: unknown key 'x' (did you mean 'y'?)``."""
+    close = difflib.get_close_matches(key, list(specs), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{where}: unknown key {key!r}{hint}"
+
+
+def _fixed_length(spec: ParamSpec | None) -> int | None:
+    """How many values a fixed-length tuple parameter takes, else None."""
+    if spec is None or typing.get_origin(spec.base_type) is not tuple:
+        return None
+    args = typing.get_args(spec.base_type)
+    return None if Ellipsis in args else len(args)
+
+
 def _format_error(
     error: Mapping[str, Any], sources: Mapping[str, str], specs: Mapping[str, ParamSpec]
 ) -> str:
     key = str(error["loc"][0]) if error["loc"] else "(all)"
     where = sources.get(key, "configs/params.yaml")
     if error["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(key, list(specs), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"{where}: unknown key {key!r}{hint}; `cockpit config show` lists the known keys"
+        problem = unknown_key_problem(key, where, specs)
+        return f"{problem}; `cockpit config show` lists the known keys"
     spec = specs.get(key)
+    length = _fixed_length(spec)
+    if length is not None and error["type"] in ("missing", "too_long", "tuple_type"):
+        example = "[" + ", ".join(str(v) for v in spec.default) + "]"
+        what = f": {spec.description}" if spec.description else ""
+        return (
+            f"{where}: {key}: expected {length} values{what}; got {error.get('input')!r}; "
+            f"write e.g. {key}: {example}"
+        )
     message = error["msg"].removeprefix("Value error, ")
     got = error.get("input")
     if spec is not None and spec.choices:
@@ -175,7 +201,8 @@ def validate_params(
     try:
         validated = model(**raw)
     except ValidationError as exc:
-        lines = [_format_error(e, sources, specs) for e in exc.errors()]
+        # a tuple short of two values fails twice with the same message
+        lines = list(dict.fromkeys(_format_error(e, sources, specs) for e in exc.errors()))
         raise CockpitError("\n".join(lines)) from exc
     return {name: getattr(validated, name) for name in specs}
 
@@ -191,6 +218,7 @@ def resolve_params(
     augments: AugmentsConfig | Mapping[str, Any] | None = None,
     registry: RegistryFile | Mapping[str, Any] | None = None,
     code: Mapping[str, str] | None = None,
+    skip_unknown: bool = False,
 ) -> ResolvedParams:
     """The experiment's complete, validated ``all_params``.
 
@@ -199,7 +227,10 @@ def resolve_params(
     a job's frozen parameters with ``read_params_file=False``). ``augments`` and
     ``registry`` are frozen copies (a job's) used instead of the workspace's files;
     ``code`` the source digests an experiment recorded (restoring it), instead of the
-    digests of the files now.
+    digests of the files now. ``skip_unknown`` leaves
+    keys no definition declares out instead of refusing them, and names them in
+    ``ResolvedParams.unknown`` (for ``cockpit config show``, which must work to list the
+    known keys).
     """
     path = Path(params_file) if params_file else workspace.params_file
     from_file = (
@@ -239,6 +270,10 @@ def resolve_params(
         target = spec.base_type if spec else str
         raw[item.key], sources[item.key] = item.typed_value(target), item.label
 
+    unknown = {}
+    if skip_unknown:
+        unknown = {key: sources[key] for key in raw if key not in specs}
+        raw = {key: value for key, value in raw.items() if key not in unknown}
     values = validate_params(raw, specs, sources)
     for name, spec in specs.items():
         sources.setdefault(name, f"default ({spec.owner})")
@@ -256,6 +291,7 @@ def resolve_params(
         augments=_augments(workspace, augments, base_label),
         registry=chosen,
         code=dict(code),
+        unknown=unknown,
     )
 
 

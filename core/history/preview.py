@@ -264,7 +264,7 @@ def preview_experiment(
     workspace: Workspace, theme: str, params: ResolvedParams
 ) -> ExperimentPreview:
     """The experiment a train job of ``params`` on ``theme`` would be, and what it would do."""
-    from core.data.snapshot import load_snapshot, require_trainable
+    from core.data.snapshot import DEFAULT_RATIOS, load_snapshot, require_trainable
     from core.data.themes import label_split_counts
     from core.db import open_database
     from core.jobs.queue import JobQueue
@@ -297,7 +297,7 @@ def preview_experiment(
             nearest[1] if nearest else [],
             notes,
         )
-    require_trainable(snapshot)
+    require_trainable(snapshot, db, params.values.get("split_ratios", DEFAULT_RATIOS))
     fingerprint = snapshot.fingerprint()
     experiment_id = params.experiment_id(fingerprint)
     plan = plan_for(workspace, experiment_id, max_epochs)

@@ -10,7 +10,7 @@ from typing import Any
 
 from core.config.augments import AugmentsConfig
 from core.config.params import ResolvedParams
-from core.data.snapshot import DataSnapshot, load_snapshot, require_trainable
+from core.data.snapshot import DEFAULT_RATIOS, DataSnapshot, load_snapshot, require_trainable
 from core.data.splits import assign_splits
 from core.db import open_database
 from core.registry import Registry
@@ -54,11 +54,11 @@ class ExperimentBuilder:
     def data_snapshot(self, *, split_new_images: bool = True) -> DataSnapshot:
         """The theme's trainable images; new labeled images get a split first (seed 000)."""
         db = open_database(self.workspace)
+        values = self.params.values
         if split_new_images:
-            values = self.params.values
             assign_splits(db, self.theme_name, values["split_ratios"], values["split_seed"])
         snapshot = load_snapshot(db, self.theme_name)
-        require_trainable(snapshot)
+        require_trainable(snapshot, db, values.get("split_ratios", DEFAULT_RATIOS))
         return snapshot
 
     def build(self, snapshot: DataSnapshot | None = None) -> ExperimentContext:

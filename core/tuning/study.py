@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -54,6 +55,34 @@ class StudyOutcome:
     best_run_id: str | None = None  # the MLflow child run of the best trial
     best_params_file: Path | None = None
     model_version: str | None = None
+    trials_before: int = 0  # completed or pruned when this run began
+    trials_run: int = 0  # trials this run started (retries included)
+
+
+SAMPLER_SEED_ATTR = "sampler_seed"
+
+
+def _trials(count: int) -> str:
+    return f"{count} trial{'' if count == 1 else 's'}"
+
+
+def study_sampler_seed(study: Any, seed: int) -> int:
+    """The seed this study's sampler starts from, recorded in the study's user attrs.
+
+    A new study derives it from ``seed`` and its name, so two studies of the same search
+    space do not suggest the same trials; a resumed study reads it back (a study from
+    before this was recorded kept ``seed``), so the same history gives the same run.
+    """
+    recorded = study.user_attrs.get(SAMPLER_SEED_ATTR)
+    if isinstance(recorded, int):
+        return recorded
+    if study.get_trials(deepcopy=False):
+        chosen = seed
+    else:
+        digest = hashlib.sha256(f"{seed}:{study.study_name}".encode()).hexdigest()
+        chosen = int(digest[:7], 16)  # leaves room below 2**32 for the trial offset
+    study.set_user_attr(SAMPLER_SEED_ATTR, chosen)
+    return chosen
 
 
 def _suggest(trial: Any, name: str, dim: Any) -> Any:
@@ -267,7 +296,9 @@ def run_study(
     # a resumed study must not replay the suggestions of its first run: offset the seed
     # by the trials so far (still reproducible for the same history)
     study.sampler = build_sampler(
-        sampler, config, int(base.values["seed"]) + len(study.get_trials(deepcopy=False))
+        sampler,
+        config,
+        study_sampler_seed(study, int(base.values["seed"])) + len(study.get_trials(deepcopy=False)),
     )
     study.set_user_attr("theme", theme)  # for the results panel and `cockpit study list`
     study.set_user_attr("metric", metric)
@@ -354,15 +385,40 @@ def run_study(
     started = time.time()
     counted = (TrialState.COMPLETE, TrialState.PRUNED)
     done = len(study.get_trials(deepcopy=False, states=counted))
+    ran = 0
+
+    def counting_objective(trial: Any) -> float:
+        nonlocal ran
+        ran += 1
+        return objective(trial)
+
     if done < n_trials:
         echo(f"{done} trial(s) already done; running up to {n_trials - done} more")
         study.optimize(
-            objective,
+            counting_objective,
             timeout=timeout,
             catch=(CockpitError,),
             callbacks=[MaxTrialsCallback(n_trials, states=counted), trial_log, stop],
         )
-    outcome = StudyOutcome(study_name, storage_url, parent, sampler.name, pruner.name)
+    else:
+        echo(
+            f"study {study_name!r} already has {done} of {n_trials} trials done: nothing to "
+            f"run; give --n-trials above {done} to run more"
+        )
+    now_done = len(study.get_trials(deepcopy=False, states=counted))
+    echo(
+        f"ran {_trials(ran)} in this run; the study had {_trials(done)} done before and has "
+        f"{now_done} of {n_trials} now"
+    )
+    outcome = StudyOutcome(
+        study_name,
+        storage_url,
+        parent,
+        sampler.name,
+        pruner.name,
+        trials_before=done,
+        trials_run=ran,
+    )
     summarise(workspace, theme, study, outcome, metric, time.time() - started, echo)
     return outcome
 

@@ -22,6 +22,6 @@ class ImagesDatasetConfig:
     split_ratios: Annotated[
         tuple[float, float, float],
         AfterValidator(_ratios_sum_to_one),
-        Field(description="train, valid, test ratios for images without a split yet"),
+        Field(description="train, valid, test ratios (adding up to 1) of images not yet split"),
     ] = (0.7, 0.15, 0.15)
     split_seed: Annotated[int, Field(ge=0, description="seed of the stratified split")] = 42

@@ -30,3 +30,29 @@ def test_label_then_undo_restores_every_image(workspace, tmp_path):
     assert list(labels(db).values())[:2] == [None, None]
     with pytest.raises(CockpitError, match="does not belong"):
         set_labels(db, theme.id, list(before), other.labels[0].id)
+
+
+def test_label_images_is_one_transaction_when_the_database_fails_midway(workspace, tmp_path):
+    import sqlalchemy
+
+    from core.data.labeling import LabelRequest, label_images
+
+    db = open_database(workspace)
+    theme = create_theme(db, "pets", ["cat", "dog"])
+    make_imagefolder(tmp_path / "src", {"x": 2})
+    import_images(db, workspace, "pets", [tmp_path / "src"], imagefolder=False)
+    dog = next(lb.id for lb in theme.labels if lb.label_name == "dog")
+    with db.engine.begin() as connection:  # a real SQLite failure on the second update
+        connection.execute(
+            sqlalchemy.text(
+                "CREATE TRIGGER fail_dog BEFORE UPDATE OF label_id ON train_data "
+                f"WHEN NEW.label_id = {dog} BEGIN SELECT RAISE(ABORT, 'injected'); END"
+            )
+        )
+    requests = [
+        LabelRequest("0000.png", "cat", "first"),
+        LabelRequest("0001.png", "dog", "second"),
+    ]
+    with pytest.raises(Exception, match="injected"):
+        label_images(db, "pets", requests)
+    assert set(labels(db).values()) == {None}  # the cat label of the first was rolled back

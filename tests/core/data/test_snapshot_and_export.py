@@ -33,7 +33,7 @@ def test_snapshot_holds_labeled_split_images_with_stable_classes(db):
     assert snapshot.class_names == ("cat", "dog")
     assert len(snapshot.items) == 12 and len(snapshot.train_data_ids) == 12
     assert sum(snapshot.counts()["cat"].values()) == 6
-    require_trainable(snapshot)
+    require_trainable(snapshot, db)
     # adding a label later does not move existing class indices
     add_labels(db, "pets", ["ant"])
     assert load_snapshot(db, "pets").class_names == ("cat", "dog")
@@ -56,9 +56,12 @@ def test_fingerprint_changes_with_labels_and_splits_and_feeds_the_id(db, workspa
 
 def test_untrainable_theme_is_explained(db):
     with pytest.raises(
-        CockpitError, match="label images of at least 2 classes and run `cockpit split`"
+        CockpitError,
+        match=r"has 12 labeled images without a split; run `cockpit split --theme pets`",
     ):
-        require_trainable(load_snapshot(db, "pets"))
+        require_trainable(load_snapshot(db, "pets"), db)
+    assign_splits(db, "pets")  # what the message advises
+    require_trainable(load_snapshot(db, "pets"), db)
 
 
 def test_manifest_and_imagefolder_export(db, workspace, tmp_path):

@@ -191,7 +191,9 @@ def test_untrainable_theme_fails_with_a_clear_message(workspace):
     from core.data.themes import create_theme
 
     create_theme(open_database(workspace), "empty", ["a", "b"])
-    with pytest.raises(CockpitError, match="label images of at least 2 classes"):
+    with pytest.raises(
+        CockpitError, match="has no labeled images; training needs at least 2 classes"
+    ):
         train_experiment(workspace, "empty", tiny_params(workspace), echo=quiet)
 
 

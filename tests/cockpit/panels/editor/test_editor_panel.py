@@ -340,5 +340,7 @@ def test_reload_picks_up_a_new_theme(qtbot, open_panel, workspace):
     settle(qtbot, panel)
     assert panel.form.theme.currentText() == "cats"
     assert panel.preview.headline.text() == "cannot train yet"
-    assert "theme 'cats' has 0 label(s) with split images" in panel.preview.detail.text()
+    assert "theme 'cats' has no labeled images; training needs at least 2 classes" in (
+        panel.preview.detail.text()
+    )
     assert not panel.add_train.isEnabled()
