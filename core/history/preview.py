@@ -256,7 +256,7 @@ def data_fingerprint(workspace: Workspace, theme: str) -> dict[str, Any]:
             "split; a train job splits them first, so its id is known only once it is submitted"
         )
     snapshot = load_snapshot(db, theme)
-    require_trainable(snapshot)
+    require_trainable(snapshot, db)
     return snapshot.fingerprint()
 
 
