@@ -52,30 +52,46 @@ def machine_busy_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
+def train_demo_model(tmp_path: Path):
+    """A workspace with a tiny simple_cnn trained for one epoch on demo shapes and
+    registered as ``models:/shapes_model/1`` (shared by the serving benchmarks)."""
+    write_demo_images(tmp_path / "train", per_class=20, size=SOURCE_SIZE, seed=0)
+    workspace = init_workspace(tmp_path / "ws").workspace
+    db = open_database(workspace)
+    create_theme(db, THEME)
+    import_images(db, workspace, THEME, [tmp_path / "train"])
+    params = resolve_params(
+        workspace,
+        overrides=parse_overrides(
+            [
+                "max_epochs=1",
+                f"image_size={IMAGE_SIZE}",
+                "batch_size=32",
+                "num_workers=0",
+                "early_stopping_patience=0",
+            ]
+        ),
+    )
+    outcome = train_experiment(workspace, THEME, params, echo=lambda _line: None)
+    assert outcome.model_version == "1", outcome
+    return workspace
+
+
+def registered_experiment(workspace) -> str:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(workspace.mlflow_tracking_uri)
+    version = client.get_model_version(f"{THEME}_model", "1")
+    return client.get_run(version.run_id).data.tags["experiment_hash"]
+
+
 def main(batch_size: int) -> None:
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        write_demo_images(tmp_path / "train", per_class=20, size=SOURCE_SIZE, seed=0)
-        workspace = init_workspace(tmp_path / "ws").workspace
-        db = open_database(workspace)
-        create_theme(db, THEME)
-        import_images(db, workspace, THEME, [tmp_path / "train"])
-        params = resolve_params(
-            workspace,
-            overrides=parse_overrides(
-                [
-                    "max_epochs=1",
-                    f"image_size={IMAGE_SIZE}",
-                    "batch_size=32",
-                    "num_workers=0",
-                    "early_stopping_patience=0",
-                ]
-            ),
-        )
-        outcome = train_experiment(workspace, THEME, params, echo=lambda _line: None)
-        assert outcome.model_version == "1", outcome
+        workspace = train_demo_model(tmp_path)
+        outcome_dir = workspace.experiment_dir(registered_experiment(workspace))
 
         # The batch: demo images (other seed) decoded to HxWxC uint8.
         per_class = -(-batch_size // 3)
@@ -89,7 +105,7 @@ def main(batch_size: int) -> None:
         mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
         model = mlflow.pyfunc.load_model(f"models:/{THEME}_model/1")
 
-        folder = workspace.experiment_dir(outcome.experiment_id) / "model"
+        folder = outcome_dir / "model"
         serving = json.loads((folder / "serving.json").read_text())
         preprocess = PreprocessConfig(**serving["preprocess"])
         assert preprocess.patches_per_image == 1, preprocess
