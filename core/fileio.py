@@ -14,35 +14,17 @@ from core.errors import CockpitError
 
 
 def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
-    """Write ``text`` to ``path`` so that a crash leaves either the old or the new file.
-
-    The text goes to a temporary file in the same folder, is fsynced, then renamed over
-    ``path``; the folder is fsynced so the rename itself survives a power cut.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except OSError as exc:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise CockpitError(
-            f"cannot write {path}: {exc.strerror or exc}; the previous file is unchanged "
-            "(check free disk space and permissions)"
-        ) from exc
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    """Write ``text`` to ``path`` so that a crash leaves either the old or the new file
+    (see :func:`atomic_write_bytes`); the text is written as given, newlines included."""
+    atomic_write_bytes(path, text.encode(encoding))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` as :func:`atomic_write_text` writes text: a full disk or a
-    crash mid-write leaves the previous file whole and no temporary file behind."""
+    """Write ``data`` to ``path`` so that a crash leaves either the old or the new file.
+
+    The data goes to a temporary file in the same folder, is fsynced, then renamed over
+    ``path``; the folder is fsynced so the rename itself survives a power cut. A full disk
+    or a crash mid-write leaves the previous file whole and no temporary file behind."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
