@@ -55,6 +55,8 @@ class RunJournal:
         self.theme_name = theme_name
         self.path = experiment_dir / "mlflow_journal.jsonl"
         self.run_file = experiment_dir / "mlflow_run.json"
+        # the last epoch whose metrics reached the store (their journal lines are gone)
+        self.epochs_file = experiment_dir / "mlflow_epochs.json"
         self.model_logger: ModelLogger | None = None
         self.last_error: str | None = None
 
@@ -81,8 +83,24 @@ class RunJournal:
     def log_params(self, params: Mapping[str, Any]) -> None:
         self.record("params", params={k: json.dumps(v, default=str) for k, v in params.items()})
 
-    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
-        self.record("metrics", metrics={k: float(v) for k, v in metrics.items()}, step=step)
+    def log_metrics(self, metrics: Mapping[str, float], step: int, *, epoch: bool = False) -> None:
+        """``epoch``: the metrics of training epoch ``step`` (see ``last_epoch``)."""
+        flag = {"epoch": True} if epoch else {}
+        self.record("metrics", metrics={k: float(v) for k, v in metrics.items()}, step=step, **flag)
+
+    def last_epoch(self) -> int:
+        """The last epoch whose metrics this run logged (-1: none). A process killed after
+        logging an epoch but before its checkpoint counted it redoes that epoch when it
+        resumes; it must not log the epoch twice."""
+        last = -1
+        try:
+            marker = json.loads(self.epochs_file.read_text())
+            if marker.get("run_id") == self.run_id:
+                last = int(marker["epoch"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        steps = [op["step"] for op in self.pending() if op["op"] == "metrics" and op.get("epoch")]
+        return max([last, *steps])
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
         self.record("tags", tags=dict(tags))
@@ -92,6 +110,18 @@ class RunJournal:
 
     def end_run(self, status: str = "FINISHED") -> None:
         self.record("end", status=status)
+
+    def close_if_running(self, status: str = "KILLED") -> bool:
+        """End the run when the store still shows it RUNNING: its process died without
+        ending it. Resuming the experiment sets the same run RUNNING again (``start``).
+        True when the run was closed now."""
+        if not self.flush() or self.run_id is None:
+            return False  # nothing reached the store, or the store is down: nothing to close
+        client = tracking_client(self.workspace)
+        if client.get_run(self.run_id).info.status != "RUNNING":
+            return False
+        self.end_run(status)
+        return self.flush()
 
     def pending(self) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -135,6 +165,10 @@ class RunJournal:
         except Exception as exc:  # the store is unreachable: keep the rest for later
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.warning("MLflow store not reachable, will retry: %s", self.last_error)
+        epochs = [op["step"] for op in ops[:applied] if op["op"] == "metrics" and op.get("epoch")]
+        if epochs:  # before the journal forgets them
+            marker = {"run_id": self.run_id, "epoch": max([self.last_epoch(), *epochs])}
+            atomic_write_text(self.epochs_file, json.dumps(marker) + "\n")
         remaining = ops[applied:]
         text = "".join(json.dumps(op) + "\n" for op in remaining)
         atomic_write_text(self.path, text)
