@@ -461,7 +461,13 @@ class Runner:
                 self.queue.return_to_pending(current, STOPPED_REASON)
                 self.echo(f"job {job_id}: back in the queue (exit code {code})")
                 continue
-            elif code in (BAD_INPUT, ALREADY_RUNNING):
+            elif code == ALREADY_RUNNING:  # only when the lock was not handed over
+                updated = self.queue.requeue(
+                    current, "another process of the job was running", killed=True, code=code
+                )
+                self.echo(f"job {job_id}: {updated.state} (another process of it runs)")
+                continue
+            elif code == BAD_INPUT:
                 tail = log_tail(self.workspace.logs_dir / f"{job_id}.log")
                 state, error = "failed", f"exit code {code}\n{tail}"
             else:

@@ -36,11 +36,14 @@ def wait_for(condition, timeout=180.0, step=0.1):
     raise AssertionError("condition not reached in time")
 
 
-def start_runner(ws: Workspace, env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_runner(
+    ws: Workspace, env: dict[str, str] | None = None, cpu_slots: int = 1
+) -> subprocess.Popen:
     log = open(ws.queue_dir / "runners.log", "ab")  # noqa: SIM115  (kept by the child)
+    command = ["runner", "--grace", "20", "--cpu-slots", str(cpu_slots)]
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "cockpit", "-w", str(ws.root), "runner", "--grace", "20"],
+            [sys.executable, "-m", "cockpit", "-w", str(ws.root), *command],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -128,20 +131,38 @@ class StormReport:
 
 
 def kill_storm(
-    ws: Workspace, kills: int, rng: random.Random, *, min_gap=0.5, max_gap=3.0, timeout=900.0
+    ws: Workspace,
+    kills: int,
+    rng: random.Random,
+    *,
+    min_gap=0.5,
+    max_gap=3.0,
+    cpu_slots=1,
+    timeout=900.0,
 ) -> StormReport:
     """Run the queue to its end under ``kills`` random SIGKILLs of the runner's or a job
     process's group; a dead runner is started again at once (as `cockpit submit` would)."""
     report = StormReport()
     began = time.time()
     queue = JobQueue(ws)
-    runner = start_runner(ws)
+    runner = start_runner(ws, cpu_slots=cpu_slots)
 
     def unfinished() -> bool:
         return bool(queue.jobs(("pending", "running")))
 
+    def progress() -> int:  # epochs logged by all jobs, restarts included
+        return sum(len(valid_epochs(ws, job.id)) for job in queue.jobs())
+
     try:
         while report.faults < kills and unfinished() and time.time() - began < timeout:
+            # a fault only after some training since the previous one: kills then land in
+            # every phase (start-up, fit, evaluation, packaging), not only in start-ups
+            reached = progress()
+            while unfinished() and progress() <= reached and time.time() - began < timeout:
+                if runner.poll() is not None:
+                    runner = start_runner(ws, cpu_slots=cpu_slots)
+                    report.restarts += 1
+                time.sleep(0.2)
             time.sleep(rng.uniform(min_gap, max_gap))
             running = [j.id for j in queue.jobs(("running",))]
             targets = [pid for pid in (job_process(ws, j) for j in running) if pid]
@@ -154,11 +175,11 @@ def kill_storm(
                 report.job_kills += 1
                 report.faults += 1
             if runner.poll() is not None and unfinished():
-                runner = start_runner(ws)
+                runner = start_runner(ws, cpu_slots=cpu_slots)
                 report.restarts += 1
         while unfinished() and time.time() - began < timeout:  # no more faults: let it end
             if runner.poll() is not None:
-                runner = start_runner(ws)
+                runner = start_runner(ws, cpu_slots=cpu_slots)
                 report.restarts += 1
             time.sleep(0.3)
         runner.wait(timeout=max(1.0, timeout - (time.time() - began)))
@@ -166,6 +187,10 @@ def kill_storm(
         if runner.poll() is None:
             kill_group(runner.pid)
             runner.wait()
+        for job in queue.jobs(("running",)):  # a failed run leaves no process behind
+            pid = job_process(ws, job.id)
+            if pid:
+                kill_group(pid)
     report.seconds = time.time() - began
     return report
 
