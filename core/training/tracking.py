@@ -25,10 +25,40 @@ log = logging.getLogger(__name__)
 ModelLogger = Callable[[str, dict[str, Any]], None]  # (run_id, op) -> None
 
 
+def ensure_tracking_store(workspace: Workspace) -> None:
+    """Create ``mlflow.db`` complete or not at all. MLflow builds its schema in many
+    steps (tables, then migrations committed one by one); a process killed in between
+    leaves a store that every later process fails to open ("table ... already exists").
+    So the schema is built in a temporary file, under a lock, and renamed into place."""
+    path = workspace.mlflow_db_file
+    if path.exists():
+        return
+    from filelock import FileLock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path.with_name(f".{path.name}.lock"))):
+        if path.exists():
+            return
+        from mlflow.store.db.utils import _initialize_tables, create_sqlalchemy_engine_with_retry
+
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)  # left by a process killed while creating it
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        engine = create_sqlalchemy_engine_with_retry(f"sqlite:///{tmp.as_posix()}")
+        try:
+            _initialize_tables(engine)
+        finally:
+            engine.dispose()
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+
 def tracking_client(workspace: Workspace) -> Any:
     import mlflow
     from mlflow.tracking import MlflowClient
 
+    ensure_tracking_store(workspace)
     mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
     mlflow.set_registry_uri(workspace.mlflow_tracking_uri)
     return MlflowClient(workspace.mlflow_tracking_uri, workspace.mlflow_tracking_uri)
