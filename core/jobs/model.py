@@ -15,8 +15,8 @@ TERMINAL: tuple[State, ...] = ("finished", "failed", "cancelled")
 # A killed job (OOM killer, a user's kill -9, a runner that died) did nothing wrong and
 # resumes from its checkpoint, so kills do not use up max_retries. A job that dies every
 # time it runs (it needs more memory than the machine has) must still not loop forever:
-# ten kills is far more than crashes and restarts cause by chance, and bounds a doomed
-# job to ten wasted starts.
+# ten kills is far more than crashes and restarts cause by chance (a runner crash counts
+# for each job it orphaned), and an eleventh kill fails a doomed job after eleven starts.
 MAX_KILLS = 10
 
 
