@@ -218,3 +218,62 @@ def test_kill_storm_every_job_finishes_exactly_once(shapes_workspace):
     for job in jobs:
         one_run_per_epoch(ws, job.experiment_id, 4)
     assert integrity(ws.mlflow_db_file) == "ok" and integrity(ws.database_file) == "ok"
+
+
+HOLD_LOCK = """
+import sys, time
+from core.jobs import locks
+from core.workspace import Workspace
+fd = locks.acquire(Workspace.resolve(sys.argv[1]), sys.argv[2])
+if sys.argv[3] == "announce":
+    import os, psutil
+    locks.write_holder(fd, os.getpid(), psutil.Process().create_time())
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+def orphan_holding_its_lock(ws, job, announce):
+    """A job left in running/ by a dead runner (no pid recorded), and a live process
+    holding the job's lock, which writes its pid into it or not (not yet)."""
+    queue = JobQueue(ws)
+    queue.submit(job)
+    claimed = queue.claim_next(  # by a runner that is dead
+        "cpu:0", this_host(), 999_999_999, 1.0, can_start=lambda j: j.id == job.id
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(ws.root), job.id, announce],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return claimed, holder
+
+
+def test_reconcile_never_requeues_a_job_whose_lock_is_held(workspace):
+    from core.jobs.runner import Runner
+
+    lines: list[str] = []
+    runner = Runner(workspace, echo=lines.append, grace_s=5)
+    silent = Job(kind="check", workspace=str(workspace.root))
+    claimed, holder = orphan_holding_its_lock(workspace, silent, "no pid")
+    try:
+        runner.reconcile()  # its pid is nowhere yet: it must stay running, untouched
+        assert JobQueue(workspace).get(claimed.id).state == "running"
+        assert runner._orphans == {claimed.id} and holder.poll() is None
+    finally:
+        kill_group(holder.pid)
+        holder.wait()
+    runner.reconcile()  # the lock is free now: back to the front of the queue
+    requeued = JobQueue(workspace).get(claimed.id)
+    assert requeued.state == "pending" and requeued.kills == 1 and not runner._orphans
+
+    loud = Job(kind="check", workspace=str(workspace.root))
+    claimed, holder = orphan_holding_its_lock(workspace, loud, "announce")
+    runner.reconcile()  # found through its lock: stopped, then requeued
+    assert holder.wait(timeout=30) == -signal.SIGTERM
+    stopping = f"job {claimed.id}: stopping the process a dead runner left behind"
+    assert f"{stopping} (pid {holder.pid})" in lines
+    assert JobQueue(workspace).get(claimed.id).state == "pending"
