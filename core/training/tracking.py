@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -31,13 +32,13 @@ def ensure_tracking_store(workspace: Workspace) -> None:
     leaves a store that every later process fails to open ("table ... already exists").
     So the schema is built in a temporary file, under a lock, and renamed into place."""
     path = workspace.mlflow_db_file
-    if path.exists():
+    if _store_exists(path):
         return
     from filelock import FileLock
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path.with_name(f".{path.name}.lock"))):
-        if path.exists():
+        if _store_exists(path):
             return
         from mlflow.store.db.utils import _initialize_tables, create_sqlalchemy_engine_with_retry
 
@@ -52,6 +53,15 @@ def ensure_tracking_store(workspace: Workspace) -> None:
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+
+
+def _store_exists(path: Path) -> bool:
+    """A folder (unusable, reported when opened) or a non-empty file; an empty file is
+    what a connection probe leaves, not a store."""
+    try:
+        return path.is_dir() or path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
 
 
 def tracking_client(workspace: Workspace) -> Any:
@@ -89,6 +99,11 @@ class RunJournal:
         self.epochs_file = experiment_dir / "mlflow_epochs.json"
         self.model_logger: ModelLogger | None = None
         self.last_error: str | None = None
+        # Metrics written by another process may already be in the store: that process
+        # was killed while it flushed, after applying them but before it could drop them
+        # from the journal. Replayed, they are checked against the store (once per key).
+        self._writer = secrets.token_hex(4)
+        self._stored_steps: dict[str, set[int]] = {}
 
     @property
     def run_id(self) -> str | None:
@@ -116,7 +131,8 @@ class RunJournal:
     def log_metrics(self, metrics: Mapping[str, float], step: int, *, epoch: bool = False) -> None:
         """``epoch``: the metrics of training epoch ``step`` (see ``last_epoch``)."""
         flag = {"epoch": True} if epoch else {}
-        self.record("metrics", metrics={k: float(v) for k, v in metrics.items()}, step=step, **flag)
+        values = {k: float(v) for k, v in metrics.items()}
+        self.record("metrics", metrics=values, step=step, writer=self._writer, **flag)
 
     def last_epoch(self) -> int:
         """The last epoch whose metrics this run logged (-1: none). A process killed after
@@ -233,10 +249,22 @@ class RunJournal:
 
             from mlflow.entities import Metric
 
+            metrics = op["metrics"]
+            if op.get("writer") != self._writer:  # a replay: only what the store lacks
+                for key in metrics:
+                    if key not in self._stored_steps:
+                        history = client.get_metric_history(run_id, key)
+                        self._stored_steps[key] = {m.step for m in history}
+                metrics = {
+                    k: v for k, v in metrics.items() if op["step"] not in self._stored_steps[k]
+                }
             now = int(time.time() * 1000)
-            client.log_batch(
-                run_id, metrics=[Metric(k, v, now, op["step"]) for k, v in op["metrics"].items()]
-            )
+            if metrics:
+                client.log_batch(
+                    run_id, metrics=[Metric(k, v, now, op["step"]) for k, v in metrics.items()]
+                )
+            for key in metrics:
+                self._stored_steps.get(key, set()).add(op["step"])
         elif kind == "tags":
             for key, value in op["tags"].items():
                 client.set_tag(run_id, key, value)
