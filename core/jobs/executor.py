@@ -13,6 +13,7 @@ from typing import Protocol
 
 import psutil
 
+from core.jobs.locks import FD_ENV
 from core.jobs.model import Job
 from core.processes import kill_process_group, process_alive
 
@@ -55,10 +56,12 @@ class LocalProcess:
 
 
 class LocalExecutor:
-    """Runs ``python -m core.jobs.run JOB.json`` on this machine."""
+    """Runs ``python -m core.jobs.run JOB.json`` on this machine. The job's locked file
+    (its descriptor named in ``env`` by the runner) is inherited by the job process."""
 
     def start(self, job: Job, job_file: Path, log_file: Path, env: dict[str, str]) -> LocalProcess:
         log_file.parent.mkdir(parents=True, exist_ok=True)
+        lock_fd = env.get(FD_ENV)
         with open(log_file, "ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-u", "-m", "core.jobs.run", str(job_file)],
@@ -68,6 +71,7 @@ class LocalExecutor:
                 env={**os.environ, **env},
                 cwd=job.workspace,
                 start_new_session=True,
+                pass_fds=(int(lock_fd),) if lock_fd else (),
             )
         return LocalProcess(process)
 

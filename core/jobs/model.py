@@ -13,6 +13,12 @@ from core.processes import this_host  # noqa: F401  (the queue's owners are name
 State = Literal["pending", "running", "finished", "failed", "cancelled"]
 Kind = Literal["train", "tune", "plot", "check"]
 TERMINAL: tuple[State, ...] = ("finished", "failed", "cancelled")
+# A killed job (OOM killer, a user's kill -9, a runner that died) did nothing wrong and
+# resumes from its checkpoint, so kills do not use up max_retries. A job that dies every
+# time it runs (it needs more memory than the machine has) must still not loop forever:
+# ten kills is far more than crashes and restarts cause by chance (a runner crash counts
+# for each job it orphaned), and an eleventh kill fails a doomed job after eleven starts.
+MAX_KILLS = 10
 
 
 def new_job_id() -> str:
@@ -39,8 +45,10 @@ class Job(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)  # kind-specific (restart, n_trials…)
     priority: int = 0  # higher runs first
     position: float = 0.0  # order among equal priorities
-    attempts: int = 0
-    max_retries: int = 2
+    attempts: int = 0  # times a job process was started for it
+    max_retries: int = 2  # failures of the job itself (exit code) before it is given up
+    failures: int = 0
+    kills: int = 0  # times its process died of a signal or with its runner (see MAX_KILLS)
     cancel_requested: bool = False
     created_at: float = Field(default_factory=time.time)
     started_at: float | None = None
@@ -48,7 +56,9 @@ class Job(BaseModel):
     exit_code: int | None = None
     pid: int | None = None
     pid_started_at: float | None = None  # tells a reused pid from our process
-    host: str | None = None
+    host: str | None = None  # owner: the runner that claimed it (host, pid, start time)
+    runner_pid: int | None = None
+    runner_started_at: float | None = None
     device: str | None = None  # "cuda:0", "cpu"
     error: str | None = None
     revision: int = 0  # grows with every write; the newest copy wins after a crash

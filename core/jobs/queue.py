@@ -18,7 +18,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from core.errors import CockpitError
 from core.fileio import atomic_write_json, atomic_write_text
-from core.jobs.model import TERMINAL, Job, State
+from core.jobs.model import MAX_KILLS, TERMINAL, Job, State
 from core.workspace import QUEUE_STATES, Workspace
 
 LOCK_TIMEOUT_S = 30
@@ -345,6 +345,7 @@ class JobQueue:
             previous = job.state
             queued = self.pending()
             job.state, job.attempts, job.cancel_requested = "pending", 0, False
+            job.failures = job.kills = 0
             job.exit_code = job.error = job.finished_at = job.started_at = job.pid = None
             job.position = (queued[-1].position + 1.0) if queued else 1.0
             return self.write(job, previous)
@@ -357,19 +358,29 @@ class JobQueue:
             self.path(job).unlink(missing_ok=True)
             return job
 
-    def claim_next(self, device: str, host: str, runner_pid: int) -> Job | None:
-        """Move the first pending job to running (under the lock: claimed exactly once)."""
+    def claim_next(
+        self,
+        device: str,
+        host: str,
+        runner_pid: int,
+        runner_started_at: float | None = None,
+        *,
+        can_start: Callable[[Job], bool] | None = None,
+    ) -> Job | None:
+        """Move the first pending job that ``can_start`` (its job lock is free) to running,
+        owned by the runner (host, pid, start time) in the same write: under the queue
+        lock, so it is claimed exactly once."""
         with self.locked():
-            queued = self.pending()
-            if not queued:
-                return None
-            job = queued[0]
-            job.state = "running"
-            job.attempts += 1
-            job.started_at = time.time()
-            job.device, job.host, job.pid = device, host, None
-            job.args = {**job.args, "runner_pid": runner_pid}
-            return self.write(job, "pending")
+            for job in self.pending():
+                if can_start is not None and not can_start(job):
+                    continue
+                job.state = "running"
+                job.attempts += 1
+                job.started_at = time.time()
+                job.device, job.host, job.pid, job.pid_started_at = device, host, None, None
+                job.runner_pid, job.runner_started_at = runner_pid, runner_started_at
+                return self.write(job, "pending")
+            return None
 
     def update_running(self, job: Job) -> Job:
         """Record the process of a running job (pid, start time)."""
@@ -399,24 +410,36 @@ class JobQueue:
             current.attempts = max(0, current.attempts - 1)
             current.position = (queued[0].position - 1.0) if queued else 1.0
             current.pid = current.finished_at = current.exit_code = None
+            current.runner_pid = current.runner_started_at = None
             return self.write(current, previous)
 
-    def requeue(self, job: Job, reason: str) -> Job:
-        """A running job whose process was lost goes back to the front of the queue."""
+    def requeue(self, job: Job, reason: str, *, killed: bool, code: int | None = None) -> Job:
+        """A running job whose process ended without finishing goes back to the front of
+        the queue, where it resumes from its checkpoint. ``killed``: by a signal or with
+        its runner, which counts against ``MAX_KILLS``; otherwise the job failed by
+        itself, which counts against its ``max_retries``. Over either limit it fails."""
         with self.locked():
             current = self.get(job.id)
             previous = current.state
-            if current.attempts > current.max_retries:
-                current.state, current.error = (
-                    "failed",
-                    f"{reason}; gave up after {current.attempts} attempts",
-                )
-                current.finished_at = time.time()
+            if previous != "running":
+                return current  # ended meanwhile (cancelled, finished by another path)
+            if killed:
+                current.kills += 1
+                over = current.kills > MAX_KILLS
+                limit = f"killed {current.kills} times"
+            else:
+                current.failures += 1
+                over = current.failures > current.max_retries
+                limit = f"failed {current.failures} times"
+            if over:
+                current.state, current.error = "failed", f"gave up: {limit}; last: {reason}"
+                current.finished_at, current.exit_code = time.time(), code
             else:
                 queued = self.pending()
                 current.state, current.error = "pending", reason
                 current.position = (queued[0].position - 1.0) if queued else 1.0
-            current.pid = None
+            current.pid = current.pid_started_at = None
+            current.runner_pid = current.runner_started_at = None
             return self.write(current, previous)
 
 

@@ -5,11 +5,16 @@ the job trains with those, never with the workspace's files of the moment (edite
 submit, they change the next job, not this one). They are validated again so a file
 edited by hand fails with a clear message. SIGTERM (cancel) interrupts training
 gracefully: Lightning stops and a checkpoint is written, so ``retry`` resumes.
-Exit codes: 0 done, 1 interrupted or crashed, 2 bad input.
+
+Before anything else the process holds its job's lock (``core.jobs.locks``): a second
+copy of a job that already runs exits at once and touches nothing.
+Exit codes: 0 done, 1 crashed, 2 bad input, 3 already running elsewhere,
+143 (128 + SIGTERM) interrupted by SIGTERM.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
@@ -19,8 +24,12 @@ from pydantic import ValidationError
 
 from core.errors import CockpitError
 from core.fileio import read_text
+from core.jobs import locks
 from core.jobs.model import Job
 from core.workspace import Workspace
+
+ALREADY_RUNNING = 3
+INTERRUPTED = 128 + signal.SIGTERM  # the shell's code for a SIGTERM: the runner's "killed"
 
 
 def load_job(path: Path) -> Job:
@@ -132,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return run(load_job(Path(args[0])))
+        job = load_job(Path(args[0]))
+        if not _hold_job_lock(job):
+            return ALREADY_RUNNING
+        return run(job)
     except CockpitError as exc:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr, flush=True)
@@ -141,7 +153,28 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "interrupted: stopping (a checkpoint was kept for retry)", file=sys.stderr, flush=True
         )
-        return 1
+        return INTERRUPTED
+
+
+def _hold_job_lock(job: Job) -> bool:
+    """Hold the job's lock for the life of this process; False when another live process
+    holds it (this copy then must not touch the job's files or runs)."""
+    import psutil
+
+    workspace = Workspace.resolve(job.workspace)
+    fd = locks.claim_inherited(workspace, job.id)
+    if fd is None:
+        other = locks.holder(workspace, job.id)
+        pid = other.pid if other is not None else None
+        print(
+            f"error: job {job.id} already runs in process {pid or '?'}; this copy exits "
+            "without touching it",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
+    locks.write_holder(fd, os.getpid(), psutil.Process().create_time())
+    return True
 
 
 if __name__ == "__main__":

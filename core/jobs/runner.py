@@ -4,9 +4,17 @@ GPUs — and exits when the queue is empty.
 
 Crash safety: the runner holds ``queue/runner.lock`` (an OS lock, released by the kernel
 when the process dies, so a reboot never leaves it stale) and writes a heartbeat to
-``queue/runner.json``. On start it reconciles: a job left in ``running/`` by a dead runner
-is stopped if its process survived and goes back to the front of the queue, where it
-resumes from its checkpoint (same experiment id), up to ``max_retries`` times.
+``queue/runner.json``. A claim writes the job's owner (host, runner pid and start time)
+with its move to ``running/``, and the runner hands the job's own OS lock
+(``core.jobs.locks``) to the job process it starts, so a job never runs twice at once.
+On start the runner reconciles: a job left in ``running/`` by a dead runner is stopped if
+a process of it survived (its job lock is held, whether or not its pid was recorded), and
+only once that lock is free does it go back to the front of the queue.
+
+A job killed by a signal (the OOM killer, a user's ``kill -9``) or orphaned by a dead
+runner resumes from its checkpoint; its MLflow run is closed as KILLED meanwhile and set
+RUNNING again by the resumed job. Kills count against ``MAX_KILLS``, not the job's
+``max_retries``, which counts only the job's own failures (exit code other than 0 or 2).
 
 Control: ``request_runner(workspace, "drain")`` asks the runner to start no new job and
 exit once its running jobs have ended; ``"stop"`` also stops the running jobs (SIGTERM:
@@ -16,8 +24,10 @@ resumes them). The request is a file, ``queue/runner.control``, read on every lo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -26,11 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import psutil
 from filelock import FileLock, Timeout
 
 from core.errors import CockpitError
 from core.fileio import atomic_write_text
-from core.jobs.executor import Executor, JobHandle, LocalExecutor, kill_process_group, process_alive
+from core.jobs import locks
+from core.jobs.executor import Executor, JobHandle, LocalExecutor, process_alive
 from core.jobs.gpus import gpu_status
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue
@@ -44,6 +56,14 @@ Control = Literal["stop", "drain"]
 Mode = Literal["running", "draining", "stopping"]
 MODE_OF: dict[str, Mode] = {"drain": "draining", "stop": "stopping"}
 STOPPED_REASON = "stopped with the runner; resumes from its checkpoint"
+ORPHANED_REASON = "its runner stopped while the job ran; resumes from its checkpoint"
+BAD_INPUT = 2  # the job's own verdict on its input: running it again cannot help
+ALREADY_RUNNING = 3  # core.jobs.run: another process holds the job's lock
+RECONCILE_EVERY_S = 1.0
+# Fault injection for the reliability tests: the runner kills itself (SIGKILL) at the named
+# point of a job start ("claimed": before the job process starts; "started": after it
+# started, before its pid is recorded anywhere).
+FAULT_ENV = "COCKPIT_RUNNER_FAULT"
 
 
 @dataclass
@@ -189,6 +209,9 @@ class Runner:
         self._gpu_indices = [g.index for g in gpu_status()]
         self.mode: Mode = "running"
         self._control_stamp: tuple[int, int] | None = None
+        self._started_at = psutil.Process().create_time()
+        self._orphans: set[str] = set()  # left by a dead runner, their process not gone yet
+        self._reconciled_at = 0.0
 
     # --- lifecycle -----------------------------------------------------------------
     def run(self, *, once: bool = False) -> int:
@@ -211,12 +234,16 @@ class Runner:
                 self._read_control()
                 self._heartbeat()
                 ended += self._collect_ended()
+                if self._orphans and time.time() - self._reconciled_at >= RECONCILE_EVERY_S:
+                    self.reconcile()
                 self._handle_cancels()
                 self._handle_stop()
                 if self.mode == "running" and not (once and ended):
                     self._start_jobs()
-                if not self.active and (
-                    self.mode != "running" or (once and ended) or not self.queue.pending()
+                if (
+                    not self.active
+                    and not self._orphans
+                    and (self.mode != "running" or (once and ended) or not self.queue.pending())
                 ):
                     break
                 time.sleep(self.poll_s)
@@ -282,12 +309,78 @@ class Runner:
 
     # --- crash recovery --------------------------------------------------------------
     def reconcile(self) -> None:
+        """Jobs in ``running/`` that this runner did not start were left by a dead runner.
+        Never start one again while its owner or a process of it may be alive: a held
+        job lock means a live process (its pid read from the lock file, since a crash
+        may have come before the pid reached the job file); it is stopped, and the job
+        goes back to the queue on a later pass, once the kernel has released the lock."""
+        self._reconciled_at = time.time()
+        self._orphans.clear()
         for job in self.queue.jobs(("running",)):
-            if process_alive(job.pid, job.pid_started_at):
-                self.echo(f"job {job.id}: stopping the process a dead runner left behind")
-                kill_process_group(job.pid)
-            updated = self.queue.requeue(job, "the runner stopped while the job ran")
+            if job.id in self.active:
+                continue
+            if self._owner_alive(job):
+                self._orphans.add(job.id)
+                continue
+            held = locks.holder(self.workspace, job.id)
+            if held is not None:
+                self._stop_orphan(job, held)
+                if locks.holder(self.workspace, job.id) is not None:
+                    self._orphans.add(job.id)
+                    continue
+            self._close_run(job)
+            if job.cancel_requested:
+                updated = self.queue.finish(job, "cancelled", None, "cancelled by the user")
+            else:
+                updated = self.queue.requeue(job, ORPHANED_REASON, killed=True)
             self.echo(f"job {job.id}: {updated.state} ({updated.error})")
+
+    def _owner_alive(self, job: Job) -> bool:
+        """Whether the runner that claimed ``job`` still lives. We hold the runner lock, so
+        this guards against a file system that did not honour it; a runner on another
+        host cannot be checked from here, and its job's lock speaks for it instead."""
+        if job.runner_pid is None or job.runner_pid == os.getpid() or job.host != this_host():
+            return False
+        return process_alive(job.runner_pid, job.runner_started_at)
+
+    def _stop_orphan(self, job: Job, held: locks.Holder) -> None:
+        """SIGTERM to the orphan's process group (it keeps a checkpoint and ends its run),
+        SIGKILL after ``grace_s``; done when the kernel has released the job's lock."""
+        pid, started_at = held.pid, held.started_at
+        if pid is None and process_alive(job.pid, job.pid_started_at):
+            pid, started_at = job.pid, job.pid_started_at
+        if pid is None:
+            return  # just started, its pid not written yet: the next pass sees it
+        self.echo(f"job {job.id}: stopping the process a dead runner left behind (pid {pid})")
+        # a held lock whose holder is gone: a child of it (same group) still holds the lock
+        steps = [(signal.SIGTERM, self.grace_s)] if process_alive(pid, started_at) else []
+        for sig, wait_s in [*steps, (signal.SIGKILL, 10.0)]:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, sig)
+            deadline = time.time() + wait_s
+            while time.time() < deadline:
+                if locks.holder(self.workspace, job.id) is None:
+                    return
+                time.sleep(0.1)
+
+    def _close_run(self, job: Job) -> None:
+        """A killed train job could not end its MLflow run: end it KILLED now (the resumed
+        job continues the same run, RUNNING again)."""
+        if job.kind != "train" or not job.experiment_id or not job.theme:
+            return
+        folder = self.workspace.experiment_dir(job.experiment_id)
+        if (
+            not (folder / "mlflow_run.json").exists()
+            and not (folder / "mlflow_journal.jsonl").exists()
+        ):
+            return  # killed before it wrote anything to MLflow
+        from core.training.tracking import RunJournal
+
+        try:
+            if RunJournal(self.workspace, folder, job.theme).close_if_running("KILLED"):
+                self.echo(f"job {job.id}: its MLflow run is marked KILLED until it resumes")
+        except Exception as exc:  # the store is down: the resumed job's flush catches up
+            self.echo(f"job {job.id}: could not close its MLflow run now ({exc})")
 
     # --- scheduling ----------------------------------------------------------------
     def _free_devices(self) -> list[str]:
@@ -301,20 +394,50 @@ class Runner:
             ]
         return [f"cpu:{i}" for i in range(self.cpu_slots) if f"cpu:{i}" not in busy]
 
+    def _claim(self, device: str) -> tuple[Job, int] | None:
+        """The next job whose lock is free, claimed, with its locked file descriptor."""
+        taken: dict[str, int] = {}
+
+        def lock_job(job: Job) -> bool:
+            fd = locks.acquire(self.workspace, job.id)
+            if fd is not None:
+                taken[job.id] = fd
+            return fd is not None  # held: a process of it still runs somewhere
+
+        job = None
+        try:
+            job = self.queue.claim_next(
+                device, this_host(), os.getpid(), self._started_at, can_start=lock_job
+            )
+        finally:
+            for job_id, fd in taken.items():
+                if job is None or job_id != job.id:
+                    os.close(fd)
+        return None if job is None else (job, taken[job.id])
+
     def _start_jobs(self) -> None:
         for device in self._free_devices():
-            job = self.queue.claim_next(device, this_host(), os.getpid())
-            if job is None:
+            claimed = self._claim(device)
+            if claimed is None:
                 return
+            job, fd = claimed
+            _fault_point("claimed")
             env = {
-                "CUDA_VISIBLE_DEVICES": device.split(":")[1] if device.startswith("cuda") else ""
+                "CUDA_VISIBLE_DEVICES": device.split(":")[1] if device.startswith("cuda") else "",
+                locks.FD_ENV: str(fd),
             }
             log = self.workspace.logs_dir / f"{job.id}.log"
             try:
                 handle = self.executor.start(job, self.queue.path(job), log, env)
             except OSError as exc:
+                os.close(fd)
                 self.queue.finish(job, "failed", None, f"could not start the job process: {exc}")
                 continue
+            _fault_point("started")
+            try:
+                locks.write_holder(fd, handle.pid, handle.started_at)
+            finally:
+                os.close(fd)  # from now on only the job process holds its lock
             job.pid, job.pid_started_at = handle.pid, handle.started_at
             self.queue.update_running(job)
             self.active[job.id] = _Active(job, handle, device)
@@ -339,9 +462,26 @@ class Runner:
                 self.queue.return_to_pending(current, STOPPED_REASON)
                 self.echo(f"job {job_id}: back in the queue (exit code {code})")
                 continue
-            else:
+            elif code == ALREADY_RUNNING:  # only when the lock was not handed over
+                updated = self.queue.requeue(
+                    current, "another process of the job was running", killed=True, code=code
+                )
+                self.echo(f"job {job_id}: {updated.state} (another process of it runs)")
+                continue
+            elif code == BAD_INPUT:
                 tail = log_tail(self.workspace.logs_dir / f"{job_id}.log")
                 state, error = "failed", f"exit code {code}\n{tail}"
+            else:
+                killed = code < 0 or code > 128  # a signal: the job did nothing wrong
+                if killed:
+                    self._close_run(current)
+                why = f"killed by signal {_signal_name(code)}" if killed else f"exit code {code}"
+                tail = "" if killed else "\n" + log_tail(self.workspace.logs_dir / f"{job_id}.log")
+                updated = self.queue.requeue(
+                    current, f"{why}; resumes from its checkpoint{tail}", killed=killed, code=code
+                )
+                self.echo(f"job {job_id}: {updated.state} ({why})")
+                continue
             self.queue.finish(current, state, code, error)
             self.echo(f"job {job_id}: {state} (exit code {code})")
         return ended
@@ -365,3 +505,16 @@ class Runner:
                 active.handle.kill()
                 active.killed = True
                 self.echo(f"job {job_id}: did not stop within {self.grace_s:.0f} s, killed")
+
+
+def _signal_name(code: int) -> str:
+    number = -code if code < 0 else code - 128
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _fault_point(name: str) -> None:
+    if os.environ.get(FAULT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)

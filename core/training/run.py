@@ -85,9 +85,13 @@ def _quiet_libraries() -> None:
 
 
 def _epoch_callback(
-    journal: RunJournal, echo: Echo, max_epochs: int, trial: TrialHooks | None
+    journal: RunJournal, echo: Echo, plan: ResumePlan, trial: TrialHooks | None
 ) -> Any:
     import pytorch_lightning as pl
+
+    max_epochs = plan.max_epochs
+    # a resume redoes the epoch its checkpoint had not counted yet: logged once already?
+    logged = journal.last_epoch() if plan.mode in ("resume", "extend") else -1
 
     class EpochRecorder(pl.Callback):
         """Per-epoch metrics to MLflow (through the journal) and one log line."""
@@ -102,7 +106,8 @@ def _epoch_callback(
             }
             if trainer.optimizers:
                 metrics["lr"] = float(trainer.optimizers[0].param_groups[0]["lr"])
-            journal.log_metrics(metrics, step=trainer.current_epoch)
+            if trainer.current_epoch > logged:
+                journal.log_metrics(metrics, step=trainer.current_epoch, epoch=True)
             # the journal already holds the epoch safely; the store is written every few
             # seconds, not every (possibly sub-second) epoch, and at the end of the run
             if time.monotonic() - self.flushed_at >= FLUSH_INTERVAL_S:
@@ -178,7 +183,7 @@ def _fit(
         best,
         last,
         interrupted,
-        _epoch_callback(journal, echo, plan.max_epochs, trial),
+        _epoch_callback(journal, echo, plan, trial),
     ]
     patience = int(ctx.values["early_stopping_patience"])
     early = EarlyStopping(monitor="valid_loss", mode="min", patience=patience) if patience else None

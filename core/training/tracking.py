@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -26,11 +27,50 @@ log = logging.getLogger(__name__)
 ModelLogger = Callable[[str, dict[str, Any]], None]  # (run_id, op) -> None
 
 
+def ensure_tracking_store(workspace: Workspace) -> None:
+    """Create ``mlflow.db`` complete or not at all. MLflow builds its schema in many
+    steps (tables, then migrations committed one by one); a process killed in between
+    leaves a store that every later process fails to open ("table ... already exists").
+    So the schema is built in a temporary file, under a lock, and renamed into place."""
+    path = workspace.mlflow_db_file
+    if _store_exists(path):
+        return
+    from filelock import FileLock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path.with_name(f".{path.name}.lock"))):
+        if _store_exists(path):
+            return
+        from mlflow.store.db.utils import _initialize_tables, create_sqlalchemy_engine_with_retry
+
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)  # left by a process killed while creating it
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        engine = create_sqlalchemy_engine_with_retry(f"sqlite:///{tmp.as_posix()}")
+        try:
+            _initialize_tables(engine)
+        finally:
+            engine.dispose()
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+
+def _store_exists(path: Path) -> bool:
+    """A folder (unusable, reported when opened) or a non-empty file; an empty file is
+    what a connection probe leaves, not a store."""
+    try:
+        return path.is_dir() or path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
 def tracking_client(workspace: Workspace) -> Any:
     check_mlflow_store(workspace)  # one line, not MLflow's traceback, for a garbage file
     import mlflow
     from mlflow.tracking import MlflowClient
 
+    ensure_tracking_store(workspace)
     mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
     mlflow.set_registry_uri(workspace.mlflow_tracking_uri)
     return MlflowClient(workspace.mlflow_tracking_uri, workspace.mlflow_tracking_uri)
@@ -57,8 +97,15 @@ class RunJournal:
         self.theme_name = theme_name
         self.path = experiment_dir / "mlflow_journal.jsonl"
         self.run_file = experiment_dir / "mlflow_run.json"
+        # the last epoch whose metrics reached the store (their journal lines are gone)
+        self.epochs_file = experiment_dir / "mlflow_epochs.json"
         self.model_logger: ModelLogger | None = None
         self.last_error: str | None = None
+        # Metrics written by another process may already be in the store: that process
+        # was killed while it flushed, after applying them but before it could drop them
+        # from the journal. Replayed, they are checked against the store (once per key).
+        self._writer = secrets.token_hex(4)
+        self._stored_steps: dict[str, set[int]] = {}
 
     @property
     def run_id(self) -> str | None:
@@ -95,8 +142,25 @@ class RunJournal:
     def log_params(self, params: Mapping[str, Any]) -> None:
         self.record("params", params={k: json.dumps(v, default=str) for k, v in params.items()})
 
-    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
-        self.record("metrics", metrics={k: float(v) for k, v in metrics.items()}, step=step)
+    def log_metrics(self, metrics: Mapping[str, float], step: int, *, epoch: bool = False) -> None:
+        """``epoch``: the metrics of training epoch ``step`` (see ``last_epoch``)."""
+        flag = {"epoch": True} if epoch else {}
+        values = {k: float(v) for k, v in metrics.items()}
+        self.record("metrics", metrics=values, step=step, writer=self._writer, **flag)
+
+    def last_epoch(self) -> int:
+        """The last epoch whose metrics this run logged (-1: none). A process killed after
+        logging an epoch but before its checkpoint counted it redoes that epoch when it
+        resumes; it must not log the epoch twice."""
+        last = -1
+        try:
+            marker = json.loads(self.epochs_file.read_text())
+            if marker.get("run_id") == self.run_id:
+                last = int(marker["epoch"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        steps = [op["step"] for op in self.pending() if op["op"] == "metrics" and op.get("epoch")]
+        return max([last, *steps])
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
         self.record("tags", tags=dict(tags))
@@ -106,6 +170,18 @@ class RunJournal:
 
     def end_run(self, status: str = "FINISHED") -> None:
         self.record("end", status=status)
+
+    def close_if_running(self, status: str = "KILLED") -> bool:
+        """End the run when the store still shows it RUNNING: its process died without
+        ending it. Resuming the experiment sets the same run RUNNING again (``start``).
+        True when the run was closed now."""
+        if not self.flush() or self.run_id is None:
+            return False  # nothing reached the store, or the store is down: nothing to close
+        client = tracking_client(self.workspace)
+        if client.get_run(self.run_id).info.status != "RUNNING":
+            return False
+        self.end_run(status)
+        return self.flush()
 
     def pending(self) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -149,6 +225,10 @@ class RunJournal:
         except Exception as exc:  # the store is unreachable: keep the rest for later
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.warning("MLflow store not reachable, will retry: %s", self.last_error)
+        epochs = [op["step"] for op in ops[:applied] if op["op"] == "metrics" and op.get("epoch")]
+        if epochs:  # before the journal forgets them
+            marker = {"run_id": self.run_id, "epoch": max([self.last_epoch(), *epochs])}
+            atomic_write_text(self.epochs_file, json.dumps(marker) + "\n")
         remaining = ops[applied:]
         text = "".join(json.dumps(op) + "\n" for op in remaining)
         atomic_write_text(self.path, text)
@@ -192,10 +272,22 @@ class RunJournal:
 
             from mlflow.entities import Metric
 
+            metrics = op["metrics"]
+            if op.get("writer") != self._writer:  # a replay: only what the store lacks
+                for key in metrics:
+                    if key not in self._stored_steps:
+                        history = client.get_metric_history(run_id, key)
+                        self._stored_steps[key] = {m.step for m in history}
+                metrics = {
+                    k: v for k, v in metrics.items() if op["step"] not in self._stored_steps[k]
+                }
             now = int(time.time() * 1000)
-            client.log_batch(
-                run_id, metrics=[Metric(k, v, now, op["step"]) for k, v in op["metrics"].items()]
-            )
+            if metrics:
+                client.log_batch(
+                    run_id, metrics=[Metric(k, v, now, op["step"]) for k, v in metrics.items()]
+                )
+            for key in metrics:
+                self._stored_steps.get(key, set()).add(op["step"])
         elif kind == "tags":
             for key, value in op["tags"].items():
                 client.set_tag(run_id, key, value)

@@ -28,7 +28,8 @@ def details_text(workspace: Workspace, job: Job, progress: Progress | None) -> s
         + (" (cancel requested)" if job.cancel_requested and job.state == "running" else ""),
         f"theme {job.theme or '-'} · model {job.params.get('model') or '-'} · "
         f"{experiment_text(job) or 'no experiment'} · priority {job.priority} · "
-        f"attempt {job.attempts} of {job.max_retries + 1}",
+        f"attempt {job.attempts} · {job.failures} failed, gives up at {job.max_retries + 1}"
+        + (f" · killed {job.kills}×" if job.kills else ""),
         time_text(job)
         + (f" on {job.device}" if job.device else "")
         + (f" (pid {job.pid})" if job.pid and job.state == "running" else ""),

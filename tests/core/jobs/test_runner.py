@@ -124,27 +124,6 @@ def test_stale_runner_files_after_a_reboot_do_not_block(workspace):
     assert not (workspace.queue_dir / "runner.json").exists()
 
 
-def test_a_killed_job_process_is_failed_with_its_signal_and_can_be_retried(shapes_workspace):
-    ws = shapes_workspace
-    params = resolve_params(ws, overrides=parse_overrides([*TINY, "max_epochs=12"]))
-    job = submit_train(ws, "shapes", params, start=False)
-    runner = start_runner_process(ws)
-    try:
-        wait_for(lambda: valid_epochs(ws, job.id) >= 2)
-        os.killpg(JobQueue(ws).get(job.id).pid, signal.SIGKILL)
-        runner.wait(timeout=120)
-    finally:
-        if runner.poll() is None:
-            os.killpg(runner.pid, signal.SIGKILL)
-    failed = JobQueue(ws).get(job.id)
-    assert failed.state == "failed" and failed.exit_code == -signal.SIGKILL
-    assert failed.error.startswith("exit code -9")
-    JobQueue(ws).retry(job.id)
-    assert Runner(ws, echo=quiet, poll_s=0.05).run() == 0
-    assert JobQueue(ws).get(job.id).state == "finished"
-    assert "resuming from epoch" in (ws.logs_dir / f"{job.id}.log").read_text()
-
-
 def test_a_tune_job_runs_its_study_through_the_queue(shapes_workspace):
     import optuna
 
