@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.jobs.locks import holder
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue, read_job_file
 from core.jobs.runner import runner_lock, runner_state
@@ -217,7 +218,12 @@ def _stale_running(
     """Jobs in ``queue/running/`` whose runner is gone and whose process has ended."""
     if not running or runner_state(workspace).active:
         return []  # a live runner owns its running jobs (and reconciles at its start)
-    stale = [job for job in running if not process_alive(job.pid, job.pid_started_at)]
+    # a job whose lock is held may still run, even where its pid never reached its file
+    stale = [
+        job
+        for job in running
+        if not process_alive(job.pid, job.pid_started_at) and holder(workspace, job.id) is None
+    ]
     findings = [
         Finding(
             "queue",
@@ -236,7 +242,7 @@ def _stale_running(
         return findings
     try:
         for job, finding in zip(stale, findings, strict=True):
-            queue.requeue(job, STALE_REASON)
+            queue.requeue(job, STALE_REASON, killed=True)  # orphaned: not its own failure
             finding.fixed = True
     finally:
         lock.release()
@@ -251,7 +257,7 @@ def _live_job_ids(workspace: Workspace) -> set[str]:
     state = runner_state(workspace)
     live = set(state.running) if state.active else set()
     for job in JobQueue(workspace).jobs(("running",)):
-        if process_alive(job.pid, job.pid_started_at):
+        if process_alive(job.pid, job.pid_started_at) or holder(workspace, job.id) is not None:
             live.add(job.id)
     return live
 

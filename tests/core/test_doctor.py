@@ -209,3 +209,26 @@ def test_a_foreground_run_is_orphan_only_once_its_process_is_gone(workspace):
     finally:
         elsewhere.kill()
         elsewhere.wait()
+
+
+def test_a_running_job_whose_lock_is_held_is_not_stale(workspace):
+    """A job process holds its job's lock from its first instruction, before its pid
+    reaches the job file: while the lock is held, doctor neither reports nor requeues it."""
+    import os
+
+    from core.jobs import locks
+
+    queue = JobQueue(workspace)
+    queue.submit(Job(kind="check", workspace=str(workspace.root)))
+    job = queue.claim_next("cpu:0", "host", 1)
+    job.pid, job.pid_started_at = dead_process()  # the recorded pid is gone ...
+    queue.update_running(job)
+    fd = locks.acquire(workspace, job.id)  # ... but a process of the job holds its lock
+    try:
+        held = doctor(workspace, "--fix")
+        assert f"job {job.id}" not in held.output
+        assert queue.get(job.id).state == "running"
+    finally:
+        os.close(fd)
+    released = doctor(workspace, "--fix")
+    assert f"fixed: job {job.id}" in released.output or queue.get(job.id).state == "pending"
