@@ -14,8 +14,15 @@ from cockpit.cli.common import current_workspace, workspace_option
     help="apply the safe fixes: requeue stale running jobs, close orphan RUNNING MLflow "
     "runs as KILLED, move unreadable job files to queue/corrupt/ (never deletes anything)",
 )
+@click.option(
+    "--display",
+    "check_window",
+    is_flag=True,
+    help="also check that the window can open here: a display, and the system libraries "
+    "of Qt's platform (what `cockpit gui` checks before it starts)",
+)
 @workspace_option
-def doctor(fix: bool) -> None:
+def doctor(fix: bool, check_window: bool) -> None:
     """Check the workspace: database integrity, images without rows and rows without
     files, stale running jobs, unreadable job files, MLflow runs left RUNNING, unreadable
     checkpoints. One line per finding with its fix. Read-only unless --fix.
@@ -32,7 +39,17 @@ def doctor(fix: bool) -> None:
     report = diagnose(workspace, fix=fix)
     for finding in report.findings:
         click.echo(finding.line())
+    window = []
+    if check_window:
+        from core.display import check_display
+
+        window = check_display().lines()
+        for line in window:
+            click.echo(line)
     fixable = [f for f in report.remaining if f.fixable]
+    if window:
+        click.echo(f"{len(report.remaining) + len(window)} finding(s)")
+        raise SystemExit(1)
     if report.healthy:
         fixed = len(report.findings)
         click.echo(f"healthy: {workspace.root}" + (f" ({fixed} fixed)" if fixed else ""))

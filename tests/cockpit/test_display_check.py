@@ -95,3 +95,25 @@ def test_a_missing_system_library_is_found_and_its_package_named(tmp_path):
 
 def test_every_named_package_is_a_debian_name():
     assert all(p == p.lower() and " " not in p for p in DEBIAN_PACKAGES.values())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the display variables are Linux's")
+def test_doctor_reports_the_same_on_request(workspace):
+    """`cockpit doctor --display` says what `cockpit gui` would refuse to start without."""
+    done = subprocess.run(
+        [*COCKPIT, "-w", str(workspace.root), "doctor", "--display"],
+        env=bare_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "display: no display found" in done.stdout
+    healthy = subprocess.run(
+        [*COCKPIT, "-w", str(workspace.root), "doctor", "--display"],
+        env=bare_env(QT_QPA_PLATFORM="offscreen"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
