@@ -26,7 +26,7 @@ ID_LENGTH = 12
 UNHASHED_KEYS: Mapping[str, str] = {
     "max_epochs": "how long to train: a larger value adds epochs to the same experiment",
     "run_name": "a label for MLflow, not a training setting",
-    "register": "whether the result enters the model registry, not how it is trained",
+    "registration": "whether the result enters the model registry, not how it is trained",
 }
 
 

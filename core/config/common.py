@@ -75,7 +75,7 @@ class CommonConfig:
         int,
         Field(ge=0, le=10_000, description="epochs without improvement before stopping; 0 = off"),
     ] = 5
-    register: Annotated[
+    registration: Annotated[
         Literal["better", "always", "never"],
         Field(
             description=(

@@ -102,7 +102,7 @@ def decide_registration(
     """Whether a training with ``metrics`` becomes a new version under ``policy``
     (``better``, ``always``, ``never``), with the reason in words."""
     if policy == "never":
-        return RegistryDecision(False, "not registered (register: never)")
+        return RegistryDecision(False, "not registered (registration: never)")
     if policy == "always" or not versions:
         return RegistryDecision(True, "registered" if versions else "the theme's first version")
     key = registry_metric(metrics)
@@ -120,7 +120,7 @@ def decide_registration(
     return RegistryDecision(
         False,
         f"not registered: {key} {metrics[key]:.4f} does not beat version {best_version} "
-        f"({best:.4f}); set register: always to register every training",
+        f"({best:.4f}); set registration: always to register every training",
     )
 
 

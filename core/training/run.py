@@ -258,7 +258,7 @@ def _package(
         experiment_id=ctx.experiment_id,
         # the version's metrics, as the run logged them for these weights (best_valid_*)
         metrics={**metrics, **{f"best_{k}": v for k, v in metrics.items() if "valid_" in k[:6]}},
-        register=ctx.values.get("register", "better"),
+        register=ctx.values.get("registration", "better"),
     )
 
 

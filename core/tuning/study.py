@@ -487,8 +487,9 @@ def summarise(
         f"best trial {best.number}: {metric} = {best.value:.4f} "
         f"({', '.join(f'{k}={v}' for k, v in best.params.items())})"
     )
+    policy = str(best_params.values["registration"])
     outcome.model_version = _register_best(
-        workspace, theme, experiment_id, parent, best.number, str(best_params.values["register"])
+        workspace, theme, experiment_id, parent, best.number, policy
     )
     from core.training.packaging import registry_decision
 

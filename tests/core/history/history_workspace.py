@@ -50,7 +50,7 @@ def train_job(workspace: Workspace, *overrides: str) -> str:
 def _params(workspace: Workspace, *extra: str):
     # every training of the history is a registry version, whatever its accuracy
     return resolve_params(
-        workspace, overrides=parse_overrides([*TINY, "register=always", *extra])
+        workspace, overrides=parse_overrides([*TINY, "registration=always", *extra])
     )
 
 

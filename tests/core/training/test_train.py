@@ -91,7 +91,7 @@ def test_same_config_is_complete_more_epochs_extend(shapes_workspace):
     assert again.plan.mode == "complete" and again.experiment_id == first.experiment_id
     assert again.run_id == first.run_id and again.model_version == first.model_version
     longer = train_experiment(
-        ws, "shapes", tiny_params(ws, "max_epochs=3", "register=always"), echo=quiet
+        ws, "shapes", tiny_params(ws, "max_epochs=3", "registration=always"), echo=quiet
     )
     assert longer.plan.mode == "extend" and longer.plan.completed_epochs == 2
     assert longer.experiment_id == first.experiment_id and longer.run_id == first.run_id
@@ -107,7 +107,7 @@ def test_same_config_is_complete_more_epochs_extend(shapes_workspace):
 
 
 def test_registration_policy_keeps_the_registry_to_improvements(shapes_workspace):
-    """register: better (the default) makes a version only of a training that beats every
+    """registration: better (the default) makes a version only of a training that beats every
     registered version of the theme; never registers nothing; the same weights are never
     registered twice; the decision is said and recorded on the run."""
     from core.models.catalog import get_model
@@ -124,14 +124,14 @@ def test_registration_policy_keeps_the_registry_to_improvements(shapes_workspace
     if worse.metrics["test_acc"] <= first.metrics["test_acc"]:
         assert worse.model_version is None
         assert worse.registry_decision.startswith("not registered: test_acc")
-        assert "register: always" in worse.registry_decision
+        assert "registration: always" in worse.registry_decision
         assert [v.version for v in registered.versions] == ["1"]
     run = MlflowClient(ws.mlflow_tracking_uri).get_run(worse.run_id)
     assert run.data.tags["registry_decision"] == worse.registry_decision
     never = train_experiment(
-        ws, "shapes", tiny_params(ws, "lr=0.02", "register=never"), echo=quiet
+        ws, "shapes", tiny_params(ws, "lr=0.02", "registration=never"), echo=quiet
     )
-    assert never.model_version is None and never.registry_decision.endswith("(register: never)")
+    assert never.model_version is None and never.registry_decision.endswith("(registration: never)")
     assert len(get_model(ws, "shapes_model").versions) == len(registered.versions)
 
     # the decision itself, on made-up versions

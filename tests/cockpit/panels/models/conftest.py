@@ -27,9 +27,9 @@ def registered(tmp_path_factory):
     create_theme(db, "shapes")
     import_images(db, workspace, "shapes", [root / "shapes"])
     for version, changed in (("1", ()), ("2", ("lr=0.02", "max_epochs=1"))):
-        # register=always: version 2 exists whether or not it beats version 1
+        # registration=always: version 2 exists whether or not it beats version 1
         params = resolve_params(
-            workspace, overrides=parse_overrides([*TINY, *changed, "register=always"])
+            workspace, overrides=parse_overrides([*TINY, *changed, "registration=always"])
         )
         outcome = train_experiment(workspace, "shapes", params, echo=lambda _line: None)
         assert outcome.model_version == version, outcome
