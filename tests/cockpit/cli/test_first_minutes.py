@@ -125,3 +125,17 @@ def test_the_study_file_option_has_one_name_and_the_old_one_still_works(tmp_path
         assert "nowhere.yaml" in result.stderr, result.stderr
     old = cockpit("tune", "--theme", "x", "--config", str(missing), cwd=workspace.root)
     assert "--config is deprecated; use --optuna-params" in old.stderr
+
+
+@pytest.mark.slow
+def test_demo_makes_a_missing_folder_a_workspace_and_registers_a_model(tmp_path):
+    target = tmp_path / "new" / "demo"
+    result = cockpit(
+        "demo", str(target), "--per-class", "10", cwd=tmp_path, env={"COCKPIT_DEMO_EPOCHS": "1"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert (target / "configs" / "registry.json").is_file()
+    assert (target / ".gitignore").is_file()
+    assert "registered demo-shapes_model version 1" in result.stdout
+    listed = cockpit("theme", "list", cwd=target)
+    assert listed.returncode == 0 and "demo-shapes" in listed.stdout
