@@ -1,6 +1,7 @@
 """The README (and docs/*.md) executed: every ```bash block runs, in order, in a fresh home.
 
-A block that cannot run here is preceded by ``<!-- readme-test: skip (why) -->``. Each
+The reader's own images (``~/data/cells``) are
+generated shapes in two class folders. A block that cannot run here is preceded by ``<!-- readme-test: skip (why) -->``. Each
 command must exit 0, or the code its comment states (``# ... exit 2``). The demo runs with
 its real ``COCKPIT_DEMO_PER_CLASS`` / ``COCKPIT_DEMO_EPOCHS`` settings, made tiny.
 """
@@ -121,6 +122,18 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "'\\''") + "'"
 
 
+def _write_your_own_images(folder: Path) -> None:
+    """The reader's images the README imports: a class_name/*.png tree of two classes."""
+    from core.demo.shapes import write_demo_images
+
+    write_demo_images(folder, per_class=12, size=32, seed=3)
+    (folder / "circle").rename(folder / "healthy")
+    (folder / "square").rename(folder / "infected")
+    for path in (folder / "triangle").iterdir():
+        path.unlink()
+    (folder / "triangle").rmdir()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("page", markdown_files(), ids=lambda p: p.name)
 def test_every_bash_block_of_the_page_runs(page: Path, tmp_path: Path) -> None:
@@ -147,6 +160,7 @@ def test_every_bash_block_of_the_page_runs(page: Path, tmp_path: Path) -> None:
         "COCKPIT_DEMO_EPOCHS": "2",
     }
     env.pop("COCKPIT_WORKSPACE", None)
+    _write_your_own_images(home / "data" / "cells")
     script, ran = _script(blocks, checkout)
     result = subprocess.run(
         ["bash", "--noprofile", "--norc"],
