@@ -21,6 +21,7 @@ from cockpit.panels import PANELS
 from cockpit.richtext import plain, plain_rich
 from cockpit.workers import run_in_background
 from core import __version__
+from core.errors import CockpitError
 from core.workspace import Workspace
 
 RECENT_KEY = "workspaces/recent"
@@ -152,10 +153,15 @@ class MainWindow(QMainWindow):
     def open_workspace(self, path: str) -> MainWindow:
         """Replace this window by one on the workspace at ``path`` (after asking about
         unsaved configuration edits; answered Cancel: this window stays)."""
+        try:
+            chosen = Workspace.resolve(path).require()
+        except CockpitError as exc:
+            QMessageBox.warning(self, "Not a workspace", str(exc))
+            return self
         if not self._unsaved_edits_kept():
             return self
         self._close_confirmed = True
-        window = MainWindow(Workspace.resolve(path).ensure_dirs())
+        window = MainWindow(chosen.ensure_dirs())
         _open_windows.append(window)
         window.show()
         self.close()

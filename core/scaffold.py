@@ -37,7 +37,7 @@ WORKSPACE_GITIGNORE = """\
 /mlartifacts/
 /optuna.db*
 /output/
-/queue/*/
+/queue/
 __pycache__/
 """
 

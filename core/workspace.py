@@ -8,6 +8,7 @@ so a freshly cloned repository is already a valid workspace.
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,21 @@ class Workspace:
         if root.exists() and not root.is_dir():
             raise CockpitError(f"workspace {root} is a file, not a folder: pass a folder")
         return cls(root)
+
+    def is_workspace(self) -> bool:
+        """A workspace has its registry (made by ``cockpit init``) or a database. Any other
+        folder is refused, so a command run in the wrong folder creates nothing there."""
+        return self.registry_file.is_file() or self.database_file.exists()
+
+    def require(self) -> Workspace:
+        """``self`` if it is a workspace; else a CockpitError saying how to make or pick one."""
+        if not self.is_workspace():
+            raise CockpitError(
+                f"{self.root} is not a workspace (no configs/registry.json, no database.db): "
+                f"create one with `cockpit init {shlex.quote(str(self.root))}`, "
+                "or choose one with --workspace DIR"
+            )
+        return self
 
     # --- user-edited files -------------------------------------------------------------
     @property

@@ -31,9 +31,16 @@ def workspace_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def current_workspace() -> Workspace:
+def chosen_workspace() -> Workspace:
+    """The folder ``--workspace``/``$COCKPIT_WORKSPACE``/the current folder names, which may
+    not be a workspace yet (for ``init`` and ``demo``, which create one)."""
     ctx = click.get_current_context()
     return Workspace.resolve(ctx.meta.get(_WORKSPACE_KEY))
+
+
+def current_workspace() -> Workspace:
+    """The chosen workspace; a folder that is not one is refused before anything is written."""
+    return chosen_workspace().require()
 
 
 class CockpitGroup(click.Group):

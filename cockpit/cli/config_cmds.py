@@ -35,6 +35,7 @@ def config() -> None:
     type=click.Choice(["table", "yaml", "json"]),
     default="table",
     show_default=True,
+    help="output format",
 )
 def show(params_file: Path | None, overrides: tuple[str, ...], fmt: str) -> None:
     """Print the resolved all_params, where each value came from, and the experiment id.

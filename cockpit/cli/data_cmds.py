@@ -41,7 +41,9 @@ def theme_create(name: str, labels: str | None, description: str) -> None:
 
 
 @theme.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="output format"
+)
 @workspace_option
 def theme_list(fmt: str) -> None:
     """List themes with their images per label and split."""
@@ -299,7 +301,10 @@ def import_(
     imagefolder: bool | None,
     labeled_by: str | None,
 ) -> None:
-    """Import image files and folders (recursively) into a theme."""
+    """Import image files and folders (recursively) into a theme.
+
+    PATHS: image files, folders, or class_name/*.png trees (the folder name is the label).
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -415,9 +420,11 @@ def db_rebuild() -> None:
 
 
 @click.command()
-@click.option("--theme", "theme_name", required=True)
+@click.option("--theme", "theme_name", required=True, help="theme whose images to split")
 @click.option("--ratios", default="0.7,0.15,0.15", show_default=True, help="train,valid,test")
-@click.option("--seed", default=42, show_default=True, type=int)
+@click.option(
+    "--seed", default=42, show_default=True, type=int, help="random seed of the assignment"
+)
 @workspace_option
 def split(theme_name: str, ratios: str, seed: int) -> None:
     """Assign train/valid/test to labeled images that have no split yet (stratified)."""

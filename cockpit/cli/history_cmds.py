@@ -80,6 +80,7 @@ def history() -> None:
     "statuses",
     multiple=True,
     type=click.Choice(STATUS_CHOICES),
+    help="only this status (repeatable)",
 )
 @click.option(
     "--kind",
@@ -92,10 +93,14 @@ def history() -> None:
 @click.option("--until", help="started before YYYY-MM-DD[ HH:MM]")
 @click.option("--min", "minimum", multiple=True, metavar="METRIC=VALUE", help="e.g. test_acc=0.9")
 @click.option("--max", "maximum", multiple=True, metavar="METRIC=VALUE", help="e.g. valid_loss=0.5")
-@click.option("--sort", "sort_by", type=click.Choice(SORT_CHOICES), default="started")
+@click.option(
+    "--sort", "sort_by", type=click.Choice(SORT_CHOICES), default="started", help="sort column"
+)
 @click.option("--asc", is_flag=True, help="ascending (default: descending)")
 @click.option("--limit", type=int, help="show only the first N rows")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="output format"
+)
 @workspace_option
 def history_list(
     search: str,
@@ -152,7 +157,9 @@ def history_list(
 
 @history.command("show")
 @click.argument("ident")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="output format"
+)
 @workspace_option
 def history_show(ident: str, fmt: str) -> None:
     """One run: status, metrics, parameters, files (IDENT: job or experiment id)."""
@@ -198,10 +205,15 @@ def history_show(ident: str, fmt: str) -> None:
 @history.command("compare")
 @click.argument("idents", nargs=-1, required=True)
 @click.option("--all-params", is_flag=True, help="also the parameters all runs share")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="output format"
+)
 @workspace_option
 def history_compare(idents: tuple[str, ...], all_params: bool, fmt: str) -> None:
-    """Two or more runs: parameter differences, metrics, curves, confusion matrices."""
+    """Two or more runs: parameter differences, metrics, curves, confusion matrices.
+
+    IDENTS: job or experiment ids, as `cockpit history list` shows them.
+    """
     from core.history import compare
 
     result = compare(current_workspace(), idents)
@@ -271,7 +283,10 @@ def history_compare(idents: tuple[str, ...], all_params: bool, fmt: str) -> None
 @click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
 @workspace_option
 def history_delete(idents: tuple[str, ...], yes: bool) -> None:
-    """Delete runs everywhere: database rows, queue files and logs, MLflow run, folder."""
+    """Delete runs everywhere: database rows, queue files and logs, MLflow run, folder.
+
+    IDENTS: job or experiment ids, as `cockpit history list` shows them.
+    """
     from core.history import delete_entry, plan_delete
 
     workspace = current_workspace()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cockpit.cli.common import CockpitGroup, current_workspace, workspace_option
+from cockpit.cli.common import CockpitGroup, chosen_workspace, current_workspace, workspace_option
 from cockpit.cli.config_cmds import config
 from cockpit.cli.data_cmds import db_group, import_, label, split, theme
 from cockpit.cli.doctor_cmds import doctor
@@ -33,10 +33,11 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="overwrite example files that already exist")
 @workspace_option
 def init(directory: Path | None, force: bool) -> None:
-    """Create a workspace in DIRECTORY with example configs and definitions."""
+    """Create a workspace in DIRECTORY (default: --workspace, else the current folder) with
+    example configs and definitions. Existing files are kept."""
     from core.scaffold import init_workspace
 
-    target = directory or current_workspace().root
+    target = directory or chosen_workspace().root
     report = init_workspace(target, overwrite=force)
     root = report.workspace.root
     for name in report.written:

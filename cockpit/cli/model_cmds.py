@@ -25,7 +25,13 @@ SHOWN_METRICS = ("test_acc", "test_loss", "best_valid_acc", "best_valid_loss")
     metavar="NAME[/VERSION]",
     help="registered model, e.g. cells_model or cells_model/3 (default: latest)",
 )
-@click.option("--format", "fmt", type=click.Choice(["onnx", "torchscript"]), required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["onnx", "torchscript"]),
+    required=True,
+    help="file format to export",
+)
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -146,7 +152,13 @@ def unalias_cmd(model: str, alias: str) -> None:
     metavar="NAME[/VERSION|@ALIAS]",
     help="registered model, e.g. cells_model, cells_model/3 or cells_model@champion",
 )
-@click.option("--top-k", type=click.IntRange(1, 100), default=3, show_default=True)
+@click.option(
+    "--top-k",
+    type=click.IntRange(1, 100),
+    default=3,
+    show_default=True,
+    help="most probable labels to show per image",
+)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @workspace_option

@@ -29,7 +29,7 @@ def submit() -> None:
 
 
 @submit.command("train")
-@click.option("--theme", "theme_name", required=True)
+@click.option("--theme", "theme_name", required=True, help="theme whose labeled images to train on")
 @click.option("--model", help="model definition (same as --set model=NAME)")
 @click.option("--priority", default=0, show_default=True, help="higher runs first")
 @click.option("--restart", is_flag=True, help="set the experiment's checkpoints aside first")
@@ -56,8 +56,8 @@ def submit_train_command(
 
 
 @submit.command("plot")
-@click.option("--experiment", "experiment_id", required=True)
-@click.option("--no-runner", is_flag=True)
+@click.option("--experiment", "experiment_id", required=True, help="experiment id to plot")
+@click.option("--no-runner", is_flag=True, help="queue only; do not start the runner")
 @workspace_option
 def submit_plot_command(experiment_id: str, no_runner: bool) -> None:
     """Queue the plots of an experiment."""
@@ -68,7 +68,7 @@ def submit_plot_command(experiment_id: str, no_runner: bool) -> None:
 
 
 @submit.command("check")
-@click.option("--no-runner", is_flag=True)
+@click.option("--no-runner", is_flag=True, help="queue only; do not start the runner")
 @param_options
 def submit_check_command(
     params_file: Path | None, overrides: tuple[str, ...], no_runner: bool
@@ -176,8 +176,11 @@ def queue() -> None:
     "--state",
     type=click.Choice(["pending", "running", "finished", "failed", "cancelled"]),
     multiple=True,
+    help="only jobs in this state (repeatable)",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="output format"
+)
 @workspace_option
 def queue_list(state: tuple[str, ...], fmt: str) -> None:
     """Jobs by state; pending ones in the order they will run."""
@@ -219,7 +222,10 @@ def queue_list(state: tuple[str, ...], fmt: str) -> None:
 @click.argument("position", type=int)
 @workspace_option
 def queue_move(job_id: str, position: int) -> None:
-    """Move a pending job to POSITION (1 = runs next)."""
+    """Move a pending job JOB_ID to POSITION (1 = runs next).
+
+    JOB_ID: as `cockpit queue list` shows it.
+    """
     job = _queue().move(job_id, position)
     click.echo(f"moved {job.id} to position {position}")
 
@@ -228,7 +234,10 @@ def queue_move(job_id: str, position: int) -> None:
 @click.argument("job_id")
 @workspace_option
 def queue_next(job_id: str) -> None:
-    """Run a pending job next."""
+    """Run the pending job JOB_ID next.
+
+    JOB_ID: as `cockpit queue list` shows it.
+    """
     job = _queue().run_next(job_id)
     click.echo(f"{job.id} runs next")
 
@@ -238,7 +247,10 @@ def queue_next(job_id: str) -> None:
 @click.argument("priority", type=int)
 @workspace_option
 def queue_priority(job_id: str, priority: int) -> None:
-    """Set a pending job's priority (higher runs first)."""
+    """Set the PRIORITY of the pending job JOB_ID (an integer; higher runs first).
+
+    JOB_ID: as `cockpit queue list` shows it.
+    """
     job = _queue().set_priority(job_id, priority)
     click.echo(f"{job.id}: priority {job.priority}")
 
@@ -247,7 +259,10 @@ def queue_priority(job_id: str, priority: int) -> None:
 @click.argument("job_id")
 @workspace_option
 def queue_cancel(job_id: str) -> None:
-    """Cancel a job: pending at once; running gets SIGTERM, keeps a checkpoint."""
+    """Cancel job JOB_ID: pending at once; running gets SIGTERM, keeps a checkpoint.
+
+    JOB_ID: as `cockpit queue list` shows it.
+    """
     job = _queue().cancel(job_id)
     what = "cancelled" if job.state == "cancelled" else "cancel requested (the runner stops it)"
     click.echo(f"{job.id}: {what}")
@@ -257,7 +272,10 @@ def queue_cancel(job_id: str) -> None:
 @click.argument("job_id")
 @workspace_option
 def queue_retry(job_id: str) -> None:
-    """Queue a failed or cancelled job again (same frozen parameters; resumes)."""
+    """Queue the failed or cancelled job JOB_ID again (same frozen parameters; resumes).
+
+    JOB_ID: as `cockpit queue list` shows it.
+    """
     from core.jobs.runner import start_runner
 
     job = _queue().retry(job_id)
@@ -269,17 +287,23 @@ def queue_retry(job_id: str) -> None:
 @click.argument("job_id")
 @workspace_option
 def queue_remove(job_id: str) -> None:
-    """Remove a finished, failed or cancelled job from the list."""
+    """Remove the finished, failed or cancelled job JOB_ID from the list.
+
+    JOB_ID: as `cockpit queue list` shows it.
+    """
     job = _queue().remove(job_id)
     click.echo(f"removed {job.id}")
 
 
 @queue.command("log")
 @click.argument("job_id")
-@click.option("--lines", default=40, show_default=True)
+@click.option("--lines", default=40, show_default=True, help="last lines of the log to show")
 @workspace_option
 def queue_log(job_id: str, lines: int) -> None:
-    """The end of a job's log."""
+    """The end of the log of job JOB_ID.
+
+    JOB_ID: as `cockpit queue list` shows it.
+    """
     from core.jobs.runner import log_tail
 
     job = _queue().get(job_id)

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import click
 
-from cockpit.cli.common import current_workspace, param_options, resolved_params, workspace_option
+from cockpit.cli.common import (
+    chosen_workspace,
+    current_workspace,
+    param_options,
+    resolved_params,
+    workspace_option,
+)
+
+# The demo's defaults, kept here (not imported from core.demo) so `cockpit --help` stays fast.
+DEMO_PER_CLASS = 200
+DEMO_EPOCHS = 30
 
 
 @click.command()
@@ -53,17 +63,43 @@ def train(
 
 
 @click.command()
-@click.option("--per-class", default=300, show_default=True, help="generated images per class")
-@click.option("--epochs", default=40, show_default=True, help="maximum epochs")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--per-class",
+    default=DEMO_PER_CLASS,
+    show_default=True,
+    envvar="COCKPIT_DEMO_PER_CLASS",
+    show_envvar=True,
+    help="generated images per class",
+)
+@click.option(
+    "--epochs",
+    default=DEMO_EPOCHS,
+    show_default=True,
+    envvar="COCKPIT_DEMO_EPOCHS",
+    show_envvar=True,
+    help="maximum epochs (training stops earlier once the validation loss stops improving)",
+)
 @workspace_option
-def demo(per_class: int, epochs: int) -> None:
-    """Generate a shapes theme, import, train and register it, then predict held-out images."""
+def demo(directory: Path | None, per_class: int, epochs: int) -> None:
+    """Generate a shapes theme, import, train and register it, then predict held-out images.
+
+    DIRECTORY (default: --workspace, else the current folder) is made a workspace first,
+    as `cockpit init` does, when it is not one yet; it may be missing or empty.
+    """
     from core.demo.pipeline import run_demo
     from core.errors import CockpitError
+    from core.scaffold import init_workspace
+    from core.workspace import Workspace
 
     if per_class < 10:
         raise CockpitError("--per-class: use at least 10 images per class")
-    workspace = current_workspace()
+    if epochs < 1:
+        raise CockpitError("--epochs: use at least 1 epoch")
+    workspace = Workspace.resolve(directory) if directory else chosen_workspace()
+    if not workspace.is_workspace():
+        init_workspace(workspace.root)
+        click.echo(f"created workspace {workspace.root} (as `cockpit init` does)")
     result = run_demo(workspace, per_class=per_class, epochs=epochs, echo=click.echo)
     click.echo("")
     click.echo(f"registered {result.model_name} version {result.model_version}")

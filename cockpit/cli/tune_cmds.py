@@ -1,4 +1,4 @@
-"""``cockpit tune`` (foreground, seed 003's flags), ``cockpit submit tune`` and
+"""``cockpit tune`` (in the foreground), ``cockpit submit tune`` and
 ``cockpit study`` (list, show, stop, best-params)."""
 
 from __future__ import annotations
@@ -30,12 +30,10 @@ def _theme_name(theme: str | None, theme_id: int | None) -> str:
 
 
 @click.command()
-@click.option("--theme", help="theme name")
-@click.option("--theme-id", type=int, help="theme id (seed 003)")
+@click.option("--theme", help="theme to tune on (or --theme-id)")
+@click.option("--theme-id", type=int, help="theme by its id, as `cockpit theme list` shows it")
 @click.option(
-    "--n-trials",
-    type=click.IntRange(min=1),
-    help="total trials of the study (default: the file's)",
+    "--n-trials", type=click.IntRange(min=1), help="total trials of the study (default: the file's)"
 )
 @click.option("--storage", help="Optuna storage URL (default: sqlite:///<workspace>/optuna.db)")
 @click.option("--study-name", help="study name (default: the file's)")
@@ -47,10 +45,17 @@ def _theme_name(theme: str | None, theme_id: int | None) -> str:
     help="base parameter file (default: configs/params.yaml)",
 )
 @click.option(
-    "--config",
+    "--optuna-params",
     "optuna_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="study file (default: configs/optuna_params.yaml)",
+    help="study file: search space, trials, sampler (default: configs/optuna_params.yaml)",
+)
+@click.option(
+    "--config",
+    "deprecated_config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    hidden=True,
+    help="deprecated name of --optuna-params",
 )
 @workspace_option
 def tune(
@@ -62,8 +67,12 @@ def tune(
     timeout: float | None,
     params_file: Path | None,
     optuna_file: Path | None,
+    deprecated_config: Path | None,
 ) -> None:
     """Run an Optuna study in the foreground; continues an existing study of that name."""
+    if deprecated_config is not None:
+        click.echo("warning: --config is deprecated; use --optuna-params", err=True)
+        optuna_file = optuna_file or deprecated_config
     from core.config.optuna_params import load_optuna_params
     from core.tuning.study import run_study
 
@@ -85,10 +94,24 @@ def tune(
 
 
 @submit.command("tune")
-@click.option("--theme", "theme_name", required=True)
-@click.option("--optuna-params", "optuna_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--n-trials", type=click.IntRange(min=1), help="total trials (default: the file's)")
+@click.option("--theme", "theme_name", required=True, help="theme to tune on")
+@click.option(
+    "--optuna-params",
+    "optuna_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="study file: search space, trials, sampler (default: configs/optuna_params.yaml)",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="base parameter file (default: configs/params.yaml)",
+)
+@click.option(
+    "--n-trials",
+    type=click.IntRange(min=1),
+    help="total trials of the study (default: the recommended number)",
+)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -96,7 +119,7 @@ def tune(
     show_default=True,
     help="jobs sharing the study (one per free GPU)",
 )
-@click.option("--no-runner", is_flag=True)
+@click.option("--no-runner", is_flag=True, help="queue only; do not start the runner")
 @workspace_option
 def submit_tune_command(
     theme_name: str,
@@ -161,7 +184,9 @@ def study() -> None:
 
 @study.command("list")
 @_storage_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="output format"
+)
 @workspace_option
 def study_list(storage: str | None, fmt: str) -> None:
     """Studies with their trials and best value, the most recently updated first."""
@@ -207,7 +232,10 @@ def study_list(storage: str | None, fmt: str) -> None:
 @_storage_option
 @workspace_option
 def study_show(name: str, storage: str | None) -> None:
-    """One study: its trials (state, value, duration, parameters) and parameter importance."""
+    """One study NAME: its trials (state, value, duration, parameters) and parameter importance.
+
+    NAME: the study name, as `cockpit study list` shows it.
+    """
     from core.tuning.results import load_study_details
 
     details = load_study_details(current_workspace(), name, storage)
@@ -243,7 +271,10 @@ def study_show(name: str, storage: str | None) -> None:
 @_storage_option
 @workspace_option
 def study_stop(name: str, storage: str | None) -> None:
-    """Stop a running study after its current trial (it registers its best trial)."""
+    """Stop the running study NAME after its current trial (it registers its best trial).
+
+    NAME: the study name, as `cockpit study list` shows it.
+    """
     from core.tuning.control import request_stop
 
     request = request_stop(current_workspace(), name, storage)
@@ -270,7 +301,10 @@ def study_stop(name: str, storage: str | None) -> None:
 def study_best_params(
     name: str, tuned_only: bool, output: Path | None, storage: str | None
 ) -> None:
-    """The best trial's parameters as YAML (every parameter it trained with)."""
+    """The best trial's parameters of study NAME as YAML (every parameter it trained with).
+
+    NAME: the study name, as `cockpit study list` shows it.
+    """
     import yaml
 
     from core.fileio import atomic_write_text

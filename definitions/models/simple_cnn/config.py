@@ -1,4 +1,4 @@
-"""Parameters of ``simple_cnn``, the small LeNet-style network of seed 004."""
+"""Parameters of ``simple_cnn``, the small LeNet-style reference network."""
 
 from dataclasses import dataclass
 from typing import Annotated

@@ -1,4 +1,4 @@
-"""``simple_cnn``: Conv(5x5)-Pool-Conv(5x5)-Pool-FC-FC-FC (seed 004), any input size >= 16."""
+"""``simple_cnn``: Conv(5x5)-Pool-Conv(5x5)-Pool-FC-FC-FC, any input size >= 16."""
 
 from collections.abc import Mapping
 from typing import Any
