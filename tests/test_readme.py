@@ -123,12 +123,22 @@ def _quote(path: Path) -> str:
 
 
 def _write_your_own_images(folder: Path) -> None:
-    """The reader's images the README imports: a class_name/*.png tree of two classes."""
+    """The reader's images the README imports: a class_name/*.png tree of two classes,
+    and beside it ``new/``: loose images without class folders and a ``labels.csv``."""
     from core.demo.shapes import write_demo_images
 
     write_demo_images(folder, per_class=12, size=32, seed=3)
     (folder / "circle").rename(folder / "healthy")
     (folder / "square").rename(folder / "infected")
+    # loose files without class folders (they import unlabeled), and a file,label list
+    new = folder.parent / "new"
+    new.mkdir(parents=True, exist_ok=True)
+    rows = ["file,label"]
+    for index, path in enumerate(sorted((folder / "triangle").iterdir())[:4]):
+        name = f"{'hi'[index % 2]}_{index}.png"
+        path.rename(new / name)
+        rows.append(f"{name},{'healthy' if name.startswith('h') else 'infected'}")
+    (new / "labels.csv").write_text("\n".join(rows) + "\n")
     for path in (folder / "triangle").iterdir():
         path.unlink()
     (folder / "triangle").rmdir()
