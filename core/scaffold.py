@@ -34,6 +34,7 @@ WORKSPACE_GITIGNORE = """\
 /images/
 /database.db*
 /mlflow.db*
+/.mlflow.db*
 /mlartifacts/
 /optuna.db*
 /output/
