@@ -198,7 +198,7 @@ def label_set(
     labeled_by: str | None,
     files: tuple[str, ...],
 ) -> None:
-    """Label imported images: each FILE is an image file on disk (found by its content),
+    """Label imported images: each of FILES is an image file on disk (found by its content),
     or the original or stored file name of an imported image (quote a glob such as
     'cat*.png' to match names). All or nothing: a bad label or file changes no label."""
     from core.data.labeling import LabelRequest, label_images
