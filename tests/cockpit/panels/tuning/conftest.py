@@ -24,7 +24,7 @@ STUDY_NAME = "shapes_search"
 N_TRIALS = 40
 STOP_AFTER = 5
 STUDY = f"""
-study: {{name: {STUDY_NAME}, direction: maximize, metric: valid_acc, n_trials: {N_TRIALS},
+study: {{name: {STUDY_NAME}, direction: minimize, metric: valid_loss, n_trials: {N_TRIALS},
          sampler: random, pruner: median}}
 base_params: {{max_epochs: 3, image_size: 16, num_workers: 0, early_stopping_patience: 0}}
 search_space:
