@@ -56,7 +56,9 @@ def main() -> int:
         import_images(db, ws, "shapes", [Path(tmp) / "shapes"])
         jobs = []
         for n in range(args.jobs):
-            overrides = parse_overrides([*TINY, f"max_epochs={args.epochs}", f"seed={n}"])
+            overrides = parse_overrides(
+                [*TINY, f"max_epochs={args.epochs}", f"seed={n}", "registration=always"]
+            )
             params = resolve_params(ws, overrides=overrides)
             jobs.append(submit_train(ws, "shapes", params, start=False))
 

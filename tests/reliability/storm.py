@@ -21,6 +21,7 @@ import psutil
 
 from core.jobs import locks
 from core.jobs.queue import JobQueue
+from core.mlflow_filter import model_versions
 from core.workspace import QUEUE_STATES, Workspace
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -229,7 +230,7 @@ def mlflow_record(ws: Workspace, theme: str) -> dict[str, dict]:
         entry["runs"].append((run.info.run_id, run.info.status))
         history = client.get_metric_history(run.info.run_id, "valid_loss")
         entry["steps"] += sorted(m.step for m in history)
-    for version in client.search_model_versions(f"name='{theme}_model'"):
+    for version in model_versions(client, f"{theme}_model"):
         run = client.get_run(version.run_id)
         record[run.data.tags["experiment_hash"]]["versions"].append(version.version)
     return record

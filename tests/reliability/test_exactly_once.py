@@ -200,7 +200,12 @@ def test_a_runner_killed_between_claim_and_pid_never_lets_the_job_run_twice(shap
 def test_kill_storm_every_job_finishes_exactly_once(shapes_workspace):
     ws = shapes_workspace
     jobs = [
-        submit_train(ws, "shapes", tiny_params(ws, "max_epochs=4", f"seed={n}"), start=False)
+        submit_train(
+            ws,
+            "shapes",
+            tiny_params(ws, "max_epochs=4", f"seed={n}", "registration=always"),
+            start=False,
+        )
         for n in range(4)
     ]
     with ProcessWatch(ws) as watch:
