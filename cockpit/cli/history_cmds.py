@@ -181,6 +181,8 @@ def history_show(ident: str, fmt: str) -> None:
         ("experiment", entry.experiment_id),
         ("job", entry.job_id),
         ("MLflow run", entry.run_id),
+        ("parent run", entry.parent_run_id),
+        ("best trial", entry.best_run_id),
         ("started", _when(entry.started_at)),
         ("duration", format_duration(entry.duration, "-")),
         ("epochs", entry.epochs),

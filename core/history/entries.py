@@ -71,6 +71,10 @@ class HistoryEntry:
     error: str | None = None
     duration: float | None = None  # seconds it ran (None: never started, or unknown)
     origin: str | None = None  # what trained an experiment no job trained: "trial 3 of S"
+    # a tune job's study runs (its run_id stays None: deleting the job's row never deletes
+    # the study's runs, which its trials' rows and the registry still use)
+    parent_run_id: str | None = None
+    best_run_id: str | None = None
 
     def value(self, key: str) -> Any:
         """The value of a sort key / column (None when unknown)."""
@@ -90,7 +94,7 @@ class HistoryEntry:
 
     def search_text(self) -> str:
         parts = (self.id, self.kind, self.status, self.theme, self.model, self.experiment_id)
-        extra = (self.job_id, self.origin, self.run_id, self.error)
+        extra = (self.job_id, self.origin, self.run_id, self.parent_run_id, self.error)
         return " ".join(p for p in (*parts, *extra) if p).lower()
 
 
@@ -268,10 +272,19 @@ def list_entries(workspace: Workspace, filters: HistoryFilter | None = None) -> 
     return filter_entries(entries, filters) if filters is not None else entries
 
 
+def _study_runs(job: Job) -> dict[str, Any]:
+    """A tune job's study runs (``output/studies/<study>/mlflow_runs.json``), if written."""
+    name = job.args.get("study_name")
+    if job.kind != "tune" or not name:
+        return {}
+    return _json(Path(job.workspace) / "output" / "studies" / str(name) / "mlflow_runs.json")
+
+
 def _job_entry(job: Job, experiment: ExperimentFiles | None, recorded: set[str]) -> HistoryEntry:
     model = job.params.get("model")
     if experiment is not None:
         model = experiment.params.get("model", model)
+    study = _study_runs(job)
     return HistoryEntry(
         id=job.id,
         kind=job.kind,
@@ -286,6 +299,8 @@ def _job_entry(job: Job, experiment: ExperimentFiles | None, recorded: set[str])
         max_epochs=experiment.max_epochs if experiment else job.params.get("max_epochs"),
         metrics=dict(experiment.metrics) if experiment else {},
         run_id=experiment.run_id if experiment else None,
+        parent_run_id=study.get("parent_run_id"),
+        best_run_id=study.get("best_run_id"),
         recorded=bool(experiment and experiment.run_id in recorded),
         error=job.error,
         duration=_span(job.started_at, job.finished_at),

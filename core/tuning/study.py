@@ -453,6 +453,7 @@ def summarise(
             client.log_metric(parent, key, value)
         echo("no trial completed: nothing to register")
         echo(f"MLflow: parent run {parent}")
+        _write_runs(workspace, study.study_name, outcome)
         return
     best = study.best_trial
     outcome.best_value, outcome.best_trial = best.value, best.number
@@ -497,8 +498,22 @@ def summarise(
     if decision:
         echo(f"model registry: {decision}")
     echo(f"MLflow: parent run {parent}; best trial's run {outcome.best_run_id or '-'}")
+    _write_runs(workspace, study.study_name, outcome)
     echo(f"best parameters written to {workspace.relative(best_file)}; train them fully with:")
     echo(f"  cockpit submit train --theme {theme} --params {workspace.relative(best_file)}")
+
+
+RUNS_FILE = "mlflow_runs.json"  # in output/studies/<study>/: read by the history
+
+
+def _write_runs(workspace: Workspace, study_name: str, outcome: StudyOutcome) -> None:
+    """The study's MLflow runs, where the history finds them for the tune job's row."""
+    info = {
+        "parent_run_id": outcome.parent_run_id,
+        "best_run_id": outcome.best_run_id,
+        "best_trial": outcome.best_trial,
+    }
+    atomic_write_text(_study_folder(workspace, study_name) / RUNS_FILE, json.dumps(info) + "\n")
 
 
 def _figures(study: Any, folder: Path, completed: int) -> list[Path]:

@@ -391,7 +391,9 @@ class HistoryPanel(QWidget):
         self.compare_button.setEnabled(len(trained) >= 2)
         self.requeue_button.setEnabled(one is not None and one.kind in ("train", "tune"))
         self.folder_button.setEnabled(one is not None and bool(one.experiment_id))
-        self.mlflow_button.setEnabled(one is not None and bool(one.run_id))
+        self.mlflow_button.setEnabled(
+            one is not None and bool(one.run_id or one.parent_run_id)
+        )
         self.plot_button.setEnabled(
             one is not None and one.kind == "train" and one.status == "finished"
         )
@@ -426,6 +428,8 @@ class HistoryPanel(QWidget):
             ("Experiment", entry.experiment_id or ""),
             ("Job", entry.job_id or "(trained in the foreground)"),
             ("MLflow run", entry.run_id or ""),
+            ("Study's parent run", entry.parent_run_id or ""),
+            ("Best trial's run", entry.best_run_id or ""),
             ("Started", format_value(entry, "started")),
             ("Duration", format_duration(entry.duration)),
             ("Epochs", format_value(entry, "epochs")),
@@ -510,8 +514,9 @@ class HistoryPanel(QWidget):
 
     def open_in_mlflow(self) -> None:
         chosen = self.selected_entries()
-        if len(chosen) == 1 and chosen[0].run_id:
-            self.sig_open_run_requested.emit(chosen[0].run_id)
+        if len(chosen) == 1 and (chosen[0].run_id or chosen[0].parent_run_id):
+            # a tune job's row opens its study's parent run
+            self.sig_open_run_requested.emit(chosen[0].run_id or chosen[0].parent_run_id)
 
     def plot_selected(self) -> None:
         chosen = self.selected_entries()

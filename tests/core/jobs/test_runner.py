@@ -142,3 +142,11 @@ def test_a_tune_job_runs_its_study_through_the_queue(shapes_workspace):
     assert JobQueue(ws).get(job.id).state == "finished"
     study = optuna.load_study(study_name="queued", storage=ws.optuna_storage_url)
     assert sorted(t.params["optimizer"] for t in study.trials) == ["adam", "sgd"]  # grid
+    # the history's row of the tune job names the study's parent and best trial's runs
+    from core.history import list_entries
+    from core.tuning.results import PARENT_RUN_ATTR
+
+    [entry] = [e for e in list_entries(ws) if e.id == job.id]
+    assert entry.parent_run_id == study.user_attrs[PARENT_RUN_ATTR]
+    assert entry.best_run_id == study.best_trial.user_attrs["mlflow_run_id"]
+    assert entry.run_id is None  # deleting the row never deletes the study's runs
