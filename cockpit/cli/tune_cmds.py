@@ -29,6 +29,22 @@ def _theme_name(theme: str | None, theme_id: int | None) -> str:
         return found.name
 
 
+def _study_files(func: Any) -> Any:
+    """``--optuna-params FILE`` and ``--params FILE``: one name each, wherever a study runs."""
+    func = click.option(
+        "--params",
+        "params_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="base parameter file (default: configs/params.yaml)",
+    )(func)
+    return click.option(
+        "--optuna-params",
+        "optuna_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="study file: search space, trials, sampler (default: configs/optuna_params.yaml)",
+    )(func)
+
+
 @click.command()
 @click.option("--theme", help="theme to tune on (or --theme-id)")
 @click.option("--theme-id", type=int, help="theme by its id, as `cockpit theme list` shows it")
@@ -38,18 +54,7 @@ def _theme_name(theme: str | None, theme_id: int | None) -> str:
 @click.option("--storage", help="Optuna storage URL (default: sqlite:///<workspace>/optuna.db)")
 @click.option("--study-name", help="study name (default: the file's)")
 @click.option("--timeout", type=float, help="seconds for this run (default: the file's)")
-@click.option(
-    "--params",
-    "params_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="base parameter file (default: configs/params.yaml)",
-)
-@click.option(
-    "--optuna-params",
-    "optuna_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="study file: search space, trials, sampler (default: configs/optuna_params.yaml)",
-)
+@_study_files
 @click.option(
     "--config",
     "deprecated_config",
@@ -95,18 +100,7 @@ def tune(
 
 @submit.command("tune")
 @click.option("--theme", "theme_name", required=True, help="theme to tune on")
-@click.option(
-    "--optuna-params",
-    "optuna_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="study file: search space, trials, sampler (default: configs/optuna_params.yaml)",
-)
-@click.option(
-    "--params",
-    "params_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="base parameter file (default: configs/params.yaml)",
-)
+@_study_files
 @click.option(
     "--n-trials",
     type=click.IntRange(min=1),
