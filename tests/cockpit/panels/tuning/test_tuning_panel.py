@@ -39,9 +39,15 @@ def test_stop_ends_the_running_study_after_its_current_trial(stopped_study):
     assert "ends after trial(s)" in s.stop_message
     summary = s.summary
     assert summary.counts["running"] == 0 and not summary.stopping
-    # the trial that ran when the stop came (and at most one starting just then) finished
+    # the trials that ran when the stop was recorded finished; none began after it (but
+    # one starting at that very moment): counted from the trials' own start times, since
+    # the stop command itself takes a while on a busy machine while short trials go on
     done = summary.counts["complete"] + summary.counts["pruned"]
-    assert s.done_at_stop <= done <= s.done_at_stop + 2 < N_TRIALS
+    assert s.done_at_stop <= done < N_TRIALS
+    study = optuna.load_study(study_name=STUDY_NAME, storage=s.workspace.optuna_storage_url)
+    stopped_at = study.user_attrs[STOP_ATTR]
+    later = [t for t in study.trials if t.datetime_start.timestamp() > stopped_at + 0.5]
+    assert len(later) <= 1, [(t.number, t.datetime_start) for t in later]
     assert summary.counts["fail"] == 0
     assert f"stop requested: study '{STUDY_NAME}' ends after trial" in s.output
     assert "registered the best trial as version 1" in s.output
