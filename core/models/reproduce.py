@@ -95,7 +95,7 @@ def check_snapshot(workspace: Workspace, snapshot: DataSnapshot) -> None:
     current = {item.train_data_id: item for item in now.items}
     for item in snapshot.items:
         image = workspace.root / item.image_path
-        if not image.exists() and not Path(item.image_path).exists():
+        if not image.exists():
             raise CockpitError(
                 f"{item.image_path}: image of the recorded data snapshot is gone; "
                 "a reproduction on other data is not one"

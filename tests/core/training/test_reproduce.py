@@ -4,6 +4,7 @@ on CPU, as its own unregistered run, without touching the original experiment.""
 from __future__ import annotations
 
 import hashlib
+import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +12,7 @@ from mlflow.tracking import MlflowClient
 from sqlalchemy import select
 
 from cockpit.cli.main import cli
-from core.data.labeling import set_labels
+from core.data.labeling import restore_labels, set_labels
 from core.db import Label, open_database
 from core.training.restore import restore_experiment
 from core.training.run import train_experiment
@@ -82,9 +83,60 @@ def test_reproduce_gives_identical_metrics_and_refuses_changed_inputs(shapes_wor
             )
         ).first()
         other_id = other.id
-    set_labels(db, snapshot.theme_id, [item.train_data_id], other_id)
+    previous = set_labels(db, snapshot.theme_id, [item.train_data_id], other_id)
     relabeled = _cockpit(ws, "reproduce", "shapes_model")
     assert relabeled.exit_code == 2, relabeled.output
     assert item.image_path in relabeled.output
     assert not (ws.root / "output" / "reproductions" / f"{outcome.experiment_id}-2").exists()
     assert _tree_digest(original_dir) == before
+
+    # the advice works: with the label set back it reproduces (the edited source only warns)
+    restore_labels(db, snapshot.theme_id, previous)
+    again = _cockpit(ws, "reproduce", "shapes_model")
+    assert again.exit_code == 0, again.output
+    assert "warning: definition source" in again.output
+    assert "metrics identical" in again.output
+    assert (ws.root / "output" / "reproductions" / f"{outcome.experiment_id}-2").is_dir()
+    assert _tree_digest(original_dir) == before
+
+
+def test_strict_names_the_recorded_commit_and_its_checkout_reproduces(shapes_workspace):
+    ws = shapes_workspace
+
+    def git(*args):
+        done = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(ws.root),
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.org",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    git("init", "-q")
+    git("add", "configs", "definitions")
+    git("commit", "-qm", "recorded")
+    recorded = git("rev-parse", "HEAD")
+    outcome = train_experiment(ws, "shapes", tiny_params(ws), echo=lambda _: None)
+    (ws.root / "notes.txt").write_text("later work\n")
+    git("add", "notes.txt")
+    git("commit", "-qm", "later")
+
+    refused = _cockpit(ws, "reproduce", "--strict", "--run", outcome.run_id)
+    assert refused.exit_code == 2, refused.output
+    assert f"git checkout {recorded}" in refused.output
+    assert not (ws.root / "output" / "reproductions").exists()
+
+    git("checkout", "-q", recorded)
+    done = _cockpit(ws, "reproduce", "--strict", "--run", outcome.run_id)
+    assert done.exit_code == 0, done.output
+    assert "warning" not in done.output
+    assert "metrics identical" in done.output
