@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from cockpit.panels.models.cli_process import CliProcesses, error_lines
 from cockpit.panels.models.predictions import PredictionList, image_files
+from cockpit.panels.models.reproduction import Reproducer
 from cockpit.richtext import plain, plain_rich
 from cockpit.workers import run_in_background
 from core.workspace import Workspace
@@ -78,7 +79,6 @@ class ModelsPanel(QWidget):
     sig_model_selected = Signal(str)  # registered model name
     sig_alias_changed = Signal(str, str)  # model name, alias
     sig_exported = Signal(str)  # path of the written file
-    sig_reproduced = Signal(int, str)  # exit code, the outcome line shown
     sig_predicted = Signal(object)  # the predict report (dict)
     sig_url_opened = Signal(str)
 
@@ -138,16 +138,13 @@ class ModelsPanel(QWidget):
         self.unalias_button.setMenu(self.unalias_menu)
         self.export_button = QPushButton("Export ONNX")
         self.export_button.clicked.connect(lambda: self.export_onnx())
-        self.reproduce_button = QPushButton("Reproduce")
-        self.reproduce_button.setToolTip(
-            "retrain this version from its record (parameters, images, labels, splits) as a "
-            "separate, unregistered run and compare its metrics"
+        self.reproducer = Reproducer(
+            self.processes, lambda text, error: self.show_message(text, error), self
         )
-        self.reproduce_button.clicked.connect(lambda: self.reproduce())
-        self.cancel_reproduce_button = QPushButton("Cancel reproduction")
-        self.cancel_reproduce_button.clicked.connect(lambda: self.cancel_reproduction())
-        self.cancel_reproduce_button.setVisible(False)
-        self._reproduction: Any = None  # the running ``cockpit reproduce`` QProcess
+        self.reproducer.button.clicked.connect(lambda: self.reproduce())
+        self.sig_reproduced = self.reproducer.sig_finished
+        self.reproduce_button = self.reproducer.button
+        self.cancel_reproduce_button = self.reproducer.cancel_button
         self.open_button = QToolButton(text="Open in MLflow")
         self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         open_menu = QMenu(self.open_button)
@@ -304,42 +301,7 @@ class ModelsPanel(QWidget):
         if chosen is None:
             self.show_message("select a version to reproduce", error=True)
             return
-        if self._reproduction is not None:
-            self.show_message("a reproduction is already running", error=True)
-            return
-        self.show_message(f"reproducing {chosen.spec}: retraining it from its record …")
-
-        def finished(code: int, out: str, err: str) -> None:
-            cancelled = self._reproduction is None
-            self._reproduction = None
-            if self._closed:
-                return
-            self.cancel_reproduce_button.setVisible(False)
-            self._update_actions()
-            if cancelled:
-                text = f"reproduction of {chosen.spec} cancelled"
-                self.show_message(text)
-            elif code != 0:
-                text = f"reproduction failed: {error_lines(err)}"
-                self.show_message(text, error=True)
-            else:
-                lines = [line.strip() for line in out.splitlines() if line.strip()]
-                rows = [line for line in lines if line.startswith(("best_", "test_"))]
-                warnings = [line for line in lines if line.startswith("warning: ")]
-                text = f"reproduced {chosen.spec}: {lines[-1] if lines else 'done'}"
-                self.show_message("\n".join([text, *warnings, *rows]), error="differ" in text)
-            self.sig_reproduced.emit(code, text)
-
-        self._reproduction = self.processes.start(["reproduce", chosen.spec], finished)
-        self.cancel_reproduce_button.setVisible(True)
-        self._update_actions()
-
-    def cancel_reproduction(self) -> None:
-        """Stop the running reproduction (its half-trained folder stays; a next one
-        starts in a new folder)."""
-        process, self._reproduction = self._reproduction, None
-        if process is not None:
-            process.kill()
+        self.reproducer.start([chosen.spec], chosen.spec)
 
     def predict(self, paths: list[Path]) -> None:
         """Predict image files with the selected version in a ``cockpit predict`` child."""
@@ -446,6 +408,7 @@ class ModelsPanel(QWidget):
     def shutdown(self) -> None:
         """App exit: end predict/export children and stop the MLflow server."""
         self._closed = True
+        self.reproducer.closed = True
         self.processes.kill_all()
         if self.server is not None:
             self.server.stop()
@@ -561,7 +524,7 @@ class ModelsPanel(QWidget):
         chosen = self.selected_version()
         for button in (self.alias_button, self.export_button):
             button.setEnabled(chosen is not None)
-        self.reproduce_button.setEnabled(chosen is not None and self._reproduction is None)
+        self.reproducer.set_available(chosen is not None)
         self.unalias_button.setEnabled(chosen is not None and bool(chosen.aliases))
         self.open_button.setEnabled(self.model() is not None)
         if chosen is None:

@@ -7,28 +7,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 from PySide6.QtCore import Qt
 
-from core.config import parse_overrides, resolve_params
-from core.data.importer import import_images
-from core.data.themes import create_theme
-from core.db import open_database
-from core.demo import write_demo_images
-from tests.core.training.conftest import TINY
+from tests.cockpit.panels.reproduce_workspace import one_version  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore")]
-
-
-@pytest.fixture
-def one_version(workspace, tmp_path):
-    from core.training.run import train_experiment
-
-    write_demo_images(tmp_path / "shapes", per_class=8, size=16, seed=4)
-    db = open_database(workspace)
-    create_theme(db, "shapes")
-    import_images(db, workspace, "shapes", [tmp_path / "shapes"])
-    params = resolve_params(workspace, overrides=parse_overrides([*TINY, "register=always"]))
-    outcome = train_experiment(workspace, "shapes", params, echo=lambda _line: None)
-    assert outcome.model_version == "1"
-    return workspace, outcome
 
 
 def _panel(show_panel, workspace):
@@ -37,7 +18,11 @@ def _panel(show_panel, workspace):
     return show_panel(ModelsPanel(workspace), timeout=60_000)
 
 
-def test_reproduce_button_retrains_and_reports_identical_metrics(qtbot, show_panel, one_version):
+def test_reproduce_button_retrains_and_reports_identical_metrics(
+    qtbot,
+    show_panel,
+    one_version,  # noqa: F811
+):
     workspace, outcome = one_version
     panel = _panel(show_panel, workspace)
     assert panel.selected_version().version == "1"
@@ -60,12 +45,12 @@ def test_reproduce_button_retrains_and_reports_identical_metrics(qtbot, show_pan
     assert [str(v.version) for v in client.search_model_versions("name='shapes_model'")] == ["1"]
 
 
-def test_cancel_stops_the_reproduction(qtbot, show_panel, one_version):
+def test_cancel_stops_the_reproduction(qtbot, show_panel, one_version):  # noqa: F811
     workspace, _ = one_version
     panel = _panel(show_panel, workspace)
     with qtbot.waitSignal(panel.sig_reproduced, timeout=60_000) as signal:
         qtbot.mouseClick(panel.reproduce_button, Qt.MouseButton.LeftButton)
-        process = panel._reproduction
+        process = panel.reproducer.process
         assert process is not None
         qtbot.mouseClick(panel.cancel_reproduce_button, Qt.MouseButton.LeftButton)
     assert "cancelled" in signal.args[1]
