@@ -18,8 +18,6 @@ from core.training.restore import restore_experiment
 from core.training.run import train_experiment
 from tests.core.training.conftest import tiny_params
 
-pytestmark = pytest.mark.slow
-
 
 def _tree_digest(folder):
     digest = hashlib.sha256()
@@ -33,6 +31,7 @@ def _cockpit(workspace, *args):
     return CliRunner().invoke(cli, ["-w", str(workspace.root), *args], catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_reproduce_gives_identical_metrics_and_refuses_changed_inputs(shapes_workspace):
     ws = shapes_workspace
     outcome = train_experiment(
@@ -100,6 +99,7 @@ def test_reproduce_gives_identical_metrics_and_refuses_changed_inputs(shapes_wor
     assert _tree_digest(original_dir) == before
 
 
+@pytest.mark.slow
 def test_strict_names_the_recorded_commit_and_its_checkout_reproduces(shapes_workspace):
     ws = shapes_workspace
 
@@ -140,3 +140,15 @@ def test_strict_names_the_recorded_commit_and_its_checkout_reproduces(shapes_wor
     assert done.exit_code == 0, done.output
     assert "warning" not in done.output
     assert "metrics identical" in done.output
+
+
+def test_bad_arguments_name_the_fix(workspace):
+    neither = _cockpit(workspace, "reproduce")
+    assert neither.exit_code == 2
+    assert "name MODEL[/VERSION|@ALIAS] or --run RUN_ID" in neither.output
+    both = _cockpit(workspace, "reproduce", "shapes_model", "--run", "abc")
+    assert both.exit_code == 2
+    unknown = _cockpit(workspace, "reproduce", "--run", "0123456789abcdef")
+    assert unknown.exit_code == 2
+    assert "0123456789abcdef" in unknown.output
+    assert not (workspace.root / "output" / "reproductions").exists()
