@@ -15,6 +15,7 @@ from cockpit.cli.history_cmds import history
 from cockpit.cli.model_cmds import export, mlflow_ui, models, predict
 from cockpit.cli.queue_cmds import queue, runner, submit
 from cockpit.cli.registry_cmds import registry
+from cockpit.cli.reproduce_cmds import reproduce
 from cockpit.cli.train_cmds import demo, plot, train
 from cockpit.cli.tune_cmds import study, tune
 from core import __version__
@@ -107,6 +108,7 @@ for command in (
     tune,
     study,
     doctor,
+    reproduce,
 ):
     cli.add_command(command)
 

@@ -29,6 +29,7 @@ class ExperimentContext:
     net: Any  # torch.nn.Module
     module: Any  # ClassificationModule
     datamodule: Any  # LightningDataModule
+    folder: Path | None = None  # a reproduction trains outside the experiment's own folder
 
     @property
     def values(self) -> dict[str, Any]:
@@ -36,7 +37,7 @@ class ExperimentContext:
 
     @property
     def experiment_dir(self) -> Path:
-        return self.workspace.experiment_dir(self.experiment_id)
+        return self.folder or self.workspace.experiment_dir(self.experiment_id)
 
     @property
     def class_names(self) -> tuple[str, ...]:

@@ -47,6 +47,16 @@ class TrainOutcome:
     mlflow_pending: bool = False
 
 
+@dataclass
+class Reproduction:
+    """Retrain a recorded experiment: its recorded snapshot, in a folder of its own, as a
+    run tagged with the original run; never registered, never a DB model row."""
+
+    snapshot: DataSnapshot
+    folder: Path
+    tags: dict[str, str]
+
+
 def choose_precision(requested: str) -> str:
     import torch
 
@@ -272,6 +282,7 @@ def train_experiment(
     echo: Echo = print,
     progress_bar: bool = False,
     trial: TrialHooks | None = None,
+    reproduction: Reproduction | None = None,
 ) -> TrainOutcome:
     """Train ``theme_name`` with ``params``: new, resumed, extended, or already complete.
 
@@ -288,9 +299,10 @@ def train_experiment(
 
     workspace.ensure_dirs()
     builder = ExperimentBuilder(workspace, params, theme_name)
-    snapshot = builder.data_snapshot()
+    snapshot = reproduction.snapshot if reproduction else builder.data_snapshot()
     experiment_id = params.experiment_id(snapshot.fingerprint())
-    manager = CheckpointManager(workspace.experiment_dir(experiment_id))
+    folder = reproduction.folder if reproduction else workspace.experiment_dir(experiment_id)
+    manager = CheckpointManager(folder)
     manager.dir.mkdir(parents=True, exist_ok=True)
     journal = RunJournal(workspace, manager.dir, theme_name)
     if restart:
@@ -322,11 +334,16 @@ def train_experiment(
 
     pl.seed_everything(int(params.values["seed"]), workers=True, verbose=False)
     ctx = builder.build(snapshot)
+    if reproduction is not None:
+        ctx.folder = reproduction.folder
     if plan.mode != "complete":
         run_name = (
             params.values["run_name"] or f"{theme_name}-{params.choice.model}-{experiment_id[:6]}"
         )
         tags = run_tags(ctx, job_id)
+        if reproduction is not None:
+            run_name = f"{run_name}-reproduction"
+            tags.update(reproduction.tags)
         if trial is not None:
             run_name = trial.run_name
             tags.update(trial.tags)
@@ -376,6 +393,10 @@ def train_experiment(
     if trial is not None:
         _write_trial_file(manager.dir, trial, job_id, "complete")
     manager.write_state(replace(manager.state(), packaged=package, final_metrics=outcome.metrics))
+    if reproduction is not None:  # its own run only: no model row, no registry version
+        outcome.mlflow_pending = not journal.flush()
+        outcome.run_id = journal.run_id
+        return outcome
     _finish_record(workspace, theme_name, snapshot, experiment_id, journal, outcome)
     if outcome.mlflow_pending:
         echo(

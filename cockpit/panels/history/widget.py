@@ -40,6 +40,8 @@ from cockpit.panels.history.model import (
     HistoryTableModel,
     format_value,
 )
+from cockpit.panels.models.cli_process import CliProcesses
+from cockpit.panels.models.reproduction import Reproducer
 from cockpit.richtext import plain, plain_rich
 from cockpit.workers import run_in_background
 from core.history import (
@@ -186,6 +188,14 @@ class HistoryPanel(QWidget):
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("database rows, queue files and logs, MLflow run, folder")
         self.delete_button.clicked.connect(self.delete_selected)
+        self.processes = CliProcesses(self.workspace, self)
+        self.reproducer = Reproducer(
+            self.processes, lambda text, error: self.show_message(text, error), self
+        )
+        self.reproducer.button.clicked.connect(lambda: self.reproduce_selected())
+        self.sig_reproduced = self.reproducer.sig_finished
+        self.reproduce_button = self.reproducer.button
+        self.cancel_reproduce_button = self.reproducer.cancel_button
         self.count = QLabel()
         actions = QHBoxLayout()
         actions.addWidget(self.count, 1)
@@ -195,6 +205,8 @@ class HistoryPanel(QWidget):
             self.folder_button,
             self.mlflow_button,
             self.plot_button,
+            self.reproduce_button,
+            self.cancel_reproduce_button,
             self.delete_button,
         ):
             actions.addWidget(button)
@@ -249,6 +261,8 @@ class HistoryPanel(QWidget):
         from PySide6.QtCore import QThreadPool
 
         self._closing = True
+        self.reproducer.closed = True
+        self.processes.kill_all()
         self._refresh_timer.stop()
         self._plot_timer.stop()
         QThreadPool.globalInstance().waitForDone(10_000)
@@ -398,6 +412,12 @@ class HistoryPanel(QWidget):
             one is not None and one.kind == "train" and one.status == "finished"
         )
         self.delete_button.setEnabled(bool(chosen))
+        self.reproducer.set_available(
+            one is not None
+            and one.kind == "train"
+            and one.status == "finished"
+            and bool(one.run_id)
+        )
 
     def _show_details(self, entry: HistoryEntry) -> None:
         self._details_for = entry.id
@@ -517,6 +537,16 @@ class HistoryPanel(QWidget):
         if len(chosen) == 1 and (chosen[0].run_id or chosen[0].parent_run_id):
             # a tune job's row opens its study's parent run
             self.sig_open_run_requested.emit(chosen[0].run_id or chosen[0].parent_run_id)
+
+    def reproduce_selected(self) -> None:
+        """Retrain the selected finished training from its record (``cockpit reproduce
+        --run``) as a separate, unregistered run and compare its metrics."""
+        chosen = self.selected_entries()
+        if len(chosen) != 1 or not chosen[0].run_id:
+            self.show_message("select one finished training to reproduce", error=True)
+            return
+        entry = chosen[0]
+        self.reproducer.start(["--run", entry.run_id], f"run {entry.run_id[:8]}")
 
     def plot_selected(self) -> None:
         chosen = self.selected_entries()

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from cockpit.panels.models.cli_process import CliProcesses, error_lines
 from cockpit.panels.models.predictions import PredictionList, image_files
+from cockpit.panels.models.reproduction import Reproducer
 from cockpit.richtext import plain, plain_rich
 from cockpit.workers import run_in_background
 from core.workspace import Workspace
@@ -137,6 +138,13 @@ class ModelsPanel(QWidget):
         self.unalias_button.setMenu(self.unalias_menu)
         self.export_button = QPushButton("Export ONNX")
         self.export_button.clicked.connect(lambda: self.export_onnx())
+        self.reproducer = Reproducer(
+            self.processes, lambda text, error: self.show_message(text, error), self
+        )
+        self.reproducer.button.clicked.connect(lambda: self.reproduce())
+        self.sig_reproduced = self.reproducer.sig_finished
+        self.reproduce_button = self.reproducer.button
+        self.cancel_reproduce_button = self.reproducer.cancel_button
         self.open_button = QToolButton(text="Open in MLflow")
         self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         open_menu = QMenu(self.open_button)
@@ -144,7 +152,13 @@ class ModelsPanel(QWidget):
             open_menu.addAction(text, lambda t=target: self.open_in_mlflow(t))
         self.open_button.setMenu(open_menu)
         actions = QHBoxLayout()
-        for button in (self.alias_button, self.unalias_button, self.export_button):
+        for button in (
+            self.alias_button,
+            self.unalias_button,
+            self.export_button,
+            self.reproduce_button,
+            self.cancel_reproduce_button,
+        ):
             actions.addWidget(button)
         self.export_label = plain(QLabel())
         # a long path must not widen the panel: it is cut, the tooltip has all of it
@@ -280,6 +294,15 @@ class ModelsPanel(QWidget):
             finished,
         )
 
+    def reproduce(self) -> None:
+        """Retrain the selected version from its record with ``cockpit reproduce`` in a
+        child process; the outcome (metrics identical or not) comes in the message line."""
+        chosen = self.selected_version()
+        if chosen is None:
+            self.show_message("select a version to reproduce", error=True)
+            return
+        self.reproducer.start([chosen.spec], chosen.spec)
+
     def predict(self, paths: list[Path]) -> None:
         """Predict image files with the selected version in a ``cockpit predict`` child."""
         chosen = self.selected_version()
@@ -385,6 +408,7 @@ class ModelsPanel(QWidget):
     def shutdown(self) -> None:
         """App exit: end predict/export children and stop the MLflow server."""
         self._closed = True
+        self.reproducer.closed = True
         self.processes.kill_all()
         if self.server is not None:
             self.server.stop()
@@ -500,6 +524,7 @@ class ModelsPanel(QWidget):
         chosen = self.selected_version()
         for button in (self.alias_button, self.export_button):
             button.setEnabled(chosen is not None)
+        self.reproducer.set_available(chosen is not None)
         self.unalias_button.setEnabled(chosen is not None and bool(chosen.aliases))
         self.open_button.setEnabled(self.model() is not None)
         if chosen is None:
