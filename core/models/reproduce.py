@@ -144,7 +144,7 @@ def reproduce(
     if strict and found:
         raise CockpitError("--strict: " + "; ".join(found))
     check_snapshot(workspace, snapshot)
-    params = replace(params, values={**params.values, "register": "never"})
+    params = replace(params, values={**params.values, "registration": "never"})
     base = workspace.root / "output" / "reproductions"
     number = 1
     while (base / f"{experiment_id}-{number}").exists():

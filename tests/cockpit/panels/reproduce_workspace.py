@@ -21,7 +21,7 @@ def one_version(workspace, tmp_path):
     db = open_database(workspace)
     create_theme(db, "shapes")
     import_images(db, workspace, "shapes", [tmp_path / "shapes"])
-    params = resolve_params(workspace, overrides=parse_overrides([*TINY, "register=always"]))
+    params = resolve_params(workspace, overrides=parse_overrides([*TINY, "registration=always"]))
     outcome = train_experiment(workspace, "shapes", params, echo=lambda _line: None)
     assert outcome.model_version == "1"
     return workspace, outcome

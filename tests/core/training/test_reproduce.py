@@ -35,7 +35,7 @@ def _cockpit(workspace, *args):
 def test_reproduce_gives_identical_metrics_and_refuses_changed_inputs(shapes_workspace):
     ws = shapes_workspace
     outcome = train_experiment(
-        ws, "shapes", tiny_params(ws, "register=always"), echo=lambda _: None
+        ws, "shapes", tiny_params(ws, "registration=always"), echo=lambda _: None
     )
     assert outcome.model_version == "1"
     original_dir = ws.experiment_dir(outcome.experiment_id)
