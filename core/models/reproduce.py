@@ -54,10 +54,7 @@ def source_run(workspace: Workspace, spec: str | None, run_id: str | None) -> st
 
 def differences(workspace: Workspace, experiment_id: str, tags: dict[str, str]) -> list[str]:
     """What differs between the run's code and today's: the git commit, definition sources."""
-    import yaml
-
-    from core.config import resolve_params
-    from core.config.augments import load_augments
+    from core.training.restore import recorded_params
 
     found = []
     recorded = tags.get("git_commit", "")
@@ -67,19 +64,8 @@ def differences(workspace: Workspace, experiment_id: str, tags: dict[str, str]) 
             f"git commit: recorded {recorded}, checkout {head} "
             f"(get the recorded one with: git checkout {recorded})"
         )
-    folder = workspace.experiment_dir(experiment_id) / "record"
-    resolved = yaml.safe_load((folder / "resolved_config.yaml").read_text())
-    augments = resolved.get("augments")
-    if augments is None:
-        augments = load_augments(folder / "augments.yaml")
-    now = resolve_params(
-        workspace,
-        base=resolved["params"],
-        base_label=f"experiment {experiment_id}",
-        read_params_file=False,
-        augments=augments,
-        registry=resolved.get("registry"),
-    ).code
+    current, resolved = recorded_params(workspace, experiment_id, recorded_code=False)
+    now = current.code
     for name, digest in sorted((resolved.get("code") or {}).items()):
         if now.get(name) != digest:
             found.append(

@@ -31,10 +31,12 @@ def _record_dir(workspace: Workspace, experiment_id: str) -> Path:
     return folder
 
 
-def restore_experiment(
-    workspace: Workspace, experiment_id: str
-) -> tuple[ResolvedParams, str, DataSnapshot]:
-    """Parameters, theme and data snapshot exactly as the experiment trained on them."""
+def recorded_params(
+    workspace: Workspace, experiment_id: str, *, recorded_code: bool = True
+) -> tuple[ResolvedParams, dict]:
+    """The experiment's recorded parameters, augmentations and registry entries, resolved
+    (with the recorded source digests, or with ``recorded_code=False`` the digests of the
+    definitions' files now), and the record's ``resolved_config.yaml`` itself."""
     folder = _record_dir(workspace, experiment_id)
     resolved = yaml.safe_load((folder / "resolved_config.yaml").read_text())
     # records before the augmentations, definitions and their sources were part of the id
@@ -49,8 +51,17 @@ def restore_experiment(
         read_params_file=False,
         augments=augments,
         registry=resolved.get("registry"),
-        code=resolved.get("code"),
+        code=resolved.get("code") if recorded_code else None,
     )
+    return params, resolved
+
+
+def restore_experiment(
+    workspace: Workspace, experiment_id: str
+) -> tuple[ResolvedParams, str, DataSnapshot]:
+    """Parameters, theme and data snapshot exactly as the experiment trained on them."""
+    folder = _record_dir(workspace, experiment_id)
+    params, resolved = recorded_params(workspace, experiment_id)
     params = replace(params, hashed_keys=tuple(resolved.get("hashed_keys") or ()))
     class_names = tuple(json.loads((folder / "class_index.json").read_text()).values())
     index = {name: i for i, name in enumerate(class_names)}
