@@ -21,10 +21,7 @@ import torch
 from mlflow.tracking import MlflowClient
 from sqlalchemy import delete
 
-from core.data.importer import import_images
-from core.data.themes import create_theme
 from core.db import Model, open_database
-from core.demo import write_demo_images
 from core.errors import CockpitError
 from core.history.delete import plan_delete
 from core.training.checkpoint_io import SafeCheckpointIO
@@ -36,16 +33,6 @@ from tests.core.training.conftest import TINY, tiny_params
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def shapes_workspace(workspace, tmp_path):
-    """A workspace with theme 'shapes': 3 classes x 12 images of 16x16 pixels."""
-    write_demo_images(tmp_path / "shapes", per_class=12, size=16, seed=3)
-    db = open_database(workspace)
-    create_theme(db, "shapes")
-    import_images(db, workspace, "shapes", [tmp_path / "shapes"])
-    return workspace
 
 
 class _Planted:
