@@ -13,7 +13,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from cockpit.panels.tuning.model import format_value
-from cockpit.richtext import plain
+from cockpit.richtext import escaped, plain
 from core.tuning.results import ParamAxis, StudyDetails
 
 VALUE_COLOUR = "#1f77b4"
@@ -47,7 +47,10 @@ class PlotBox(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.plot)
         self.stack.addWidget(self.message)
-        self.caption = plain(QLabel())
+        # the caption is our own markup (coloured legend marks); text from elsewhere is
+        # escaped by _show_plot's callers
+        self.caption = QLabel()
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.caption.setStyleSheet(f"color: {TEXT_COLOUR};")
         self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -146,7 +149,7 @@ class ImportancePlot(PlotBox):
         left.setWidth(max(metrics.horizontalAdvance(n) for n in self.names) + 14)
         self.plot.setXRange(0, max(widths) * 1.2, padding=0)
         self.plot.setYRange(-0.6, len(rows) - 0.4, padding=0)
-        self._show_plot(details.importance_note)
+        self._show_plot(escaped(details.importance_note))
 
 
 class ParallelCoordinatesPlot(PlotBox):

@@ -102,6 +102,8 @@ def test_history_importance_and_parallel_coordinates_have_data(open_panel, stopp
 
     history = panel.history_plot
     assert history.has_plot
+    # the legend's coloured marks are drawn, not shown as markup
+    assert history.caption.textFormat() == Qt.TextFormat.RichText
     xs, ys = history.points.getData()
     assert list(xs) == [t.number for t in complete]
     assert list(ys) == pytest.approx([t.value for t in complete])
