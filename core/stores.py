@@ -1,10 +1,12 @@
-"""Checks on the workspace's SQLite stores before anything opens them for writing.
+"""Checks on the workspace's stores before anything opens them for writing.
 
 A store that is not a SQLite database (random bytes, a text file, a truncated copy) must
 stop a command with one line naming the file and what to do, and must not be touched: a
 library that opens it would otherwise print a long traceback, or create a new store and
 silently show nothing. Reading is done read-only through the ``sqlite3`` module, so that
-this stays cheap and below every other layer.
+this stays cheap and below every other layer. A store on a database server (PostgreSQL,
+named by the store settings) is probed with a short connection timeout instead, so an
+unreachable server gives one line naming its URL (password masked) and what to check.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import sqlite3
 from pathlib import Path
 
 from core.errors import CockpitError
+from core.settings import is_sqlite_url, store_problem
 from core.workspace import Workspace
 
 __all__ = [
     "check_mlflow_store",
+    "check_server_store",
+    "probe_server",
     "sqlite_problem",
     "sqlite_tables",
     "workspace_image_files",
@@ -70,8 +75,51 @@ def workspace_image_files(workspace: Workspace) -> int:
     return count
 
 
+def _is_database_url(url: str) -> bool:
+    scheme = url.split("://", 1)[0].split("+", 1)[0].lower()
+    return scheme in ("postgresql", "postgres", "mysql", "mssql")
+
+
+def probe_server(url: str, timeout: float = 5) -> BaseException | None:
+    """Why the database server of ``url`` cannot be reached now, or None when it answers.
+
+    None too for a URL that is no database server's (SQLite files are checked by
+    :func:`sqlite_problem`; an MLflow tracking server answers for itself)."""
+    if not _is_database_url(url):
+        return None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    connect_args = {"connect_timeout": max(1, round(timeout))} if "postgres" in url else {}
+    try:
+        engine = create_engine(url, connect_args=connect_args, poolclass=NullPool)
+    except Exception as exc:  # unknown dialect, missing driver, unreadable URL
+        return exc
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        return getattr(exc, "orig", None) or exc
+    finally:
+        engine.dispose()
+    return None
+
+
+def check_server_store(name: str, url: str, timeout: float = 5) -> None:
+    """Raise one line naming the masked URL when the server store ``name`` is unreachable."""
+    if is_sqlite_url(url):
+        return
+    problem = probe_server(url, timeout)
+    if problem is not None:
+        raise store_problem(name, url, problem)
+
+
 def check_mlflow_store(workspace: Workspace) -> None:
-    """Refuse an ``mlflow.db`` that is not a SQLite database, before MLflow opens it."""
+    """Refuse an ``mlflow.db`` that is not a SQLite database, before MLflow opens it;
+    for a store on a server, say so in one line when the server cannot be reached."""
+    if not workspace.mlflow_is_sqlite:
+        check_server_store("mlflow_tracking_uri", workspace.mlflow_tracking_uri)
+        return
     path = workspace.mlflow_db_file
     try:
         if path.stat().st_size == 0:

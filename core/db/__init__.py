@@ -1,14 +1,27 @@
 """The workspace database (``database.db``): SQLAlchemy models, sessions, migrations."""
 
 from core.db.engine import Database, open_database
-from core.db.models import Base, Label, Model, ModelTrainData, Theme, TrainData
+from core.db.models import (
+    AssistRun,
+    Base,
+    Label,
+    LabelIssue,
+    Model,
+    ModelTrainData,
+    Prediction,
+    Theme,
+    TrainData,
+)
 
 __all__ = [
+    "AssistRun",
     "Base",
     "Database",
     "Label",
+    "LabelIssue",
     "Model",
     "ModelTrainData",
+    "Prediction",
     "Theme",
     "TrainData",
     "open_database",

@@ -1,5 +1,7 @@
-"""Open the workspace database: SQLite with foreign keys and WAL, schema brought to the
-newest Alembic revision on open, and a unit-of-work session scope."""
+"""Open the workspace database: SQLite with foreign keys and WAL (the default), or a
+server database such as PostgreSQL named by the store settings (core/settings.py); the
+schema is brought to the newest Alembic revision on open, with a unit-of-work session scope.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +12,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import CockpitError
+from core.settings import is_sqlite_url, mask_url, sqlite_path, sqlite_url, store_problem
 from core.stores import sqlite_problem, sqlite_tables, workspace_image_files
 from core.workspace import Workspace
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-_opened: dict[Path, Database] = {}
+_opened: dict[Path | str, Database] = {}
 _open_lock = threading.Lock()
 
 
@@ -32,11 +35,32 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 class Database:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.engine: Engine = create_engine(f"sqlite:///{path.as_posix()}")
-        event.listen(self.engine, "connect", _sqlite_pragmas)
+    """The workspace database at ``location``: a SQLite file (a Path) or a database URL."""
+
+    def __init__(self, location: Path | str) -> None:
+        if isinstance(location, Path):
+            self.url = sqlite_url(location)
+            self.path: Path | None = location
+        else:
+            self.url = location
+            self.path = sqlite_path(location)
+        self.is_sqlite = is_sqlite_url(self.url)
+        # what messages name: the file, or the URL with its password masked
+        self.label = str(self.path) if self.path is not None else mask_url(self.url)
+        if self.is_sqlite:
+            self.engine: Engine = create_engine(self.url)
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            try:
+                self.engine = create_engine(self.url, pool_pre_ping=True)
+            except (ImportError, ArgumentError, ValueError) as exc:
+                raise store_problem("database", self.url, exc) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _unavailable(self, exc: OperationalError) -> CockpitError:
+        if self.is_sqlite:
+            return CockpitError(f"cannot open database {self.label}: {exc.orig}")
+        return store_problem("database", self.url, exc.orig)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -47,11 +71,17 @@ class Database:
             session.commit()
         except OperationalError as exc:
             session.rollback()
-            raise CockpitError(f"database {self.path}: {exc.orig}; nothing was changed") from exc
+            if not self.is_sqlite and exc.connection_invalidated:
+                raise self._unavailable(exc) from exc
+            reason = " ".join(str(exc.orig).split())
+            raise CockpitError(f"database {self.label}: {reason}; nothing was changed") from exc
         except DatabaseError as exc:
             session.rollback()
             if type(exc) is not DatabaseError:  # IntegrityError & co.: a caller's mistake
                 raise
+            if not self.is_sqlite:
+                reason = " ".join(str(exc.orig).split())
+                raise CockpitError(f"database {self.label}: {reason}; nothing was changed") from exc
             raise CockpitError(unreadable_message(self.path, exc.orig)) from exc
         except BaseException:
             session.rollback()
@@ -73,12 +103,14 @@ class Database:
                 command.upgrade(config, "head")
         except CommandError as exc:
             raise CockpitError(
-                f"database {self.path} was written by a newer Experiment Cockpit ({exc}); "
+                f"database {self.label} was written by a newer Experiment Cockpit ({exc}); "
                 "update the program"
             ) from exc
         except OperationalError as exc:
-            raise CockpitError(f"cannot open database {self.path}: {exc.orig}") from exc
+            raise self._unavailable(exc) from exc
         except DatabaseError as exc:  # not a database, malformed
+            if not self.is_sqlite:
+                raise store_problem("database", self.url, exc.orig) from exc
             raise CockpitError(unreadable_message(self.path, exc.orig)) from exc
 
     def dispose(self) -> None:
@@ -134,8 +166,8 @@ def check_database_file(workspace: Workspace) -> None:
         )
 
 
-def forget_database(path: Path) -> None:
-    """Close and drop the cached database of ``path`` (it was replaced on disk)."""
+def forget_database(path: Path | str) -> None:
+    """Close and drop the cached database of ``path`` or URL (it was replaced)."""
     with _open_lock:
         database = _opened.pop(path, None)
     if database is not None:
@@ -151,6 +183,19 @@ def _lost(path: Path) -> bool:
 
 def open_database(workspace: Workspace) -> Database:
     """The workspace's database, checked and migrated once per process."""
+    if not workspace.database_is_sqlite:
+        url = workspace.database_url
+        with _open_lock:
+            database = _opened.get(url)
+            if database is None:
+                database = Database(url)
+                try:
+                    database.upgrade()
+                except BaseException:
+                    database.dispose()
+                    raise
+                _opened[url] = database
+            return database
     path = workspace.database_file
     with _open_lock:
         database = _opened.get(path)

@@ -16,8 +16,17 @@ import psutil
 from core.jobs.locks import FD_ENV
 from core.jobs.model import Job
 from core.processes import kill_process_group, process_alive
+from core.workspace import Workspace
 
-__all__ = ["Executor", "JobHandle", "LocalExecutor", "kill_process_group", "process_alive"]
+__all__ = [
+    "Executor",
+    "JobHandle",
+    "LocalExecutor",
+    "RayExecutor",
+    "executor_for",
+    "kill_process_group",
+    "process_alive",
+]
 
 
 class JobHandle(Protocol):
@@ -59,12 +68,14 @@ class LocalExecutor:
     """Runs ``python -m core.jobs.run JOB.json`` on this machine. The job's locked file
     (its descriptor named in ``env`` by the runner) is inherited by the job process."""
 
+    module = "core.jobs.run"
+
     def start(self, job: Job, job_file: Path, log_file: Path, env: dict[str, str]) -> LocalProcess:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         lock_fd = env.get(FD_ENV)
         with open(log_file, "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-u", "-m", "core.jobs.run", str(job_file)],
+                [sys.executable, "-u", "-m", self.module, str(job_file)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -76,3 +87,16 @@ class LocalExecutor:
         return LocalProcess(process)
 
 
+
+
+class RayExecutor(LocalExecutor):
+    """Runs each job on the Ray cluster of the store settings (``core.jobs.ray_executor``):
+    a local supervisor process holds the job's lock, submits it, copies its log and maps
+    SIGTERM to stopping the Ray job, so the runner treats it as a local job process."""
+
+    module = "core.jobs.ray_executor"
+
+
+def executor_for(workspace: Workspace) -> Executor:
+    """The Ray executor when the settings name a Ray cluster, else the local one."""
+    return RayExecutor() if workspace.stores.ray_address else LocalExecutor()

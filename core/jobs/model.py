@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.processes import this_host  # noqa: F401  (the queue's owners are named by it)
 
 State = Literal["pending", "running", "finished", "failed", "cancelled"]
-Kind = Literal["train", "tune", "plot", "check"]
+Kind = Literal["train", "tune", "plot", "check", "suggest", "label_issues"]
 TERMINAL: tuple[State, ...] = ("finished", "failed", "cancelled")
 # A killed job (OOM killer, a user's kill -9, a runner that died) did nothing wrong and
 # resumes from its checkpoint, so kills do not use up max_retries. A job that dies every
@@ -34,6 +34,9 @@ class Job(BaseModel):
     state: State = "pending"
     workspace: str
     theme: str | None = None
+    # what people call the run (display only, never in the experiment id): the user's
+    # run_name, else the parameters that differ from the defaults (core.config.naming)
+    name: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)  # all_params frozen at submit
     # the rest of the experiment, validated and frozen at submit: the job trains with
     # these, not with the workspace's files of the moment (None: an older job file)
@@ -43,6 +46,9 @@ class Job(BaseModel):
     data_fingerprint: dict[str, Any] | None = None
     experiment_id: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)  # kind-specific (restart, n_trials…)
+    # the pre-flight check at submit: warnings, the corrected configuration offered, and
+    # the environment it was checked in (library versions, CUDA, free memory and disk)
+    preflight: dict[str, Any] = Field(default_factory=dict)
     priority: int = 0  # higher runs first
     position: float = 0.0  # order among equal priorities
     attempts: int = 0  # times a job process was started for it
@@ -67,8 +73,22 @@ class Job(BaseModel):
         return (-self.priority, self.position, self.created_at)
 
     @property
+    def title(self) -> str:
+        """The run's name, else its label (an older job file has no name)."""
+        return self.name or self.label
+
+    @property
+    def attempts_allowed(self) -> int:
+        """The most starts this job can have if this one and every later one fails (kills
+        and stops do not count against ``max_retries``)."""
+        return self.attempts + max(0, self.max_retries - self.failures)
+
+    @property
     def label(self) -> str:
         model = self.params.get("model", "")
         return f"{self.kind} {self.theme or ''} {model}".strip()
 
 
+def attempt_text(job: Job) -> str:
+    """``attempt 2 of 3``: the job's latest start and the most it can have."""
+    return f"attempt {job.attempts} of {job.attempts_allowed}"

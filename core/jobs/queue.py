@@ -10,6 +10,11 @@
   name starts with '.'), so one that does not parse is damaged or was written by a newer
   version: it is moved, never deleted, to ``queue/corrupt/`` with a ``<name>.reason``
   file beside it, and listed there, instead of being skipped silently forever.
+- ``queue/index.json`` remembers, per job file, its stat stamp (mtime, size, inode) and the
+  few fields that order, deduplicate and list jobs, so submit and ``queue list`` parse only
+  the files that changed since (a change is a rename: a new inode). It is a cache: the
+  job files stay the truth, an index that is missing, damaged or stale is rebuilt or
+  corrected from them, and a crash while it is written costs one rebuild.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from filelock import FileLock
@@ -65,6 +70,62 @@ class UnreadableJobFile:
         return (
             f"{workspace.relative(self.path)} (was {self.found_in}): {self.reason}; {self.advice()}"
         )
+
+
+INDEX_FILE = "index.json"
+INDEX_FORMAT = 3
+
+
+@dataclass(slots=True)
+class JobSummary:
+    """What ordering, the duplicate check and a listing need of a job, from the index.
+    Read-only by convention (a listing builds thousands: no frozen-dataclass cost)."""
+
+    id: str
+    kind: str
+    theme: str | None
+    model: str
+    experiment_id: str | None
+    priority: int
+    position: float
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    device: str | None
+    revision: int
+    name: str | None
+    state: State  # last: the index row holds the others, the folder says this one
+
+    @classmethod
+    def of(cls, job: Job) -> JobSummary:
+        return cls(
+            id=job.id,
+            state=job.state,
+            kind=job.kind,
+            theme=job.theme,
+            model=str(job.params.get("model", "")),
+            experiment_id=job.experiment_id,
+            priority=job.priority,
+            position=job.position,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            device=job.device,
+            revision=job.revision,
+            name=job.name,
+        )
+
+    def order_key(self) -> tuple[float, float, float]:
+        return (-self.priority, self.position, self.created_at)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.theme or ''} {self.model}".strip()
+
+    @property
+    def title(self) -> str:
+        """The run's name, else its label (as ``Job.title``)."""
+        return self.name or self.label
 
 
 def read_job_file(path: Path) -> Job | str | None:
@@ -244,28 +305,103 @@ class JobQueue:
     def pending(self) -> list[Job]:
         return sorted(self.jobs(("pending",)), key=Job.order_key)
 
+    def summaries(self, states: tuple[State, ...] = QUEUE_STATES) -> list[JobSummary]:  # type: ignore[assignment]
+        """Like ``jobs`` but from the index: only files changed since it was written are
+        parsed (see the module's docstring)."""
+        index_path = self.root / INDEX_FILE
+        try:
+            stored = json.loads(index_path.read_text("utf-8"))
+            known = stored["folders"] if stored.get("format") == INDEX_FORMAT else {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            known = {}  # missing or damaged: rebuilt from the job files below
+        if not isinstance(known, dict):
+            known = {}
+        folders = dict(known)
+        changed = False
+        newest: dict[str, JobSummary] = {}
+        for state in states:
+            try:
+                entries = list(os.scandir(self.root / state))
+            except OSError:
+                continue
+            cached = known.get(state)
+            if not isinstance(cached, dict):
+                cached = {}
+            rows: dict[str, list] = {}
+            for entry in entries:
+                name = entry.name
+                if name.startswith(".") or not name.endswith(".json"):
+                    continue
+                try:
+                    info = entry.stat()
+                except OSError:
+                    continue
+                row = cached.get(name)
+                summary = None
+                try:
+                    if (row[0], row[1], row[2]) == (info.st_mtime_ns, info.st_size, info.st_ino):
+                        summary = JobSummary(*row[3:], state)
+                except (TypeError, IndexError, KeyError):
+                    pass
+                if summary is None:
+                    changed = True
+                    job = self._read(Path(entry.path))
+                    if job is None:
+                        continue
+                    job.state = state  # the folder is the truth
+                    summary = JobSummary.of(job)
+                    row = [info.st_mtime_ns, info.st_size, info.st_ino, *_row(summary)]
+                rows[name] = row
+                other = newest.get(summary.id)
+                if other is None or summary.revision > other.revision:
+                    newest[summary.id] = summary
+            changed = changed or len(rows) != len(cached)
+            folders[state] = rows
+        if changed:
+            with contextlib.suppress(OSError):  # a read-only queue: scanned again next time
+                _write_index(index_path, folders)
+        return list(newest.values())
+
     def get(self, job_id: str) -> Job:
-        matches = [j for j in self.jobs() if j.id == job_id or j.id.endswith(job_id)]
+        matches = {s.id: s for s in self.summaries() if s.id == job_id or s.id.endswith(job_id)}
         if not matches:
             raise CockpitError(f"no job {job_id!r} in {self.workspace.relative(self.root)}")
         if len(matches) > 1:
             raise CockpitError(f"job id {job_id!r} is ambiguous: give more characters")
-        return matches[0]
+        [found] = matches.values()
+        job = self._read(self.root / found.state / f"{found.id}.json")
+        if job is None:  # changed since the scan (or damaged): read every copy of it
+            copies = [j for j in self.jobs() if j.id == found.id]
+            if not copies:
+                raise CockpitError(f"no job {job_id!r} in {self.workspace.relative(self.root)}")
+            return copies[0]
+        job.state = found.state
+        return job
 
     # --- changes -------------------------------------------------------------------
     def submit(self, job: Job) -> Job:
         with self.locked():
+            active = self.summaries(("pending", "running"))
             if job.experiment_id:
-                for other in self.jobs(("pending", "running")):
+                for other in active:
                     if other.experiment_id == job.experiment_id and other.kind == job.kind:
                         raise CockpitError(
                             f"experiment {job.experiment_id} is already {other.state} as job "
                             f"{other.id}; cancel it first or change a parameter"
                         )
-            queued = self.pending()
             job.state = "pending"
-            job.position = (queued[-1].position + 1.0) if queued else 1.0
+            job.position = self._end_position(active)
             return self.write(job)
+
+    def _end_position(self, active: list[JobSummary] | None = None) -> float:
+        """The position after every pending job."""
+        queued = [s for s in active or self.summaries(("pending",)) if s.state == "pending"]
+        return max((s.position for s in queued), default=0.0) + 1.0
+
+    def _front_position(self) -> float:
+        """The position before every pending job."""
+        queued = self.summaries(("pending",))
+        return (min(s.position for s in queued) - 1.0) if queued else 1.0
 
     def move(self, job_id: str, position: int) -> Job:
         """Put a pending job at 1-based ``position`` among the pending jobs."""
@@ -343,11 +479,12 @@ class JobQueue:
                     f"job {job.id} is {job.state}; only failed or cancelled jobs retry"
                 )
             previous = job.state
-            queued = self.pending()
-            job.state, job.attempts, job.cancel_requested = "pending", 0, False
+            # attempts keep counting (the log of the next start says "attempt 2"); the
+            # budgets of failures and kills start anew
+            job.state, job.cancel_requested = "pending", False
             job.failures = job.kills = 0
             job.exit_code = job.error = job.finished_at = job.started_at = job.pid = None
-            job.position = (queued[-1].position + 1.0) if queued else 1.0
+            job.position = self._end_position()
             return self.write(job, previous)
 
     def remove(self, job_id: str) -> Job:
@@ -371,7 +508,11 @@ class JobQueue:
         owned by the runner (host, pid, start time) in the same write: under the queue
         lock, so it is claimed exactly once."""
         with self.locked():
-            for job in self.pending():
+            for summary in sorted(self.summaries(("pending",)), key=JobSummary.order_key):
+                job = self._read(self.root / "pending" / f"{summary.id}.json")
+                if job is None:
+                    continue
+                job.state = "pending"
                 if can_start is not None and not can_start(job):
                     continue
                 job.state = "running"
@@ -405,10 +546,9 @@ class JobQueue:
         with self.locked():
             current = self.get(job.id)
             previous = current.state
-            queued = self.pending()
             current.state, current.error = "pending", reason
             current.attempts = max(0, current.attempts - 1)
-            current.position = (queued[0].position - 1.0) if queued else 1.0
+            current.position = self._front_position()
             current.pid = current.finished_at = current.exit_code = None
             current.runner_pid = current.runner_started_at = None
             return self.write(current, previous)
@@ -435,9 +575,8 @@ class JobQueue:
                 current.state, current.error = "failed", f"gave up: {limit}; last: {reason}"
                 current.finished_at, current.exit_code = time.time(), code
             else:
-                queued = self.pending()
                 current.state, current.error = "pending", reason
-                current.position = (queued[0].position - 1.0) if queued else 1.0
+                current.position = self._front_position()
             current.pid = current.pid_started_at = None
             current.runner_pid = current.runner_started_at = None
             return self.write(current, previous)
@@ -486,3 +625,18 @@ class QueueScanner:
                     newest[job.id] = job
         self._known = seen
         return list(newest.values())
+
+
+def _row(summary: JobSummary) -> list:
+    """The index row of a summary: its fields in order, but the state (the folder's)."""
+    return [getattr(summary, name) for name in _ROW_FIELDS]
+
+
+_ROW_FIELDS = [f.name for f in fields(JobSummary) if f.name != "state"]
+
+
+def _write_index(path: Path, folders: dict[str, dict[str, list]]) -> None:
+    """Temp file and rename, no fsync: a torn or lost index is only rebuilt."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"format": INDEX_FORMAT, "folders": folders}), "utf-8")
+    os.replace(tmp, path)

@@ -42,9 +42,9 @@ from filelock import FileLock, Timeout
 from core.errors import CockpitError
 from core.fileio import atomic_write_text
 from core.jobs import locks
-from core.jobs.executor import Executor, JobHandle, LocalExecutor, process_alive
+from core.jobs.executor import Executor, JobHandle, executor_for, process_alive
 from core.jobs.gpus import gpu_status
-from core.jobs.model import Job
+from core.jobs.model import Job, attempt_text
 from core.jobs.queue import JobQueue
 from core.processes import this_host
 from core.workspace import Workspace
@@ -197,7 +197,7 @@ class Runner:
     ) -> None:
         self.workspace = workspace
         self.queue = JobQueue(workspace)
-        self.executor = executor or LocalExecutor()
+        self.executor = executor or executor_for(workspace)
         self.cpu_slots = max(1, cpu_slots)
         self.min_free_gpu_mb = min_free_gpu_mb
         self.grace_s = grace_s
@@ -333,6 +333,7 @@ class Runner:
                 updated = self.queue.finish(job, "cancelled", None, "cancelled by the user")
             else:
                 updated = self.queue.requeue(job, ORPHANED_REASON, killed=True)
+            self._log_end(job, updated, ORPHANED_REASON)
             self.echo(f"job {job.id}: {updated.state} ({updated.error})")
 
     def _owner_alive(self, job: Job) -> bool:
@@ -455,22 +456,29 @@ class Runner:
             self._last_heartbeat = 0.0
             current = self.queue.get(job_id)
             if code == 0:  # a cancel that came after the work was done changes nothing
-                state, error = "finished", None
+                state, error, why = "finished", None, ""
             elif current.cancel_requested:
-                state, error = "cancelled", "cancelled by the user"
+                state, error, why = "cancelled", "cancelled by the user", ""
+                if active.killed:
+                    why = f"killed after {self.grace_s:.0f} s"
             elif active.stopped:
-                self.queue.return_to_pending(current, STOPPED_REASON)
+                updated = self.queue.return_to_pending(current, STOPPED_REASON)
+                self._log_end(current, updated, "stopped with the runner")
                 self.echo(f"job {job_id}: back in the queue (exit code {code})")
                 continue
             elif code == ALREADY_RUNNING:  # only when the lock was not handed over
-                updated = self.queue.requeue(
-                    current, "another process of the job was running", killed=True, code=code
-                )
+                why = "another process of the job was running"
+                updated = self.queue.requeue(current, why, killed=True, code=code)
+                self._log_end(current, updated, why)
                 self.echo(f"job {job_id}: {updated.state} (another process of it runs)")
                 continue
             elif code == BAD_INPUT:
                 tail = log_tail(self.workspace.logs_dir / f"{job_id}.log")
-                state, error = "failed", f"exit code {code}\n{tail}"
+                state, error, why = (
+                    "failed",
+                    f"exit code {code}\n{tail}",
+                    f"bad input (exit code {code})",
+                )
             else:
                 killed = code < 0 or code > 128  # a signal: the job did nothing wrong
                 if killed:
@@ -480,11 +488,33 @@ class Runner:
                 updated = self.queue.requeue(
                     current, f"{why}; resumes from its checkpoint{tail}", killed=killed, code=code
                 )
+                self._log_end(current, updated, why)
                 self.echo(f"job {job_id}: {updated.state} ({why})")
                 continue
-            self.queue.finish(current, state, code, error)
+            updated = self.queue.finish(current, state, code, error)
+            self._log_end(current, updated, why)
             self.echo(f"job {job_id}: {state} (exit code {code})")
         return ended
+
+    def _log_end(self, before: Job, after: Job, why: str) -> None:
+        """The last line of the attempt's log: how it ended, and which attempt it was."""
+        attempt = attempt_text(before)
+        if after.state == "finished":
+            line = f"finished ({attempt})"
+        elif after.state == "cancelled":
+            line = f"cancelled by the user ({attempt}{'; ' + why if why else ''})"
+        elif after.state == "failed":
+            gave_up = bool(after.error and after.error.startswith("gave up"))
+            reason = (after.error or why) if gave_up else why
+            line = f"failed: {reason.splitlines()[0]} ({attempt})"
+        else:
+            line = f"ended: {why} ({attempt}); back in the queue, resumes from its checkpoint"
+        path = self.workspace.logs_dir / f"{before.id}.log"
+        try:
+            with open(path, "a", encoding="utf-8") as log:
+                log.write(f"job {before.id}: {line}\n")
+        except OSError as exc:  # a full disk: the queue file still says how it ended
+            self.echo(f"job {before.id}: could not write to its log ({exc})")
 
     def _handle_cancels(self) -> None:
         """SIGTERM for a cancelled job; SIGKILL for any job (cancelled or stopped) that

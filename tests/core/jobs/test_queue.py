@@ -1,5 +1,6 @@
 """The file queue with real files, locks and concurrent processes."""
 
+import json
 import multiprocessing
 
 import pytest
@@ -128,3 +129,38 @@ def test_frozen_parameters_round_trip_to_the_same_experiment(workspace):
     params = resolve_params(workspace)
     again = resolve_params(workspace, base=_frozen(params), read_params_file=False)
     assert again.experiment_id() == params.experiment_id()
+
+
+def test_the_index_follows_the_job_files_which_stay_the_truth(workspace):
+    queue = JobQueue(workspace)
+    a, b, c = (queue.submit(make_job(workspace, experiment_id=f"exp{n}")) for n in range(3))
+    index = queue.root / "index.json"
+    assert index.exists()
+    summaries = {s.id: s for s in queue.summaries()}
+    assert [summaries[j.id].experiment_id for j in (a, b, c)] == ["exp0", "exp1", "exp2"]
+
+    # a job file changed behind the index's back (by hand, another version): re-read
+    edited = queue.get(b.id)
+    edited.priority = 7
+    queue.write(edited)
+    assert ids(sorted(queue.summaries(("pending",)), key=lambda s: s.order_key()))[0] == b.id
+    # a job file removed by hand: gone from the listing and from the duplicate check
+    queue.path(queue.get(c.id)).unlink()
+    assert c.id not in {s.id for s in queue.summaries()}
+    queue.submit(make_job(workspace, experiment_id="exp2"))
+    with pytest.raises(CockpitError, match="exp1 is already pending"):
+        queue.submit(make_job(workspace, experiment_id="exp1"))
+
+    # a damaged or foreign index is rebuilt from the files; nothing is lost
+    damaged = ['{"format": 2, "folders": []}', '{"format": 2, "folders": {"pending": 3}}']
+    damaged += ['{"format": 2, "folders": {"pending": {"x.json": 3}}}']
+    damaged += [json.dumps({"format": 2, "folders": {"pending": {f"{a.id}.json": [1, 2]}}})]
+    for garbage in ("{not json", '{"format": 99, "folders": {}}', '["a list"]', "", *damaged):
+        index.write_text(garbage)
+        assert {s.id for s in queue.summaries()} == {j.id for j in queue.jobs()}
+        assert len(queue.summaries()) == 3
+
+    # a stale entry whose stamp matches nothing is never trusted: the file decides
+    queue.cancel(a.id)
+    assert {s.id: s.state for s in queue.summaries()}[a.id] == "cancelled"
+    assert queue.get(a.id).state == "cancelled"

@@ -2,13 +2,16 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
+from click.testing import CliRunner
 
+from cockpit.cli import cli
 from core.config import parse_overrides, resolve_params
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue
@@ -64,7 +67,11 @@ def test_runner_runs_jobs_in_queue_order_and_records_failures(workspace):
     assert all(done[j.id].state == "finished" for j in jobs)
     assert done[bad.id].state == "failed" and done[bad.id].exit_code == 2
     assert "lr: Input should be greater than 0" in done[bad.id].error
-    assert (workspace.logs_dir / f"{jobs[0].id}.log").read_text().startswith(f"job {jobs[0].id}")
+    first = (workspace.logs_dir / f"{jobs[0].id}.log").read_text().splitlines()
+    assert first[0] == f"job {jobs[0].id}: check (attempt 1 of 3)"
+    assert first[-1] == f"job {jobs[0].id}: finished (attempt 1 of 3)"
+    last = (workspace.logs_dir / f"{bad.id}.log").read_text().splitlines()[-1]
+    assert last == f"job {bad.id}: failed: bad input (exit code 2) (attempt 1 of 3)"
     assert runner_info(workspace) is None  # exited and released its lock
 
 
@@ -76,6 +83,10 @@ def test_cancel_stops_a_running_job_and_retry_resumes_it(shapes_workspace):
     runner = start_runner_process(ws)
     try:
         wait_for(lambda: valid_epochs(ws, job.id) >= 2)
+        # queue list shows how far the running job is, from the metrics it writes
+        listed = CliRunner().invoke(cli, ["-w", str(ws.root), "queue", "list"]).output
+        [row] = [line for line in listed.splitlines() if line.startswith("running ")]
+        assert re.search(r"epoch ([2-9]|\d\d+)/150 .*, \d.* left$", row), listed
         JobQueue(ws).cancel(job.id)
         runner.wait(timeout=120)
     finally:
@@ -91,6 +102,15 @@ def test_cancel_stops_a_running_job_and_retry_resumes_it(shapes_workspace):
     assert retried.state == "finished"
     log = (ws.logs_dir / f"{job.id}.log").read_text()
     assert "resuming from epoch" in log
+    # each attempt's log ends with how it ended; the retry is attempt 2, not 1 again
+    starts = [line for line in log.splitlines() if ": train (attempt" in line]
+    assert starts == [
+        f"job {job.id}: train (attempt 1 of 3)",
+        f"job {job.id}: train (attempt 2 of 4)",
+    ]
+    assert f"job {job.id}: cancelled by the user (attempt 1 of 3)" in log.splitlines()
+    assert log.splitlines()[-1] == f"job {job.id}: finished (attempt 2 of 4)"
+    assert "\r" not in log and "INFO" not in log and "Epoch 0" not in log
 
 
 def test_killed_runner_restarts_and_the_job_resumes_from_its_checkpoint(shapes_workspace):

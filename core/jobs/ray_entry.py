@@ -1,0 +1,48 @@
+"""The entrypoint of a cockpit job on a Ray node: ``python -m core.jobs.ray_entry JOB.json``.
+
+Runs the job as ``core.jobs.run`` does, except for the job lock, which the supervisor on
+the runner's machine holds (``core.jobs.ray_executor``). A node that does not see the
+workspace at the same path fails at once with one line saying so.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from core.errors import CockpitError
+from core.jobs.run import INTERRUPTED, _interrupt, load_job, run
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m core.jobs.ray_entry JOB.json", file=sys.stderr)
+        return 2
+    job_file = Path(args[0])
+    if not job_file.is_file():
+        print(
+            f"error: node {socket.gethostname()} does not see the job file {job_file}: mount "
+            "the workspace at the same path on every Ray node (docs/scale-out.md)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return run(load_job(job_file))
+    except CockpitError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr, flush=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(
+            "interrupted: stopping (a checkpoint was kept for retry)", file=sys.stderr, flush=True
+        )
+        return INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""Jobs on a Ray cluster (Ray Jobs API), behind the runner's executor interface.
+
+The runner starts, as for a local job, one process on this machine:
+``python -m core.jobs.ray_executor JOB.json``, the job's *supervisor*. It holds the job's
+lock (``core.jobs.locks``) for its whole life, exactly like a local job process, so the
+runner's exactly-once rules, cancel and crash recovery apply unchanged:
+
+- it submits the job to the cluster named by ``stores.ray_address`` /
+  ``COCKPIT_RAY_ADDRESS`` with its resource request (``num_gpus``, ``num_cpus``,
+  ``memory_mb`` in the job's ``args["resources"]``; default one GPU when the runner gave
+  the job a GPU slot, else none, and one CPU), tagged with the cockpit job id;
+- it copies the Ray job's log into its own output, which is ``queue/logs/<job>.log``, so
+  the Queue and Live panels read it as for a local job (the metrics lines are written by
+  the job itself into ``queue/logs/<job>.metrics.jsonl`` on the shared workspace);
+- SIGTERM (cancel, stop, a new runner reconciling after a crash) stops the Ray job - the
+  job's SIGTERM handler keeps a checkpoint - and it exits when Ray reports it ended;
+- before submitting it asks Ray for jobs of the same cockpit job that still run (left by
+  a supervisor that died with its machine) and follows that one instead: never twice.
+
+Where the workers find the data: the workspace must be mounted at the same path on every
+node (``docs/scale-out.md``); a node that does not see it fails the job with one line
+(``core.jobs.ray_entry``). The exit status is the Ray job's driver exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from core.errors import CockpitError
+from core.jobs.model import Job
+from core.jobs.run import ALREADY_RUNNING, _hold_job_lock, load_job
+from core.settings import ENV_VARS, store_problem
+from core.workspace import Workspace
+
+POLL_S = 0.5
+SUBMIT_RETRY_S = 90.0
+JOB_ID_KEY = "cockpit_job_id"
+# what the job's processes on the cluster need from this environment
+PASSED_ENV = ("PYTHONPATH", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD",
+              "PGPASSWORD", *ENV_VARS.values())
+
+
+def client_for(address: str) -> Any:
+    """A Jobs API client of the cluster at ``address``; one line when it cannot be reached."""
+    if not address:
+        raise CockpitError(
+            "no Ray cluster is named: set COCKPIT_RAY_ADDRESS or stores.ray_address in "
+            "cockpit.yaml (e.g. http://head.lab:8265)"
+        )
+    try:
+        from ray.job_submission import JobSubmissionClient
+    except ModuleNotFoundError as exc:
+        raise store_problem("ray_address", address, exc) from exc
+    try:
+        return JobSubmissionClient(address)
+    except Exception as exc:  # connection refused, not a Ray dashboard, ...
+        raise store_problem("ray_address", address, exc) from exc
+
+
+def _resources(job: Job) -> dict[str, Any]:
+    """The Ray resource request: ``job.args["resources"]`` (num_gpus, num_cpus, memory_mb);
+    by default one GPU when the runner gave the job a GPU slot, else none, and one CPU."""
+    wanted = job.args.get("resources") or {}
+    gpus = wanted.get("num_gpus")
+    if gpus is None:
+        gpus = 1 if (job.device or "").startswith("cuda") else 0
+    resources: dict[str, Any] = {
+        "entrypoint_num_gpus": float(gpus),
+        "entrypoint_num_cpus": float(wanted.get("num_cpus", 1)),
+    }
+    if wanted.get("memory_mb"):
+        resources["entrypoint_memory"] = int(wanted["memory_mb"]) * 1024 * 1024
+    return resources
+
+
+def _submit_or_follow(client: Any, job: Job, job_file: Path) -> str:
+    """The submission id of this job's Ray job: a still-running one, else a new one."""
+    mine = [d for d in client.list_jobs() if (d.metadata or {}).get(JOB_ID_KEY) == job.id]
+    for details in mine:
+        if not details.status.is_terminal():
+            print(f"following Ray job {details.submission_id}, which still runs", flush=True)
+            return details.submission_id
+    env = {name: os.environ[name] for name in PASSED_ENV if os.environ.get(name)}
+    entrypoint = (
+        f"cd {shlex.quote(job.workspace)} && "
+        f"{shlex.quote(sys.executable)} -u -m core.jobs.ray_entry {shlex.quote(str(job_file))}"
+    )
+    deadline = time.time() + SUBMIT_RETRY_S
+    while True:
+        try:
+            submission_id = client.submit_job(
+                entrypoint=entrypoint,
+                submission_id=f"cockpit-{job.id}-{len(mine) + 1}",
+                metadata={JOB_ID_KEY: job.id},
+                runtime_env={"env_vars": env},
+                **_resources(job),
+            )
+            break
+        except RuntimeError as exc:
+            # a head that has just started has no job agent yet: "try again later"
+            if "try again" not in str(exc) or time.time() > deadline:
+                address = Workspace.resolve(job.workspace).stores.ray_address
+                raise store_problem("ray_address", address, exc) from exc
+            time.sleep(1)
+    print(f"submitted as Ray job {submission_id}", flush=True)
+    return submission_id
+
+
+def _exit_code(details: Any) -> int:
+    code = getattr(details, "driver_exit_code", None)
+    if code is not None:
+        return int(code)
+    name = str(details.status).rsplit(".", 1)[-1].upper()
+    return {"SUCCEEDED": 0, "STOPPED": 130}.get(name, 1)
+
+
+def supervise(job: Job, job_file: Path) -> int:
+    workspace = Workspace.resolve(job.workspace)
+    address = workspace.stores.ray_address
+    client = client_for(address)
+    stop = {"requested": False}
+
+    def request_stop(_signum: int, _frame: Any) -> None:
+        stop["requested"] = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    submission_id = _submit_or_follow(client, job, job_file)
+    written = 0
+    stop_sent = False
+    while True:
+        if stop["requested"] and not stop_sent:
+            print(f"stopping Ray job {submission_id} (a checkpoint is kept)", flush=True)
+            client.stop_job(submission_id)
+            stop_sent = True
+        details = client.get_job_info(submission_id)
+        logs = client.get_job_logs(submission_id)
+        if len(logs) > written:
+            sys.stdout.write(logs[written:])
+            sys.stdout.flush()
+            written = len(logs)
+        if details.status.is_terminal():
+            code = _exit_code(details)
+            if code != 0 and details.message:
+                print(f"Ray: {details.message}", flush=True)
+            return code
+        time.sleep(POLL_S)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m core.jobs.ray_executor JOB.json", file=sys.stderr)
+        return 2
+    try:
+        job_file = Path(args[0])
+        job = load_job(job_file)
+        if not _hold_job_lock(job):
+            return ALREADY_RUNNING
+        return supervise(job, job_file.resolve())
+    except CockpitError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr, flush=True)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
