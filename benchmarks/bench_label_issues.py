@@ -1,0 +1,182 @@
+"""Model-assisted labeling on the demo shapes.
+
+    .venv/bin/python benchmarks/bench_label_issues.py [--per-class N] [--epochs E]
+        [--folds K] [--suggest-images M]
+
+1. Label-error finder: the demo theme with 10 % and 20 % of its labels flipped at random
+   (to another class, fixed seed); K-fold cross-validation with the demo's simple_cnn
+   settings, then cleanlab. Precision and recall of the flagged set and of the top-N
+   (N = number flipped) against the flips.
+2. Suggestions: ``suggest`` of M unlabeled images (read, predict through the registered
+   pyfunc model, scores, stored in the database, MLflow run) vs the bare pyfunc
+   ``predict`` of the same files' bytes in the same batches, in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select  # noqa: E402
+
+from core.assist.issues import find_label_issues  # noqa: E402
+from core.assist.suggest import BATCH, load_pyfunc, suggest  # noqa: E402
+from core.config import parse_overrides, resolve_params  # noqa: E402
+from core.data.importer import import_images  # noqa: E402
+from core.data.labeling import set_labels  # noqa: E402
+from core.data.themes import create_theme, get_theme  # noqa: E402
+from core.db import TrainData, open_database  # noqa: E402
+from core.demo.pipeline import DEMO_SETTINGS  # noqa: E402
+from core.demo.shapes import write_demo_images  # noqa: E402
+from core.scaffold import init_workspace  # noqa: E402
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+def flip(db, theme: str, fraction: float, seed: int) -> set[int]:
+    """Give ``fraction`` of the labeled images another label, at random; their ids."""
+    rng = random.Random(seed)
+    with db.session() as session:
+        t = get_theme(session, theme)
+        labels = [label.id for label in t.labels]
+        rows = session.execute(
+            select(TrainData.id, TrainData.label_id).where(
+                TrainData.theme_id == t.id, TrainData.label_id.is_not(None)
+            )
+        ).all()
+        theme_id = t.id
+    chosen = rng.sample(rows, round(fraction * len(rows)))
+    for image_id, label_id in chosen:
+        other = rng.choice([label for label in labels if label != label_id])
+        set_labels(db, theme_id, [image_id], other, labeled_by="benchmark-flip")
+    return {image_id for image_id, _ in chosen}
+
+
+def scores(found: list[int], truth: set[int]) -> tuple[float, float]:
+    hit = len(set(found) & truth)
+    return (hit / len(found) if found else 0.0, hit / len(truth) if truth else 0.0)
+
+
+def finder(args, tmp: Path, fraction: float) -> str:
+    workspace = init_workspace(tmp / f"ws-{int(fraction * 100)}").workspace
+    db = open_database(workspace)
+    create_theme(db, "shapes")
+    write_demo_images(tmp / "shapes", per_class=args.per_class, size=32, seed=1)
+    import_images(db, workspace, "shapes", [tmp / "shapes"])
+    flipped = flip(db, "shapes", fraction, seed=7)
+    params = resolve_params(
+        workspace,
+        overrides=parse_overrides(
+            [*DEMO_SETTINGS, f"max_epochs={args.epochs}", "early_stopping_patience=0"]
+        ),
+    )
+    started = time.perf_counter()
+    outcome = find_label_issues(workspace, "shapes", params, folds=args.folds, echo=quiet)
+    seconds = time.perf_counter() - started
+    ranked = [issue.image_id for issue in outcome.label_issues]
+    p_all, r_all = scores(ranked, flipped)
+    p_top, r_top = scores(ranked[: len(flipped)], flipped)
+    return (
+        f"{int(fraction * 100):>3} %  {outcome.scored:>6} {len(flipped):>7} {len(ranked):>7}  "
+        f"{p_all:9.3f} {r_all:7.3f}   {p_top:9.3f} {r_top:7.3f}   {seconds:7.1f} s"
+    )
+
+
+def throughput(args, tmp: Path) -> list[str]:
+    from core.training.run import train_experiment
+
+    workspace = init_workspace(tmp / "ws-suggest").workspace
+    db = open_database(workspace)
+    create_theme(db, "shapes")
+    write_demo_images(tmp / "train", per_class=30, size=32, seed=2)
+    import_images(db, workspace, "shapes", [tmp / "train"])
+    params = resolve_params(workspace, overrides=parse_overrides([*DEMO_SETTINGS, "max_epochs=2"]))
+    train_experiment(workspace, "shapes", params, echo=quiet)
+    per_class = -(-args.suggest_images // 3)
+    write_demo_images(tmp / "new", per_class=per_class, size=32, seed=3)
+    files = sorted((tmp / "new").rglob("*.png"))[: args.suggest_images]
+    import_images(db, workspace, "shapes", files)
+
+    import pandas as pd
+
+    with db.session() as session:
+        paths = [
+            workspace.root / p
+            for p in session.scalars(
+                select(TrainData.image_path)
+                .where(TrainData.label_id.is_(None))
+                .order_by(TrainData.id)
+            )
+        ]
+    load_pyfunc(workspace, "shapes_model")  # warm: the first load imports mlflow's modules
+
+    def bare_run() -> tuple[float, float]:
+        started = time.perf_counter()
+        _version, model, _classes = load_pyfunc(workspace, "shapes_model")
+        loaded = time.perf_counter() - started
+        for start in range(0, len(paths), BATCH):
+            blobs = [p.read_bytes() for p in paths[start : start + BATCH]]
+            model.predict(pd.DataFrame({"image": blobs}))
+        return time.perf_counter() - started, loaded
+
+    def our_run() -> float:
+        started = time.perf_counter()
+        outcome = suggest(workspace, "shapes", "shapes_model", echo=quiet)
+        assert outcome.predicted == len(paths), outcome.to_dict()
+        return time.perf_counter() - started
+
+    # alternated, best of each: the machine is shared, a neighbour's burst hits one run
+    bares, ours_all = [], []
+    for _ in range(args.repeats):
+        bares.append(bare_run())
+        ours_all.append(our_run())
+    bare, loaded = min(bares)
+    ours = min(ours_all)
+    n = len(paths)
+    return [
+        f"images: {n} unlabeled 32x32 PNG, batches of {BATCH}, CPU, best of {args.repeats} "
+        "alternated runs",
+        f"bare pyfunc (load {loaded:.2f} s + read + predict): {bare:7.2f} s  "
+        f"({n / bare:7.0f} images/s)",
+        f"cockpit suggest (same + scores, DB rows, MLflow run): {ours:7.2f} s  "
+        f"({n / ours:7.0f} images/s)",
+        f"ratio suggest/bare: {ours / bare:5.2f}x  (goal <= 1.2x)",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--per-class", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--suggest-images", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-finder", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}")
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        if not args.skip_finder:
+            print(
+                f"label-error finder: demo shapes {args.per_class}/class, simple_cnn, "
+                f"{args.folds} folds x {args.epochs} epochs"
+            )
+            print("noise  images flipped flagged  precision recall   top-N prec  recall   time")
+            for fraction in (0.10, 0.20):
+                print(finder(args, tmp, fraction), flush=True)
+        for line in throughput(args, tmp):
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

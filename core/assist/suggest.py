@@ -1,0 +1,346 @@
+"""Suggestions: a registered model version predicts a theme's unlabeled (or all) images
+in batches through its pyfunc model (the training's own preprocessing), and each image's
+suggested label, top-k probabilities and uncertainty are stored per model version."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import DateTime, bindparam, select, text
+
+from core.assist.mlflow_runs import log_assist_run
+from core.assist.scores import uncertainty
+from core.data.themes import get_theme
+from core.db import AssistRun, Database, Label, Prediction, TrainData, open_database
+from core.db.models import utcnow
+from core.errors import CockpitError
+from core.workspace import Workspace
+
+Echo = Callable[[str], None]
+BATCH = 256
+TOP_K = 3
+PROB_PREFIX = "prob_"
+
+
+@dataclass
+class SuggestOutcome:
+    run_id: int
+    model_name: str
+    model_version: str
+    predicted: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    by_label: dict[str, int] = field(default_factory=dict)
+    mlflow_run_id: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def spec(self) -> str:
+        return f"{self.model_name}/{self.model_version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id,
+            "model": self.spec,
+            "predicted": self.predicted,
+            "unreadable": self.unreadable,
+            "by_label": self.by_label,
+            "mlflow_run_id": self.mlflow_run_id,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def label_set_problem(model_classes: Sequence[str], theme_labels: Sequence[str]) -> str | None:
+    """Why a model cannot suggest labels for a theme (its classes differ), or None."""
+    missing = sorted(set(theme_labels) - set(model_classes))
+    extra = sorted(set(model_classes) - set(theme_labels))
+    if not missing and not extra:
+        return None
+    parts = []
+    if missing:
+        parts.append(f"the theme's labels {', '.join(missing)} are unknown to the model")
+    if extra:
+        parts.append(f"the model's classes {', '.join(extra)} are not labels of the theme")
+    return "; ".join(parts)
+
+
+def load_pyfunc(workspace: Workspace, spec: str) -> tuple[Any, Any, list[str]]:
+    """(version info, loaded pyfunc model, its class names) of NAME, NAME/V or NAME@ALIAS."""
+    import mlflow
+
+    from core.models.catalog import resolve_version
+
+    version = resolve_version(workspace, spec)
+    mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
+    mlflow.set_registry_uri(workspace.mlflow_tracking_uri)
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{version.name}/{version.version}")
+    except Exception as exc:
+        raise CockpitError(f"--model {version.spec}: cannot load the model ({exc})") from exc
+    classes = list(getattr(model.unwrap_python_model(), "class_names", []) or [])
+    return version, model, classes
+
+
+def _images(db: Database, theme_id: int, every: bool) -> list[tuple[int, str]]:
+    with db.session() as session:
+        query = select(TrainData.id, TrainData.image_path).where(TrainData.theme_id == theme_id)
+        if not every:
+            query = query.where(TrainData.label_id.is_(None))
+        return [tuple(row) for row in session.execute(query.order_by(TrainData.id)).all()]
+
+
+def _predict_batch(model: Any, blobs: list[bytes]) -> tuple[Any, list[int]]:
+    """The pyfunc's frame for the readable images of a batch and their positions: a batch
+    with an unreadable file is predicted image by image so one bad file costs one row."""
+    import pandas as pd
+
+    try:
+        return model.predict(pd.DataFrame({"image": blobs})), list(range(len(blobs)))
+    except Exception:
+        frames, kept = [], []
+        for i, blob in enumerate(blobs):
+            try:
+                frames.append(model.predict(pd.DataFrame({"image": [blob]})))
+            except Exception:
+                continue
+            kept.append(i)
+        return (pd.concat(frames, ignore_index=True) if frames else None), kept
+
+
+def suggest(
+    workspace: Workspace,
+    theme_name: str,
+    spec: str,
+    *,
+    every: bool = False,
+    batch_size: int = BATCH,
+    echo: Echo = print,
+    log_mlflow: bool = True,
+) -> SuggestOutcome:
+    """Predict the theme's unlabeled images (``every``: all of them) with model ``spec``;
+    the model's classes must be the theme's labels. Stored per image and model version
+    (a rerun of the same version replaces its earlier predictions)."""
+    started = time.perf_counter()
+    db = open_database(workspace)
+    with db.session() as session:
+        theme = get_theme(session, theme_name)
+        theme_id = theme.id
+        labels = {label.label_name: label.id for label in theme.labels}
+    version, model, classes = load_pyfunc(workspace, spec)
+    problem = label_set_problem(classes, list(labels))
+    if problem is not None:
+        raise CockpitError(
+            f"--model {version.spec} does not match theme {theme_name!r}: {problem}; train a "
+            f"version on the theme's labels (`cockpit train --theme {theme_name}`) or choose "
+            "another --model"
+        )
+    images = _images(db, theme_id, every)
+    with db.session() as session:
+        run = AssistRun(
+            theme_id=theme_id,
+            kind="suggest",
+            model_name=version.name,
+            model_version=version.version,
+            params_json=json.dumps({"every": every, "batch_size": batch_size}),
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    outcome = SuggestOutcome(run_id, version.name, version.version)
+    echo(
+        f"suggesting labels for {len(images)} {'' if every else 'unlabeled '}image(s) of "
+        f"{theme_name!r} with {version.spec}"
+    )
+    ranked: list[dict[str, Any]] = []
+    counts: Counter[str] = Counter()
+    for start in range(0, len(images), batch_size):
+        chunk = images[start : start + batch_size]
+        blobs, readable = [], []
+        for image_id, path in chunk:
+            try:
+                blobs.append((workspace.root / path).read_bytes())
+            except OSError:
+                outcome.unreadable.append(path)
+                continue
+            readable.append((image_id, path))
+        frame, kept = _predict_batch(model, blobs) if blobs else (None, [])
+        outcome.unreadable += [
+            readable[i][1] for i in sorted(set(range(len(readable))) - set(kept))
+        ]
+        if frame is None:
+            continue
+        columns = [PROB_PREFIX + name for name in classes]
+        probs = frame[columns].to_numpy(dtype=np.float64)
+        least, margin, entropy = uncertainty(probs)
+        rows = []
+        for row, position in enumerate(kept):
+            image_id, path = readable[position]
+            order = np.argsort(-probs[row])
+            best = classes[int(order[0])]
+            top = [[classes[int(i)], round(float(probs[row, i]), 6)] for i in order[:TOP_K]]
+            counts[best] += 1
+            rows.append(
+                {
+                    "theme_id": theme_id,
+                    "train_data_id": image_id,
+                    "model_name": version.name,
+                    "model_version": version.version,
+                    "label_id": labels[best],
+                    "probability": float(probs[row, order[0]]),
+                    "top_json": json.dumps(top),
+                    "least_confidence": float(least[row]),
+                    "margin": float(margin[row]),
+                    "entropy": float(entropy[row]),
+                    "run_id": run_id,
+                }
+            )
+            ranked.append(
+                {
+                    "image_id": image_id,
+                    "path": path,
+                    "label": best,
+                    "probability": float(probs[row, order[0]]),
+                    "margin": float(margin[row]),
+                    "entropy": float(entropy[row]),
+                }
+            )
+        _store(db, rows)
+        outcome.predicted += len(rows)
+        echo(f"  {min(start + batch_size, len(images))}/{len(images)} image(s)")
+    outcome.by_label = dict(sorted(counts.items()))
+    outcome.seconds = time.perf_counter() - started
+    ranked.sort(key=lambda r: r["margin"])  # most uncertain first: the active-learning order
+    if log_mlflow:
+        outcome.mlflow_run_id = log_assist_run(
+            workspace,
+            theme_name,
+            "suggest",
+            run_name=f"suggest-{version.name}-v{version.version}",
+            params={"model": version.spec, "every": every, "batch_size": batch_size},
+            counts={
+                "predicted": outcome.predicted,
+                "unreadable": len(outcome.unreadable),
+                **{f"suggested_{k}": v for k, v in outcome.by_label.items()},
+            },
+            artifact=ranked,
+            tags={"model_version": version.spec},
+        )
+    with db.session() as session:
+        stored = session.get(AssistRun, run_id)
+        stored.mlflow_run_id = outcome.mlflow_run_id
+        stored.counts_json = json.dumps(
+            {"predicted": outcome.predicted, "unreadable": len(outcome.unreadable)}
+        )
+    echo(
+        f"{outcome.predicted} suggestion(s) stored"
+        + (f"; {len(outcome.unreadable)} unreadable file(s) skipped" if outcome.unreadable else "")
+    )
+    return outcome
+
+
+_COLUMNS = (
+    "theme_id",
+    "train_data_id",
+    "model_name",
+    "model_version",
+    "label_id",
+    "probability",
+    "top_json",
+    "least_confidence",
+    "margin",
+    "entropy",
+    "run_id",
+    "created_at",
+)
+_REPLACED = _COLUMNS[4:]
+# one prepared statement run with executemany: compiling a multi-row VALUES per batch cost
+# more than the prediction itself (measured, benchmarks/bench_label_issues.py)
+_UPSERT = text(
+    f"INSERT INTO prediction ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
+    "ON CONFLICT (train_data_id, model_name, model_version) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _REPLACED)
+).bindparams(bindparam("created_at", type_=DateTime(timezone=True)))
+
+
+def _store(db: Database, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace the batch's predictions in one transaction."""
+    if not rows:
+        return
+    now = utcnow()
+    with db.session() as session:
+        session.execute(_UPSERT, [{**row, "created_at": now} for row in rows])
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    image_id: int
+    image_path: str
+    given_label: str | None
+    label: str
+    probability: float
+    top: list[tuple[str, float]]
+    least_confidence: float
+    margin: float
+    entropy: float
+    model: str  # NAME/VERSION
+
+    @property
+    def disagrees(self) -> bool:
+        return self.given_label is not None and self.given_label != self.label
+
+
+def latest_suggest_run(db: Database, theme_id: int) -> AssistRun | None:
+    with db.session() as session:
+        return session.scalars(
+            select(AssistRun)
+            .where(AssistRun.theme_id == theme_id, AssistRun.kind == "suggest")
+            .order_by(AssistRun.id.desc())
+            .limit(1)
+        ).first()
+
+
+def suggestions(db: Database, theme_name: str, model_spec: str | None = None) -> list[Suggestion]:
+    """The stored suggestions of a theme from one model version (``NAME/VERSION``; default:
+    the version of the latest suggestion run), most uncertain first."""
+    with db.session() as session:
+        theme_id = get_theme(session, theme_name).id
+    if model_spec:
+        name, _, number = model_spec.partition("/")
+    else:
+        run = latest_suggest_run(db, theme_id)
+        if run is None:
+            return []
+        name, number = run.model_name or "", run.model_version or ""
+    with db.session() as session:
+        names = dict(session.execute(select(Label.id, Label.label_name)).all())
+        rows = session.execute(
+            select(Prediction, TrainData.image_path, TrainData.label_id)
+            .join(TrainData, TrainData.id == Prediction.train_data_id)
+            .where(
+                Prediction.theme_id == theme_id,
+                Prediction.model_name == name,
+                Prediction.model_version == number,
+            )
+            .order_by(Prediction.margin, Prediction.train_data_id)
+        ).all()
+    return [
+        Suggestion(
+            image_id=p.train_data_id,
+            image_path=path,
+            given_label=names.get(given) if given is not None else None,
+            label=names[p.label_id],
+            probability=p.probability,
+            top=[(str(a), float(b)) for a, b in json.loads(p.top_json)],
+            least_confidence=p.least_confidence,
+            margin=p.margin,
+            entropy=p.entropy,
+            model=f"{name}/{number}",
+        )
+        for p, path, given in rows
+    ]
