@@ -22,18 +22,24 @@ class GpuStatus:
 @dataclass(frozen=True)
 class CpuStatus:
     cores: int
-    load_percent: float  # all cores, since the previous call (0.0 on the first call)
+    load_percent: float | None  # all cores, since the previous call; None on the first
     memory_total_mb: int
     memory_available_mb: int
+
+
+_cpu_measured = False  # psutil's first cpu_percent() has nothing to compare with: 0.0
 
 
 def cpu_status() -> CpuStatus:
     import psutil
 
+    global _cpu_measured
     memory = psutil.virtual_memory()
+    load = psutil.cpu_percent(interval=None)
+    first, _cpu_measured = not _cpu_measured, True
     return CpuStatus(
         psutil.cpu_count() or 1,
-        psutil.cpu_percent(interval=None),
+        None if first else load,
         memory.total // 2**20,
         memory.available // 2**20,
     )

@@ -4,18 +4,22 @@ refuse a duplicate of a pending or running experiment, and start the runner."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+from core.config.naming import run_name_of
 from core.config.params import ResolvedParams
+from core.errors import CockpitError
 from core.fileio import atomic_write_text
 from core.hashing import canonicalize
+from core.imports import albumentations_without_torch
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue
 from core.jobs.runner import start_runner
-from core.names import check_optional_name
+from core.names import check_name, check_optional_name
 from core.workspace import Workspace
 
 
@@ -46,6 +50,7 @@ def _check_augments(workspace: Workspace, params: ResolvedParams) -> None:
     marker = workspace.root / "output" / "checked" / f"augments-{digest}.json"
     if marker.exists():
         return
+    albumentations_without_torch()
     build_train_transforms(params.augments, workspace.relative(workspace.augments_file))
     atomic_write_text(marker, key + "\n")
 
@@ -63,32 +68,52 @@ def _freeze(workspace: Workspace, params: ResolvedParams) -> dict[str, Any]:
     }
 
 
+def _named(params: ResolvedParams, name: str | None) -> ResolvedParams:
+    """``params`` with the user's run name (``--name``) as ``run_name``."""
+    if name is None:
+        return params
+    name = check_name("--name", name)
+    return dataclasses.replace(params, values={**params.values, "run_name": name})
+
+
 def submit_train(
     workspace: Workspace,
     theme: str,
     params: ResolvedParams,
     *,
+    name: str | None = None,
     priority: int = 0,
     restart: bool = False,
     max_retries: int = 2,
     start: bool = True,
+    strict: bool = False,
 ) -> Job:
+    """Validate, pre-flight check (core.jobs.preflight: errors refuse, ``strict`` makes
+    warnings errors) and queue a training; the job keeps the check's warnings. ``name``:
+    the run's name (else ``run_name``, else derived from the parameters that differ from
+    the defaults); a label only, not in the experiment id."""
+    from core.jobs.preflight import preflight
     from core.training.builder import ExperimentBuilder
 
+    params = _named(params, name)
     check_optional_name("params run_name", params.values.get("run_name", ""))
     frozen = _freeze(workspace, params)  # before the snapshot: an invalid job splits no images
     snapshot = ExperimentBuilder(workspace, params, theme).data_snapshot()
+    checked = preflight(workspace, theme, params, snapshot, strict=strict)
+    checked.raise_errors()
     fingerprint = snapshot.fingerprint()
     job = Job(
         kind="train",
         workspace=str(workspace.root),
         theme=theme,
+        name=run_name_of(params),
         **frozen,
         data_fingerprint=fingerprint,
         experiment_id=params.experiment_id(fingerprint),
         args={"restart": restart},
         priority=priority,
         max_retries=max_retries,
+        preflight=checked.as_dict(),
     )
     job = JobQueue(workspace).submit(job)
     if start:
@@ -129,10 +154,15 @@ def submit_tune(
     params_file: Path | None = None,
     n_trials: int | None = None,
     workers: int = 1,
+    name: str | None = None,
     start: bool = True,
+    seconds_per_trial: float | None = None,
+    strict: bool = False,
 ) -> tuple[list[Job], list[str]]:
     """Queue a study: ``workers`` jobs share it (one per free GPU when the runner has them).
-    Returns the jobs and the validation's warnings."""
+    ``name``: the study's MLflow parent run name (default: ``run_name``, else
+    ``tune-<study>``). Returns the jobs and the warnings of the study's validation and
+    pre-flight check (``strict``: warnings refuse it too)."""
     from core.config import resolve_params
     from core.config.optuna_params import load_optuna_params
     from core.training.builder import ExperimentBuilder
@@ -142,12 +172,29 @@ def submit_tune(
     path = optuna_params_file or workspace.optuna_params_file
     config = load_optuna_params(path)
     fixed = fixed_parameters(workspace, config, params_file)
+    if name is not None:
+        fixed["run_name"] = check_name("--name", name)
     base = resolve_params(workspace, base=fixed, base_label="tuning base", read_params_file=False)
     check_optional_name("params run_name", base.values.get("run_name", ""))
     snapshot = ExperimentBuilder(workspace, base, theme).data_snapshot()  # splits new images
     checked = validate_study(config, base, snapshot, workspace.relative(path))
-    checked.raise_errors()
+    from core.jobs.preflight import preflight
+
+    flight = preflight(
+        workspace,
+        theme,
+        base,
+        snapshot,
+        runs=n_trials or config.study.n_trials,
+        parallel_jobs=max(1, workers),
+    )
+    warnings = [*checked.warnings, *flight.warnings]
+    errors = [*checked.errors, *flight.errors, *(warnings if strict else [])]
+    if errors:
+        raise CockpitError("\n".join(errors))
     augments = _freeze(workspace, base)["augments"]
+    # the name the study's parent run gets (core.tuning.study)
+    run_name = base.values.get("run_name") or f"tune-{config.study.name}"
     queue = JobQueue(workspace)
     jobs = []
     for _ in range(max(1, workers)):
@@ -155,15 +202,18 @@ def submit_tune(
             kind="tune",
             workspace=str(workspace.root),
             theme=theme,
+            name=run_name,
             params=canonicalize(fixed, base_dir=workspace.root),
             augments=augments,
             args={
                 "optuna": config.model_dump(mode="json"),
                 "n_trials": n_trials,
                 "study_name": config.study.name,
+                "seconds_per_trial": seconds_per_trial,
             },
+            preflight={**flight.as_dict(), "warnings": warnings},
         )
         jobs.append(queue.submit(job))
     if start:
         start_runner(workspace)
-    return jobs, checked.warnings
+    return jobs, warnings

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from core.errors import CockpitError
+from core.settings import is_sqlite_url, store_problem
 from core.workspace import Workspace
 
 #: study user attributes written by run_study (core.tuning.study)
@@ -67,6 +68,8 @@ class TrialRow:
     started: dt.datetime | None
     params: dict[str, Any]
     experiment_id: str | None
+    # the values the trial reported while it trained (Optuna's intermediate values), by step
+    intermediate: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,15 +144,33 @@ def open_storage(workspace: Workspace, storage_url: str | None = None) -> Any | 
 
             optuna.logging.set_verbosity(optuna.logging.WARNING)
             try:
+                if not is_sqlite_url(url) and not _server_storage_exists(url):
+                    return None  # no study ever ran on this server storage
                 # a reader never creates tables: that is the tune job's, and two processes
                 # creating the schema at once make one of them fail
                 _storages[url] = optuna.storages.RDBStorage(url, skip_table_creation=True)
+            except CockpitError:
+                raise
             except Exception as exc:
+                if not is_sqlite_url(url):
+                    raise store_problem("optuna_storage", url, getattr(exc, "orig", exc)) from exc
                 raise CockpitError(
                     f"Optuna storage {url} cannot be opened ({exc}); check the file or the "
                     "--storage URL"
                 ) from exc
         return _storages[url]
+
+
+def _server_storage_exists(url: str) -> bool:
+    """Whether the Optuna tables exist on the server of ``url`` (read-only look)."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        return inspect(engine).has_table("version_info")
+    finally:
+        engine.dispose()
 
 
 def _being_created(path: Path) -> bool:
@@ -253,6 +274,13 @@ def _trial_row(trial: Any, now: dt.datetime) -> TrialRow:
         started=start,
         params=dict(trial.params),
         experiment_id=trial.user_attrs.get("experiment_id"),
+        intermediate=tuple(
+            sorted(
+                (int(step), float(value))
+                for step, value in trial.intermediate_values.items()
+                if value is not None and math.isfinite(value)
+            )
+        ),
     )
 
 

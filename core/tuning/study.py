@@ -33,9 +33,16 @@ from core.hashing import canonicalize
 from core.mlflow_filter import model_versions
 from core.names import check_name, inside
 from core.processes import process_alive, this_host
+from core.settings import store_problem
 from core.tuning.control import StopWhenRequested
 from core.tuning.results import PARENT_RUN_ATTR
-from core.tuning.selection import build_pruner, build_sampler, choose_pruner, choose_sampler
+from core.tuning.selection import (
+    build_pruner,
+    build_sampler,
+    choose_pruner,
+    choose_sampler,
+    recommend_trials,
+)
 from core.workspace import Workspace
 
 Echo = Callable[[str], None]
@@ -128,12 +135,10 @@ def _storage(url: str) -> Any:
         except SQLAlchemyError as exc:
             # another worker of the study creating the same new storage at this moment
             if attempt == 4:
-                raise CockpitError(
-                    f"--storage {url}: cannot open the Optuna storage ({exc})"
-                ) from exc
+                raise store_problem("optuna_storage", url, getattr(exc, "orig", exc)) from exc
             time.sleep(0.5 + attempt)
         except Exception as exc:
-            raise CockpitError(f"--storage {url}: cannot open the Optuna storage ({exc})") from exc
+            raise store_problem("optuna_storage", url, exc) from exc
     raise AssertionError("unreachable")
 
 
@@ -167,9 +172,9 @@ def _parent_run(
         },
     )
     params = {
-        "search_space": json.dumps(
-            {k: v.model_dump() for k, v in config.search_space.items()}
-        )[:6000],
+        "search_space": json.dumps({k: v.model_dump() for k, v in config.search_space.items()})[
+            :6000
+        ],
         **{key: str(value)[:6000] for key, value in settings.items()},
     }
     client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in params.items()])
@@ -249,8 +254,11 @@ def run_study(
     job_id: str | None = None,
     echo: Echo = print,
     augments: dict[str, Any] | None = None,
+    seconds_per_trial: float | None = None,
 ) -> StudyOutcome:
-    """``augments``: the tune job's frozen augmentations (None: the workspace's file)."""
+    """``augments``: the tune job's frozen augmentations (None: the workspace's file).
+    ``seconds_per_trial``: the cost measured on the theme's earlier runs at submit (for the
+    recorded trial recommendation)."""
     import optuna
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
@@ -281,9 +289,14 @@ def run_study(
     for warning in checked.warnings:
         echo(f"warning: {warning}")
 
-    sampler = choose_sampler(config, n_trials)
-    pruner = choose_pruner(config, n_trials)
+    from core.tuning.profile import study_profile
+
+    profile = study_profile(workspace, config, base, snapshot)
+    sampler = choose_sampler(config, n_trials, profile)
+    pruner = choose_pruner(config, n_trials, profile)
+    recommended = recommend_trials(config, seconds_per_trial, profile)
     echo(f"study {study_name!r}: {n_trials} trials, {metric} ({config.study.direction})")
+    echo(f"profile: {profile.describe()}")
     echo(f"sampler: {sampler.reason}")
     echo(f"pruner: {pruner.reason}")
     study = optuna.create_study(
@@ -291,7 +304,7 @@ def run_study(
         storage=_storage(storage_url),
         load_if_exists=True,
         direction=config.study.direction,
-        pruner=build_pruner(pruner),
+        pruner=build_pruner(pruner, profile),
     )
     # a resumed study must not replay the suggestions of its first run: offset the seed
     # by the trials so far (still reproducible for the same history)
@@ -312,6 +325,10 @@ def run_study(
         "sampler_reason": sampler.reason,
         "pruner": pruner.name,
         "pruner_reason": pruner.reason,
+        **profile.as_dict(),
+        "seconds_per_trial": seconds_per_trial,
+        "recommended_trials": int(recommended.name),
+        "recommended_reason": recommended.reason,
     }
     parent = _parent_run(
         workspace,

@@ -25,6 +25,15 @@ class ValidationResult:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def corrected_config(self) -> dict | None:
+        """The corrected study file as a plain mapping (offered, never applied)."""
+        return None if self.corrected is None else self.corrected.model_dump(mode="json")
+
     def raise_errors(self) -> None:
         if self.errors:
             raise CockpitError("\n".join(self.errors))

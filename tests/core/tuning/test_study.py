@@ -175,9 +175,7 @@ def test_the_parameter_files_run_name_names_the_parent_run_before_base_params(wo
     where the file has none."""
     from core.tuning.study import fixed_parameters
 
-    workspace.optuna_params_file.write_text(
-        STUDY % (3, "run_name: from-study, max_epochs: 2")
-    )
+    workspace.optuna_params_file.write_text(STUDY % (3, "run_name: from-study, max_epochs: 2"))
     config = load_optuna_params(workspace.optuna_params_file)
     named = workspace.root / "named.yaml"
     named.write_text("run_name: from-file\nmax_epochs: 5\n")
