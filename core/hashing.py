@@ -27,6 +27,8 @@ UNHASHED_KEYS: Mapping[str, str] = {
     "max_epochs": "how long to train: a larger value adds epochs to the same experiment",
     "run_name": "a label for MLflow, not a training setting",
     "registration": "whether the result enters the model registry, not how it is trained",
+    "cache_preprocessed": "where decoded images come from (cache or file), not what they are",
+    "cache_memory_mb": "how much of the image cache stays in memory, not what it holds",
 }
 
 

@@ -84,7 +84,8 @@ def load_image_array(image: Image.Image, mode: str) -> np.ndarray:
 
 
 class ImageTransform:
-    """A picklable callable (DataLoader workers): HxWxC uint8 array -> CHW float tensor."""
+    """A picklable callable (DataLoader workers): HxWxC uint8 array -> CHW tensor (float
+    after ``eval_steps``; uint8 after ``uint8_steps``)."""
 
     def __init__(self, steps: Sequence[Any], seed: int | None = None) -> None:
         import albumentations as A
@@ -93,6 +94,28 @@ class ImageTransform:
 
     def __call__(self, array: np.ndarray) -> Any:
         return self.compose(image=array)["image"]
+
+
+def uint8_steps(image_size: int) -> list[Any]:
+    """Resize to ``image_size`` square, CHW uint8 tensor: ``eval_steps`` without the
+    normalisation, which ``normalisation_table`` then applies on the device."""
+    import albumentations as A
+    from albumentations.pytorch import ToTensorV2
+
+    return [A.Resize(image_size, image_size), ToTensorV2()]
+
+
+def normalisation_table(mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
+    """``table[c, v]``: the float32 that ``eval_steps``' Normalize makes of the uint8 value
+    ``v`` in channel ``c`` (computed by that same transform, so a uint8 batch normalised by
+    looking values up in this table equals, bit for bit, the batch ``eval_steps`` makes)."""
+    import albumentations as A
+
+    channels = len(mean)
+    values = np.repeat(np.arange(256, dtype=np.uint8).reshape(256, 1, 1), channels, axis=2)
+    normalise = A.Normalize(mean=tuple(mean), std=tuple(std), max_pixel_value=255.0, p=1.0)
+    table = normalise(image=values)["image"].reshape(256, channels)
+    return np.ascontiguousarray(table.T, dtype=np.float32)
 
 
 def eval_steps(image_size: int, mean: Sequence[float], std: Sequence[float]) -> list[Any]:

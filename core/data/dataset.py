@@ -2,12 +2,15 @@
 
 Each image is decoded in ``image_mode``, brightness-corrected, optionally cut into
 ``patch_grid`` x ``patch_grid`` patches (each patch one sample with the image's label), and
-passed through the split's transform.
+passed through the split's transform. With an ``ImageCache`` the deterministic part of
+that (decode, brightness, patch, and the transform's ``prepare`` step: the resize when the
+split has no random augmentation) is done once per image and kept; only the rest runs per
+item. Cached or not, an item is the same tensor.
 """
 
 from __future__ import annotations
 
-import os
+import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ import numpy as np
 from PIL import Image
 from torch.utils.data import Dataset
 
+from core.data.image_cache import ImageCache
 from core.data.snapshot import SnapshotItem
 from core.errors import CockpitError
 from core.preprocessing import (
@@ -29,7 +33,12 @@ Transform = Callable[[np.ndarray], Any]  # HxWxC uint8 array -> model input tens
 
 
 class SnapshotImageDataset(Dataset):
-    """Yields ``(transform(patch), class_index)``."""
+    """Yields ``(transform(patch), class_index)``.
+
+    ``transform`` may split itself (``core.training.transforms.SplitTransform``): its
+    ``prepared`` part is what ``cache`` keeps, its ``finish`` part runs per item; any
+    other callable runs whole, per item, after a cached decode.
+    """
 
     def __init__(
         self,
@@ -37,43 +46,70 @@ class SnapshotImageDataset(Dataset):
         items: Sequence[SnapshotItem],
         transform: Transform,
         preprocess: PreprocessConfig,
-        cache_dir: Path | None = None,
+        cache: ImageCache | None = None,
     ) -> None:
         self.root = Path(workspace_root)
         self.items = list(items)
+        self.paths = [self.root / item.image_path for item in self.items]
         self.transform = transform
         self.preprocess = preprocess
-        self.cache_dir = cache_dir
+        self.cache = cache
+        grid = preprocess.patch_grid
+        stage = getattr(transform, "cache_key", "decoded")
+        self._variants = [
+            f"{preprocess.key}-{stage}-patch{grid}x{grid}-{i}"
+            for i in range(preprocess.patches_per_image)
+        ]
 
     def __len__(self) -> int:
         return len(self.items) * self.preprocess.patches_per_image
 
-    def _decode(self, item: SnapshotItem) -> np.ndarray:
-        path = self.root / item.image_path
+    def _fail(self, item: SnapshotItem, exc: Exception) -> CockpitError:
+        return CockpitError(
+            f"image {item.image_path} (id {item.train_data_id}) cannot be read: {exc}; "
+            "re-import it or delete it from the theme"
+        )
+
+    def _decode(self, item: SnapshotItem, path: Path | None = None) -> np.ndarray:
         try:
-            with Image.open(path) as image:
+            with Image.open(path or self.root / item.image_path) as image:
                 return load_image_array(image, self.preprocess.image_mode)
         except (OSError, ValueError) as exc:
-            raise CockpitError(
-                f"image {item.image_path} (id {item.train_data_id}) cannot be read: {exc}; "
-                "re-import it or delete it from the theme"
-            ) from exc
+            raise self._fail(item, exc) from exc
 
     def load_array(self, item: SnapshotItem) -> np.ndarray:
-        """The preprocessed whole image, from the cache when one is kept."""
-        cached = self.cache_dir / f"{item.train_data_id}.npy" if self.cache_dir else None
-        if cached is not None and cached.exists():
-            return np.load(cached)
-        array = correct_brightness(self._decode(item), self.preprocess)
-        if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            temporary = cached.with_suffix(f".{os.getpid()}.tmp.npy")
-            np.save(temporary, array)
-            os.replace(temporary, cached)  # workers may race: whole files only
-        return array
+        """The decoded, brightness-corrected whole image."""
+        return correct_brightness(self._decode(item), self.preprocess)
+
+    def _prepared(self, image: np.ndarray, patch_index: int) -> np.ndarray:
+        array = np.ascontiguousarray(patch(image, self.preprocess.patch_grid, patch_index))
+        prepared = getattr(self.transform, "prepared", None)
+        return prepared(array) if prepared is not None else array
+
+    def _finish(self, array: np.ndarray) -> Any:
+        finish = getattr(self.transform, "finish", None)
+        if finish is None:  # one pipeline: it ran nothing yet
+            return self.transform(array)
+        return finish(array)
 
     def __getitem__(self, index: int) -> tuple[Any, int]:
         item_index, patch_index = divmod(index, self.preprocess.patches_per_image)
         item = self.items[item_index]
-        array = patch(self.load_array(item), self.preprocess.patch_grid, patch_index)
-        return self.transform(np.ascontiguousarray(array)), item.class_index
+        if self.cache is None:
+            decoded = self._decode(item, self.paths[item_index])
+            array = self._prepared(correct_brightness(decoded, self.preprocess), patch_index)
+            return self._finish(array), item.class_index
+
+        def build(data: bytes) -> np.ndarray:
+            try:
+                with Image.open(io.BytesIO(data)) as image:
+                    decoded = load_image_array(image, self.preprocess.image_mode)
+            except (OSError, ValueError) as exc:
+                raise self._fail(item, exc) from exc
+            return self._prepared(correct_brightness(decoded, self.preprocess), patch_index)
+
+        try:
+            array = self.cache.get(self.paths[item_index], self._variants[patch_index], build)
+        except OSError as exc:
+            raise self._fail(item, exc) from exc
+        return self._finish(array.copy()), item.class_index  # the cache's copy stays intact

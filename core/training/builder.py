@@ -63,8 +63,9 @@ class ExperimentBuilder:
         return snapshot
 
     def build(self, snapshot: DataSnapshot | None = None) -> ExperimentContext:
+        from core.preprocessing import normalisation_table
         from core.training.module import ClassificationModule
-        from core.training.transforms import build_transforms
+        from core.training.transforms import build_transforms, normalisation
 
         snapshot = snapshot or self.data_snapshot()
         values = self.params.values
@@ -93,7 +94,10 @@ class ExperimentBuilder:
         )
         adapter = adapter_cls(values)
         net = model_cls(values, **adapter.model_kwargs(len(snapshot.class_names)))
-        module = ClassificationModule(net, values, snapshot.class_names)
+        channels = 1 if values["image_mode"] == "L" else 3
+        mean_std = normalisation(augments, channels)
+        table = normalisation_table(*mean_std)
+        module = ClassificationModule(net, values, snapshot.class_names, table, mean_std)
         datamodule = datamodule_cls(
             values, workspace_root=self.workspace.root, snapshot=snapshot, transforms=transforms
         )

@@ -80,6 +80,9 @@ class TrainingState:
     stopped_early: bool = False
     packaged: bool = False
     final_metrics: dict[str, float] = field(default_factory=dict)  # of the best weights
+    # name, size and mtime of the checkpoint ``completed_epochs`` was read from: while it
+    # is unchanged, "already complete" is answered without loading it (nor importing torch)
+    checkpoint_stamp: list[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,28 @@ class CheckpointManager:
     def write_state(self, state: TrainingState) -> None:
         atomic_write_text(self.state_file, json.dumps(asdict(state), indent=2) + "\n")
 
+    @staticmethod
+    def stamp(path: Path) -> list[Any] | None:
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        return [path.name, info.st_size, info.st_mtime_ns]
+
+    def _complete_from_state(self, state: TrainingState, max_epochs: int) -> ResumePlan | None:
+        """The "complete" plan from state.json alone, when the newest checkpoint is the
+        very file its epoch count was read from."""
+        if not state.finished or state.checkpoint_stamp is None:
+            return None
+        if not (state.stopped_early or state.completed_epochs >= max_epochs):
+            return None
+        candidates = self.resume_candidates()
+        if not candidates or self.stamp(candidates[0]) != list(state.checkpoint_stamp):
+            return None
+        return ResumePlan(
+            "complete", state.completed_epochs, max_epochs, candidates[0], state.packaged
+        )
+
     def epochs_in_checkpoint(self, path: Path) -> int:
         """Epochs finished when ``path`` was saved; CockpitError if it is unreadable."""
         checkpoint = read_checkpoint(path)
@@ -184,6 +209,9 @@ class CheckpointManager:
         CockpitError when checkpoints exist and none of them can be read: starting over
         would overwrite them, so that takes ``--restart``."""
         state = self.state()
+        known = self._complete_from_state(state, max_epochs)
+        if known is not None:
+            return known
         unreadable: list[UnreadableCheckpoint] = []
         source: Path | None = None
         done = 0

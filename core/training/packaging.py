@@ -19,7 +19,7 @@ from core.fileio import atomic_write_text
 from core.mlflow_filter import model_versions
 from core.preprocessing import PreprocessConfig
 from core.training.builder import ExperimentContext
-from core.training.tracking import tracking_client
+from core.training.tracking import run_tags, tracking_client
 from core.training.transforms import normalisation
 from core.training.versions import (
     METRIC_TAG,
@@ -142,7 +142,11 @@ def log_model_to_run(
         versions = list(model_versions(client, name))
     except Exception:  # no registered model of that name yet
         versions = []
-    if any(v.tags.get("weights_digest") == digest for v in versions):
+    same = [v for v in versions if v.tags.get("weights_digest") == digest]
+    if same:
+        mine = [v for v in same if v.run_id == run_id]
+        if mine:  # a replay after a kill between registering and tagging the run
+            client.set_tag(run_id, REGISTERED_VERSION_TAG, str(mine[0].version))
         return
     runs = {}
     for version in versions:
@@ -161,28 +165,28 @@ def log_model_to_run(
                 "torchscript": str(folder / "model.pt"),
                 "serving": str(folder / SERVING_FILE),
             },
-            registered_model_name=name if decision.register else None,
             pip_requirements=SERVING_REQUIREMENTS,
         )
         mlflow.log_artifact(str(folder / "model.onnx"), "export")
         mlflow.log_artifact(str(folder / "model.pt"), "export")
-    number = info.registered_model_version if decision.register else ""
-    client.set_tag(run_id, REGISTERED_VERSION_TAG, str(number))
     if not decision.register:
+        client.set_tag(run_id, REGISTERED_VERSION_TAG, "")
         return
-    client.set_model_version_tag(name, number, "weights_digest", digest)
-    client.set_model_version_tag(name, number, "experiment_hash", op.get("experiment_id", ""))
+    # the version and its tags in one transaction: a kill after it leaves a version that
+    # the digest check above finds, a kill before it leaves none (never one without tags)
+    tags = {"weights_digest": digest, "experiment_hash": op.get("experiment_id", "")}
     # the metrics of these weights, fixed now: a later resume of the run changes the run's
     # metrics, never what this version was registered with
-    for key, value in metrics.items():
-        client.set_model_version_tag(name, number, f"{METRIC_TAG}{key}", repr(float(value)))
+    tags.update({f"{METRIC_TAG}{key}": repr(float(value)) for key, value in metrics.items()})
+    version = mlflow.register_model(info.model_uri, name, tags=tags)
+    client.set_tag(run_id, REGISTERED_VERSION_TAG, str(version.version))
 
 
 def registry_decision(workspace: Workspace, run_id: str) -> tuple[str | None, str | None]:
     """What the registration policy decided for the run's latest weights: the version they
     became ("" when none; None for runs from before the policy) and why, in words."""
     try:
-        tags = tracking_client(workspace).get_run(run_id).data.tags
+        tags = run_tags(workspace, run_id)
     except Exception:
         return None, None
     return tags.get(REGISTERED_VERSION_TAG), tags.get("registry_decision")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from core.config.naming import run_name_of
 from core.config.params import ResolvedParams
 from core.data.snapshot import DataSnapshot
 from core.errors import CockpitError
@@ -25,6 +26,7 @@ from core.workspace import Workspace
 
 Echo = Callable[[str], None]
 FLUSH_INTERVAL_S = 5.0
+PROGRESS_EVERY_N_STEPS = 10
 
 
 @dataclass
@@ -119,9 +121,10 @@ def _epoch_callback(
             if trainer.current_epoch > logged:
                 journal.log_metrics(metrics, step=trainer.current_epoch, epoch=True)
             # the journal already holds the epoch safely; the store is written every few
-            # seconds, not every (possibly sub-second) epoch, and at the end of the run
-            if time.monotonic() - self.flushed_at >= FLUSH_INTERVAL_S:
-                journal.flush()
+            # seconds, not every (possibly sub-second) epoch, in a background thread while
+            # the next epoch trains, and at the end of the run
+            due = time.monotonic() - self.flushed_at >= FLUSH_INTERVAL_S
+            if due and journal.flush_in_background():
                 self.flushed_at = time.monotonic()
             # the log line keeps the epoch means (x_step / x_epoch repeat them for MLflow)
             shown = "  ".join(
@@ -136,7 +139,48 @@ def _epoch_callback(
     return EpochRecorder()
 
 
-def _trainer(ctx: ExperimentContext, callbacks: list[Any], progress_bar: bool) -> Any:
+def _progress_callback(max_epochs: int) -> Any:
+    """The live line of a terminal: epoch k/n (as the epoch lines), step bar, loss."""
+    import shutil
+    import sys
+
+    import pytorch_lightning as pl
+
+    from core.output import progress_line
+
+    class LiveProgress(pl.Callback):
+        def on_train_batch_end(
+            self, trainer: pl.Trainer, _module: Any, _out: Any, _batch: Any, batch_idx: int
+        ) -> None:
+            steps = trainer.num_training_batches
+            last = isinstance(steps, int) and batch_idx + 1 >= steps
+            if (batch_idx + 1) % PROGRESS_EVERY_N_STEPS and not last:
+                return  # a terminal line redrawn every few steps, not every step
+            metrics = {  # the last step's values
+                k.removesuffix("_step"): float(v)
+                for k, v in trainer.callback_metrics.items()
+                if k.startswith("train_") and k.endswith("_step")
+            }
+            width = shutil.get_terminal_size().columns - 1
+            line = progress_line(
+                trainer.current_epoch + 1,
+                max_epochs,
+                batch_idx + 1,
+                steps if isinstance(steps, int) else None,
+                metrics,
+                width,
+            )
+            sys.stdout.write(f"\r\x1b[K{line}")
+            sys.stdout.flush()
+
+        def on_train_epoch_end(self, *_args: Any) -> None:
+            sys.stdout.write("\r\x1b[K")  # the epoch line takes its place
+            sys.stdout.flush()
+
+    return LiveProgress()
+
+
+def _trainer(ctx: ExperimentContext, callbacks: list[Any]) -> Any:
     import pytorch_lightning as pl
     import torch
 
@@ -151,11 +195,11 @@ def _trainer(ctx: ExperimentContext, callbacks: list[Any], progress_bar: bool) -
         deterministic="warn" if on_gpu else True,
         callbacks=callbacks,
         logger=False,
-        enable_progress_bar=progress_bar,
+        enable_progress_bar=False,  # its bar counts epochs from 0: ours (1-based) instead
         enable_model_summary=False,
         num_sanity_val_steps=0,
         default_root_dir=str(ctx.experiment_dir),
-        plugins=[SafeCheckpointIO()],
+        plugins=[SafeCheckpointIO(asynchronous=True)],
     )
 
 
@@ -193,6 +237,7 @@ def _fit(
         best,
         last,
         interrupted,
+        *([_progress_callback(plan.max_epochs)] if progress_bar else []),
         _epoch_callback(journal, echo, plan, trial),
     ]
     patience = int(ctx.values["early_stopping_patience"])
@@ -200,7 +245,7 @@ def _fit(
     if early is not None:
         callbacks.append(early)
     callbacks += _job_callbacks(ctx, job_id)
-    trainer = _trainer(ctx, callbacks, progress_bar)
+    trainer = _trainer(ctx, callbacks)
     trainer.fit(
         ctx.module,
         datamodule=ctx.datamodule,
@@ -227,7 +272,7 @@ def _evaluate(
 ) -> dict[str, float]:
     """Metrics of the best weights: valid_* on the valid split, test_* on the test split."""
     ctx.module.load_state_dict(manager.best_weights())
-    trainer = _trainer(ctx, _job_callbacks(ctx, job_id), progress_bar=False)
+    trainer = _trainer(ctx, _job_callbacks(ctx, job_id))
     [valid] = trainer.validate(ctx.module, datamodule=ctx.datamodule, verbose=False)
     metrics = {k: float(v) for k, v in valid.items()}
     journal.log_metrics({f"best_{k}": v for k, v in metrics.items()}, step=0)
@@ -291,12 +336,6 @@ def train_experiment(
     """
     if job_id is None and trial is None:  # a new foreground run (jobs checked it at submit)
         check_optional_name("params run_name", params.values.get("run_name", ""))
-    _quiet_libraries()
-    import pytorch_lightning as pl
-
-    from core.training.packaging import log_model_to_run
-    from core.training.record import run_tags, write_record
-
     workspace.ensure_dirs()
     builder = ExperimentBuilder(workspace, params, theme_name)
     snapshot = reproduction.snapshot if reproduction else builder.data_snapshot()
@@ -319,7 +358,7 @@ def train_experiment(
         manager.set_aside(plan.unreadable)
     echo(f"experiment {experiment_id} on theme {theme_name!r}: {plan.describe()}")
 
-    journal.model_logger = lambda run_id, op: log_model_to_run(workspace, theme_name, run_id, op)
+    journal.model_logger = lambda run_id, op: _log_model(workspace, theme_name, run_id, op)
     journal.flush()  # whatever an interrupted earlier run could not write
     outcome = TrainOutcome(experiment_id, plan, run_id=journal.run_id)
     state = manager.state()
@@ -332,14 +371,18 @@ def train_experiment(
         _finish_record(workspace, theme_name, snapshot, experiment_id, journal, outcome)
         return outcome
 
+    # torch and Lightning only now: an "already complete" answer does not wait for them
+    _quiet_libraries()
+    import pytorch_lightning as pl
+
+    from core.training.record import run_tags, write_record
+
     pl.seed_everything(int(params.values["seed"]), workers=True, verbose=False)
     ctx = builder.build(snapshot)
     if reproduction is not None:
         ctx.folder = reproduction.folder
     if plan.mode != "complete":
-        run_name = (
-            params.values["run_name"] or f"{theme_name}-{params.choice.model}-{experiment_id[:6]}"
-        )
+        run_name = run_name_of(params)  # the user's run_name, else what differs
         tags = run_tags(ctx, job_id)
         if reproduction is not None:
             run_name = f"{run_name}-reproduction"
@@ -379,6 +422,7 @@ def train_experiment(
                 max_epochs=plan.max_epochs,
                 stopped_early=stopped_early,
                 packaged=False,
+                checkpoint_stamp=manager.stamp(manager.last),
             )
         )
         if stopped_early:
@@ -404,6 +448,12 @@ def train_experiment(
             f"{workspace.relative(journal.path)} and completed by the next command"
         )
     return outcome
+
+
+def _log_model(workspace: Workspace, theme_name: str, run_id: str, op: dict[str, Any]) -> None:
+    from core.training.packaging import log_model_to_run
+
+    log_model_to_run(workspace, theme_name, run_id, op)
 
 
 def _claim_for_trial(

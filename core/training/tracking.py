@@ -9,16 +9,20 @@ command on the same experiment (seed 000: retry and fallback).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from core.fileio import atomic_write_text
+from core.output import quiet_mlflow
+from core.settings import store_problem
 from core.stores import check_mlflow_store
 from core.workspace import Workspace
 
@@ -32,6 +36,8 @@ def ensure_tracking_store(workspace: Workspace) -> None:
     steps (tables, then migrations committed one by one); a process killed in between
     leaves a store that every later process fails to open ("table ... already exists").
     So the schema is built in a temporary file, under a lock, and renamed into place."""
+    if not workspace.mlflow_is_sqlite:
+        return  # a server store: MLflow creates its schema in transactions on first use
     path = workspace.mlflow_db_file
     if _store_exists(path):
         return
@@ -70,10 +76,26 @@ def tracking_client(workspace: Workspace) -> Any:
     import mlflow
     from mlflow.tracking import MlflowClient
 
+    quiet_mlflow()
     ensure_tracking_store(workspace)
     mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
     mlflow.set_registry_uri(workspace.mlflow_tracking_uri)
     return MlflowClient(workspace.mlflow_tracking_uri, workspace.mlflow_tracking_uri)
+
+
+def run_tags(workspace: Workspace, run_id: str) -> dict[str, str]:
+    """A run's tags. Read from the SQLite store directly (MLflow's ``tags`` table): an
+    answer such as "already complete" then does not wait seconds for ``import mlflow``;
+    through the client when that read fails (another schema, a store being created)."""
+    path = workspace.mlflow_db_file
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            if db.execute("SELECT 1 FROM runs WHERE run_uuid = ?", (run_id,)).fetchone():
+                rows = db.execute("SELECT key, value FROM tags WHERE run_uuid = ?", (run_id,))
+                return {str(key): str(value) for key, value in rows}
+    except sqlite3.Error:
+        pass
+    return dict(tracking_client(workspace).get_run(run_id).data.tags)
 
 
 def experiment_for_theme(client: Any, workspace: Workspace, theme_name: str) -> str:
@@ -83,10 +105,14 @@ def experiment_for_theme(client: Any, workspace: Workspace, theme_name: str) -> 
         if found.lifecycle_stage == "deleted":
             client.restore_experiment(found.experiment_id)
         return found.experiment_id
-    workspace.mlflow_artifacts_dir.mkdir(parents=True, exist_ok=True)
-    return client.create_experiment(
-        theme_name, artifact_location=workspace.mlflow_artifacts_dir.as_uri()
-    )
+    location = workspace.mlflow_artifact_location
+    if location.startswith("file:"):
+        workspace.mlflow_artifacts_dir.mkdir(parents=True, exist_ok=True)
+    return client.create_experiment(theme_name, artifact_location=location)
+
+
+def store_problem_line(workspace: Workspace, problem: BaseException) -> str:
+    return str(store_problem("mlflow_tracking_uri", workspace.mlflow_tracking_uri, problem))
 
 
 class RunJournal:
@@ -106,6 +132,10 @@ class RunJournal:
         # from the journal. Replayed, they are checked against the store (once per key).
         self._writer = secrets.token_hex(4)
         self._stored_steps: dict[str, set[int]] = {}
+        # a flush may run in a background thread (during a fit) while the training thread
+        # records: one at a time, so that no op recorded meanwhile is lost
+        self._lock = threading.RLock()
+        self._flusher: threading.Thread | None = None
 
     @property
     def run_id(self) -> str | None:
@@ -120,11 +150,31 @@ class RunJournal:
         return {"previous_run_ids": previous} if previous else {}
 
     def record(self, op: str, **fields: Any) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"op": op, **fields}, default=str) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        line = json.dumps({"op": op, **fields}, default=str) + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def flush_in_background(self) -> bool:
+        """Start a flush in a background thread unless one is still running (training
+        goes on meanwhile); False when one was running. ``flush`` waits for it."""
+        if self._flusher is not None and self._flusher.is_alive():
+            return False
+        self._flusher = threading.Thread(
+            target=self._flush_quietly, name="mlflow-journal-flush", daemon=True
+        )
+        self._flusher.start()
+        return True
+
+    def _flush_quietly(self) -> None:
+        try:
+            self.flush()
+        except Exception as exc:  # the next flush (at the latest the run's end) retries
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("MLflow journal not flushed, will retry: %s", self.last_error)
 
     def start_run(self, run_name: str, tags: Mapping[str, str]) -> None:
         self.record("start", run_name=run_name, tags=dict(tags))
@@ -197,6 +247,13 @@ class RunJournal:
 
     def _store_reachable(self) -> bool:
         """A quick probe: MLflow itself retries an unreachable database for minutes."""
+        if not self.workspace.mlflow_is_sqlite:
+            from core.stores import probe_server
+
+            problem = probe_server(self.workspace.mlflow_tracking_uri, timeout=2)
+            if problem is not None:
+                self.last_error = store_problem_line(self.workspace, problem)
+            return problem is None
         try:
             connection = sqlite3.connect(self.workspace.mlflow_db_file, timeout=2)
             try:
@@ -210,6 +267,13 @@ class RunJournal:
 
     def flush(self) -> bool:
         """Apply every pending operation; True when the journal is empty afterwards."""
+        flusher = self._flusher
+        if flusher is not None and flusher is not threading.current_thread():
+            flusher.join()
+        with self._lock:
+            return self._flush()
+
+    def _flush(self) -> bool:
         ops = self.pending()
         if not ops:
             return True

@@ -1,5 +1,7 @@
 """Albumentations pipelines: augmentation for the train split only; every split ends
-with Resize to ``image_size`` and Normalize, then a CHW float tensor."""
+with Resize to ``image_size``, then a CHW uint8 tensor. Normalisation happens on the
+device (``ClassificationModule`` looks the uint8 values up in ``normalisation_table``), so
+batches travel as uint8: a quarter of the bytes of float32."""
 
 from __future__ import annotations
 
@@ -7,11 +9,48 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from core.config.augments import AugmentsConfig, build_train_transforms, try_train_transforms
 from core.errors import CockpitError
-from core.preprocessing import ImageTransform, eval_steps
+from core.preprocessing import ImageTransform, eval_steps, uint8_steps
 
-__all__ = ["ImageTransform", "build_transforms", "eval_steps", "normalisation"]
+__all__ = [
+    "ImageTransform",
+    "SplitTransform",
+    "build_transforms",
+    "eval_steps",
+    "normalisation",
+]
+
+
+class SplitTransform:
+    """A split's transform in two parts (both picklable, for DataLoader workers):
+
+    - ``prepare`` (deterministic, HxWxC uint8 -> HxWxC uint8): what a cache may keep, so
+      ``cache_key`` names it; ``None`` when nothing before the random part is fixed;
+    - ``finish`` (per item, may be random): the rest, ending in a CHW uint8 tensor.
+
+    ``transform(array)`` is ``finish(prepare(array))``: the same as one pipeline.
+    """
+
+    def __init__(self, image_size: int, augments: list[Any], seed: int | None = None) -> None:
+        resize, to_tensor = uint8_steps(image_size)
+        self.image_size = image_size
+        if augments:  # random steps come first: only the decoded image can be kept
+            self.prepare: ImageTransform | None = None
+            self.cache_key = "decoded"
+            self.finish = ImageTransform([*augments, resize, to_tensor], seed=seed)
+        else:
+            self.prepare = ImageTransform([resize])
+            self.cache_key = f"resized-{image_size}-{type(resize).__name__}"
+            self.finish = ImageTransform([to_tensor])
+
+    def prepared(self, array: np.ndarray) -> np.ndarray:
+        return array if self.prepare is None else self.prepare(array)
+
+    def __call__(self, array: np.ndarray) -> Any:
+        return self.finish(self.prepared(array))
 
 
 def normalisation(
@@ -31,15 +70,15 @@ def normalisation(
 
 def build_transforms(
     params: Mapping[str, Any], augments: AugmentsConfig, augments_path: Path | str
-) -> dict[str, ImageTransform]:
+) -> dict[str, SplitTransform]:
+    """Per split, the uint8 pipeline (normalisation: ``normalisation`` on the device)."""
     channels = 1 if params["image_mode"] == "L" else 3
-    mean, std = normalisation(augments, channels)
+    normalisation(augments, channels)  # a normalisation that does not fit: one line now
     size = int(params["image_size"])
-    evaluation = eval_steps(size, mean, std)
     try_train_transforms(augments, augments_path)  # a transform that cannot run: one line
-    train = [*build_train_transforms(augments, augments_path), *evaluation]
+    train = list(build_train_transforms(augments, augments_path))
     return {
-        "train": ImageTransform(train, seed=int(params["seed"])),
-        "valid": ImageTransform(evaluation),
-        "test": ImageTransform(evaluation),
+        "train": SplitTransform(size, train, seed=int(params["seed"])),
+        "valid": SplitTransform(size, []),
+        "test": SplitTransform(size, []),
     }

@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from core.data.dataset import SnapshotImageDataset
+from core.data.image_cache import ImageCache
 from core.data.loading import loader_settings
 from core.data.snapshot import DataSnapshot
 from core.preprocessing import PreprocessConfig
@@ -16,7 +17,9 @@ from core.preprocessing import PreprocessConfig
 
 class ImagesDataModule(pl.LightningDataModule):
     """Train/valid/test loaders over a data snapshot; ``transforms`` come from the adapter
-    (augmentation for "train", resize + normalise for "valid" and "test")."""
+    (augmentation for "train", resize for every split; uint8 batches, normalised on the
+    device). With ``cache_preprocessed`` the decoded, resized images are kept in memory
+    (``cache_memory_mb``, shared by the splits) and under ``output/cache/images/``."""
 
     def __init__(
         self,
@@ -30,14 +33,17 @@ class ImagesDataModule(pl.LightningDataModule):
         self.params = dict(params)
         self.snapshot = snapshot
         preprocess = PreprocessConfig.from_params(params)
-        cache = (
-            Path(workspace_root) / "output" / "preprocessed" / preprocess.key
+        self.cache = (
+            ImageCache(
+                Path(workspace_root) / "output" / "cache" / "images",
+                int(params.get("cache_memory_mb", 1024)) * 2**20,
+            )
             if params.get("cache_preprocessed")
             else None
         )
         self.datasets = {
             split: SnapshotImageDataset(
-                workspace_root, snapshot.split(split), transforms[split], preprocess, cache
+                workspace_root, snapshot.split(split), transforms[split], preprocess, self.cache
             )
             for split in ("train", "valid", "test")
         }
@@ -49,7 +55,12 @@ class ImagesDataModule(pl.LightningDataModule):
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         dataset = self.datasets[split]
         on_gpu = torch.cuda.is_available()
-        settings = loader_settings(int(self.params["num_workers"]), len(dataset), on_gpu)
+        settings = loader_settings(
+            int(self.params["num_workers"]),
+            len(dataset),
+            on_gpu,
+            served_from_memory=self._served_from_memory(split),
+        )
         generator = torch.Generator().manual_seed(int(self.params["seed"]))
         return DataLoader(
             dataset,
@@ -59,7 +70,20 @@ class ImagesDataModule(pl.LightningDataModule):
             num_workers=settings.num_workers,
             pin_memory=settings.pin_memory,
             persistent_workers=settings.persistent_workers,
+            prefetch_factor=settings.prefetch_factor,
         )
+
+    def _served_from_memory(self, split: str) -> bool:
+        """Whether the split's items will come ready from the in-memory cache: a cache, no
+        random step before the resize, and (a guess from the first image) room for all."""
+        dataset = self.datasets[split]
+        transform = dataset.transform
+        if self.cache is None or getattr(transform, "prepare", None) is None or not dataset.items:
+            return False
+        size = int(getattr(transform, "image_size", 0))
+        channels = 1 if self.params.get("image_mode") == "L" else 3
+        total = sum(len(d) for d in self.datasets.values())
+        return total * size * size * channels <= self.cache.memory_bytes
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

@@ -133,7 +133,9 @@ def test_logged_model_loads_and_predicts_where_the_project_is_not_installed(trai
     expected = mlflow.pyfunc.load_model(folder).predict(
         pd.DataFrame({"image": [f.read_bytes() for f in files]})
     )
-    script = BLOCK_PROJECT + f"""
+    script = (
+        BLOCK_PROJECT
+        + f"""
 import base64, json, mlflow.pyfunc, pandas as pd
 try:
     import core
@@ -152,6 +154,7 @@ ours = [f for f in loaded if f.startswith({str(PROJECT)!r}) and not f.startswith
 assert not ours, f"project code was loaded: {{ours}}"
 print(json.dumps([text["label"].tolist(), raw["probability"].tolist()]))
 """
+    )
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=tmp_path,

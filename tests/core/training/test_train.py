@@ -69,7 +69,9 @@ def test_train_records_everything_and_registers_a_servable_model(shapes_workspac
     mlflow.set_tracking_uri(ws.mlflow_tracking_uri)
     model = mlflow.pyfunc.load_model("models:/shapes_model/1")
     image = next((tmp_path / "shapes" / "circle").iterdir())
-    frame = pd.DataFrame({"image": [base64.b64encode(image.read_bytes()).decode(), image.read_bytes()]})
+    frame = pd.DataFrame(
+        {"image": [base64.b64encode(image.read_bytes()).decode(), image.read_bytes()]}
+    )
     predicted = model.predict(frame)
     with pytest.raises(Exception, match="file paths are not read"):
         model.predict(pd.DataFrame({"image": [str(image)]}))
@@ -142,7 +144,10 @@ def test_registration_policy_keeps_the_registry_to_improvements(shapes_workspace
     versions = [Version("1", 0.5), Version("2", 0.8)]
     assert decide_registration("better", {"test_acc": 0.9}, versions, {}).register
     assert not decide_registration("better", {"test_acc": 0.8}, versions, {}).register
-    assert "version 2 (0.8000)" in decide_registration("better", {"test_acc": 0.7}, versions, {}).reason
+    assert (
+        "version 2 (0.8000)"
+        in decide_registration("better", {"test_acc": 0.7}, versions, {}).reason
+    )
     assert decide_registration("always", {"test_acc": 0.1}, versions, {}).register
     assert not decide_registration("never", {"test_acc": 0.99}, versions, {}).register
     assert decide_registration("better", {"valid_acc": 0.1}, [], {}).register  # the first
@@ -228,6 +233,10 @@ def test_kill_during_training_then_the_same_command_resumes(shapes_workspace):
         if sum(1 for r in epochs if r["kind"] == "epoch" and r["split"] == "valid") >= 2:
             break
         time.sleep(0.2)
+    else:
+        pytest.fail("two epochs did not end within 180 s")
+    # the kill must land mid-training, or the resume below proves nothing
+    assert process.poll() is None, process.communicate()[0].decode(errors="replace")[-2000:]
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     params = tiny_params(ws, "max_epochs=12")
