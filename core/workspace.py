@@ -14,6 +14,13 @@ from pathlib import Path
 
 from core.errors import CockpitError
 from core.names import inside
+from core.settings import (
+    StoreSettings,
+    is_sqlite_url,
+    load_store_settings,
+    mask_url,
+    sqlite_path,
+)
 
 WORKSPACE_ENV = "COCKPIT_WORKSPACE"
 
@@ -80,29 +87,75 @@ class Workspace:
     def images_dir(self) -> Path:
         return self.root / "images"
 
+    # --- stores (cockpit.yaml / COCKPIT_* variables; default: SQLite files here) ------
+    @property
+    def stores(self) -> StoreSettings:
+        """Where the database, MLflow and Optuna stores are (see core/settings.py)."""
+        return load_store_settings(self.root)
+
+    @property
+    def database_url(self) -> str:
+        return self.stores.database
+
+    @property
+    def database_is_sqlite(self) -> bool:
+        return is_sqlite_url(self.database_url)
+
     @property
     def database_file(self) -> Path:
-        return self.root / "database.db"
+        """The SQLite file of the workspace database (``database.db`` unless configured)."""
+        return sqlite_path(self.database_url) or self.root / "database.db"
 
     @property
     def mlflow_db_file(self) -> Path:
-        return self.root / "mlflow.db"
+        """The SQLite file of the MLflow store (``mlflow.db`` unless configured)."""
+        return sqlite_path(self.mlflow_tracking_uri) or self.root / "mlflow.db"
+
+    def has_database(self) -> bool:
+        """Whether the workspace database may hold rows (a server database always may)."""
+        return not self.database_is_sqlite or self.database_file.exists()
+
+    def has_mlflow_store(self) -> bool:
+        """Whether the MLflow store may hold runs (a store on a server always may)."""
+        return not self.mlflow_is_sqlite or self.mlflow_db_file.exists()
+
+    @property
+    def mlflow_store_label(self) -> str:
+        """How messages name the MLflow store: its file, or its URL (password masked)."""
+        if self.mlflow_is_sqlite:
+            return str(self.mlflow_db_file)
+        return mask_url(self.mlflow_tracking_uri)
+
+    @property
+    def mlflow_is_sqlite(self) -> bool:
+        return is_sqlite_url(self.mlflow_tracking_uri)
 
     @property
     def mlflow_tracking_uri(self) -> str:
-        return f"sqlite:///{self.mlflow_db_file.as_posix()}"
+        return self.stores.mlflow_tracking_uri
 
     @property
     def mlflow_artifacts_dir(self) -> Path:
+        """The local artifact folder (``mlartifacts/`` unless configured elsewhere)."""
+        location = self.stores.mlflow_artifacts
+        if location.startswith("file://"):
+            from urllib.parse import unquote, urlsplit
+
+            return Path(unquote(urlsplit(location).path))
         return self.root / "mlartifacts"
 
     @property
+    def mlflow_artifact_location(self) -> str:
+        """Artifact location URI for new MLflow experiments (file://, s3://, ...)."""
+        return self.stores.mlflow_artifacts
+
+    @property
     def optuna_db_file(self) -> Path:
-        return self.root / "optuna.db"
+        return sqlite_path(self.optuna_storage_url) or self.root / "optuna.db"
 
     @property
     def optuna_storage_url(self) -> str:
-        return f"sqlite:///{self.optuna_db_file.as_posix()}"
+        return self.stores.optuna_storage
 
     @property
     def queue_dir(self) -> Path:

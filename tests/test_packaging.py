@@ -38,8 +38,18 @@ def test_a_wheel_installed_without_the_repository_initialises_workspaces(tmp_pat
     for name in ("core", "cockpit", "configs", "definitions"):
         shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path / "dist"), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -47,16 +57,23 @@ def test_a_wheel_installed_without_the_repository_initialises_workspaces(tmp_pat
     assert built.returncode == 0, built.stderr[-3000:]
     [wheel] = (tmp_path / "dist").glob("experiment_cockpit-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {
-        "core/_template/" + p.relative_to(REPO).as_posix() for p in template_files(REPO)
-    }
+    expected = {"core/_template/" + p.relative_to(REPO).as_posix() for p in template_files(REPO)}
     assert expected <= names
     assert "cockpit/resources/experiment-cockpit.svg" in names
 
     site = tmp_path / "site"
     installed = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
-         str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -11,6 +11,7 @@ import click
 
 from cockpit.cli.common import current_workspace, param_options, resolved_params
 from core.errors import CockpitError
+from core.imports import albumentations_without_torch
 
 
 def _display(value: Any) -> str:
@@ -136,6 +137,7 @@ def hash_(
 @param_options
 def check(params_file: Path | None, overrides: tuple[str, ...]) -> None:
     """Validate params.yaml, augments.yaml and optuna_params.yaml of the workspace."""
+    albumentations_without_torch()
     from core.config.augments import load_augments, try_train_transforms
     from core.config.optuna_params import check_against_params, load_optuna_params
 

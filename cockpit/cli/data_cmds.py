@@ -353,6 +353,70 @@ def import_(
     )
 
 
+@click.command("import-cifar10")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--theme",
+    "theme_name",
+    default="cifar10",
+    show_default=True,
+    help="theme to import into (created with the ten CIFAR-10 labels when missing)",
+)
+@click.option(
+    "--valid-fraction",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.1,
+    show_default=True,
+    help="share of the official training images kept for validation (drawn reproducibly)",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="import only the first N images of each batch file (a quick try)",
+)
+@workspace_option
+def import_cifar10_command(
+    folder: Path, theme_name: str, valid_fraction: float, limit: int | None
+) -> None:
+    """Import CIFAR-10 from its binary version on disk, keeping its train/test split.
+
+    FOLDER: cifar-10-batches-bin (data_batch_1.bin … data_batch_5.bin, test_batch.bin), as
+    extracted from cifar-10-binary.tar.gz. Nothing is downloaded.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from core.data.cifar import import_cifar10
+
+    workspace = current_workspace()
+    console = Console(stderr=True)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("reading", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        report = import_cifar10(
+            _database(),
+            workspace,
+            theme_name,
+            folder,
+            valid_fraction=valid_fraction,
+            limit=limit,
+            progress=progress,
+        )
+    for line in report.lines():
+        click.echo(line)
+
+
 def _nothing_imported(paths: tuple[Path, ...], rejected: list[tuple[Path, str]]) -> str:
     """One line: why an import found no usable image, and what to give instead."""
     if not rejected:

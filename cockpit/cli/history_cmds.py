@@ -17,6 +17,7 @@ from core.errors import CockpitError
 STATUS_CHOICES = ("finished", "failed", "cancelled", "incomplete", "pruned")
 SORT_CHOICES = (
     "status",
+    "name",
     "kind",
     "theme",
     "model",
@@ -37,7 +38,13 @@ def _when(timestamp: float | None) -> str:
 
 
 def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+    from core.history import format_metric
+
+    return format_metric(value, "-")
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _date(text: str | None, option: str) -> float | None:
@@ -140,12 +147,14 @@ def history_list(
         click.echo(json.dumps([_entry_json(e) for e in entries], indent=1))
         return
     click.echo(
-        f"{'status':<10} {'theme':<14} {'model':<12} {'experiment':<13} {'started':<16} "
+        f"{'status':<10} {'name':<22} {'theme':<14} {'model':<12} {'experiment':<13} "
+        f"{'started':<16} "
         f"{'duration':>8} {'epochs':>6} {'valid_loss':>10} {'valid_acc':>9} {'test_acc':>8}  job"
     )
     for e in entries:
         click.echo(
-            f"{e.status:<10} {(e.theme or '-'):<14.14} {(e.model or e.kind):<12.12} "
+            f"{e.status:<10} {_cut(e.name or '-', 22):<22} "
+            f"{(e.theme or '-'):<14.14} {(e.model or e.kind):<12.12} "
             f"{(e.experiment_id or '-'):<13} {_when(e.started_at):<16} "
             f"{format_duration(e.duration, '-'):>8} {e.epochs if e.epochs is not None else '-':>6} "
             f"{_number(e.metrics.get('valid_loss')):>10} {_number(e.metrics.get('valid_acc')):>9} "
@@ -176,6 +185,9 @@ def history_show(ident: str, fmt: str) -> None:
         return
     click.echo(f"{entry.kind} {entry.id}: {entry.status}")
     for name, value in (
+        ("name", entry.name),
+        ("study", entry.study),
+        ("trial", entry.trial),
         ("theme", entry.theme),
         ("model", entry.model),
         ("experiment", entry.experiment_id),
@@ -191,7 +203,7 @@ def history_show(ident: str, fmt: str) -> None:
         if value not in (None, "-"):
             click.echo(f"  {name + ':':<12}{value}")
     for key, value in sorted(entry.metrics.items()):
-        click.echo(f"  {key + ':':<12}{value:.4f}")
+        click.echo(f"  {key + ':':<12}{_number(value)}")
     if entry.experiment_id and workspace.experiment_dir(entry.experiment_id).exists():
         click.echo(
             f"  {'folder:':<12}{workspace.relative(workspace.experiment_dir(entry.experiment_id))}"
@@ -272,7 +284,7 @@ def history_compare(idents: tuple[str, ...], all_params: bool, fmt: str) -> None
             continue
         click.echo(
             f"confusion matrix {run.label} ({matrix.split} split, accuracy "
-            f"{matrix.accuracy:.1%}; rows true, columns predicted):"
+            f"{_number(matrix.accuracy)}; rows true, columns predicted):"
         )
         cell = max(6, *(len(c) for c in matrix.classes)) + 1
         click.echo(" " * cell + "".join(f"{c:>{cell}}" for c in matrix.classes))

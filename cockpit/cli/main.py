@@ -7,26 +7,37 @@ from pathlib import Path
 
 import click
 
+from cockpit.cli.assist_cmds import label_issues, suggest, suggestions
 from cockpit.cli.common import CockpitGroup, chosen_workspace, current_workspace, workspace_option
 from cockpit.cli.config_cmds import config
-from cockpit.cli.data_cmds import db_group, import_, label, split, theme
+from cockpit.cli.data_cmds import db_group, import_, import_cifar10_command, label, split, theme
 from cockpit.cli.doctor_cmds import doctor
 from cockpit.cli.history_cmds import history
 from cockpit.cli.model_cmds import export, mlflow_ui, models, predict
 from cockpit.cli.queue_cmds import queue, runner, submit
 from cockpit.cli.registry_cmds import registry
 from cockpit.cli.reproduce_cmds import reproduce
+from cockpit.cli.stores_cmds import migrate_stores_command, stores
 from cockpit.cli.train_cmds import demo, plot, train
 from cockpit.cli.tune_cmds import study, tune
 from core import __version__
+from core.output import configure_output
 
 
 @click.group(cls=CockpitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cockpit")
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="also print the libraries' log lines and warnings (as 'debug:' lines on stderr; "
+    "jobs started from here write them to their logs)",
+)
 @workspace_option
-def cli() -> None:
+def cli(verbose: bool) -> None:
     """Experiment Cockpit: label images, configure, queue, train, tune and track
     image classifiers on this machine."""
+    configure_output(verbose or None)
 
 
 @cli.command()
@@ -93,6 +104,7 @@ for command in (
     theme,
     label,
     import_,
+    import_cifar10_command,
     db_group,
     split,
     train,
@@ -109,6 +121,11 @@ for command in (
     study,
     doctor,
     reproduce,
+    stores,
+    migrate_stores_command,
+    suggest,
+    suggestions,
+    label_issues,
 ):
     cli.add_command(command)
 

@@ -33,7 +33,13 @@ def submit() -> None:
 @click.option("--model", help="model definition (same as --set model=NAME)")
 @click.option("--priority", default=0, show_default=True, help="higher runs first")
 @click.option("--restart", is_flag=True, help="set the experiment's checkpoints aside first")
+@click.option("--name", help="the run's name (default: the parameters that differ, e.g. lr=0.01)")
 @click.option("--no-runner", is_flag=True, help="queue only; do not start the runner")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="refuse the job when the pre-flight check warns (memory, disk, data, versions)",
+)
 @param_options
 def submit_train_command(
     theme_name: str,
@@ -42,17 +48,28 @@ def submit_train_command(
     overrides: tuple[str, ...],
     priority: int,
     restart: bool,
+    name: str | None,
     no_runner: bool,
+    strict: bool,
 ) -> None:
-    """Queue a training job (validated now, parameters frozen now)."""
+    """Queue a training job (validated and pre-flight checked now, parameters frozen now)."""
     from core.jobs.submit import submit_train
 
     workspace = current_workspace()
     params = resolved_params(params_file, overrides, model)
     job = submit_train(
-        workspace, theme_name, params, priority=priority, restart=restart, start=not no_runner
+        workspace,
+        theme_name,
+        params,
+        name=name,
+        priority=priority,
+        restart=restart,
+        start=not no_runner,
+        strict=strict,
     )
-    click.echo(f"queued {job.id}: train {theme_name} (experiment {job.experiment_id})")
+    for warning in job.preflight.get("warnings", []):
+        click.secho(f"warning: {warning}", fg="yellow")
+    click.echo(f"queued {job.id}: train {theme_name} {job.name!r} (experiment {job.experiment_id})")
 
 
 @submit.command("plot")
@@ -171,6 +188,10 @@ def queue() -> None:
     """List, reorder, cancel and retry jobs."""
 
 
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 @queue.command("list")
 @click.option(
     "--state",
@@ -183,34 +204,46 @@ def queue() -> None:
 )
 @workspace_option
 def queue_list(state: tuple[str, ...], fmt: str) -> None:
-    """Jobs by state; pending ones in the order they will run."""
+    """Jobs by state; pending ones in the order they will run; running ones with their
+    epoch (or trial) and the time left."""
+    from core.jobs.progress import ProgressTracker, duration_text
     from core.jobs.runner import runner_state
 
     jobs_queue = _queue()
     states = state or ("running", "pending", "failed", "cancelled", "finished")
-    jobs = jobs_queue.jobs(tuple(states))
     order = {s: i for i, s in enumerate(states)}
-    jobs.sort(
-        key=lambda j: (
-            order[j.state],
-            j.order_key()
-            if j.state == "pending"
-            else (-(j.finished_at or j.started_at or j.created_at), 0, 0),
-        )
-    )
-    corrupt = jobs_queue.corrupt_files()
+
+    def key(job):  # a Job or a JobSummary
+        if job.state == "pending":
+            return (order[job.state], job.order_key())
+        return (order[job.state], (-(job.finished_at or job.started_at or job.created_at), 0, 0))
+
     if fmt == "json":
+        jobs = sorted(jobs_queue.jobs(tuple(states)), key=key)
+        corrupt = jobs_queue.corrupt_files()  # after the scan, which moves them there
         click.echo(json.dumps([j.model_dump() for j in jobs], indent=1))
         for item in corrupt:  # the JSON list stays a list of jobs: the files go to stderr
             click.secho(f"warning: {item.line(jobs_queue.workspace)}", err=True, fg="yellow")
         return
+    # the index: only changed job files are parsed, however long the queue
+    summaries = sorted(jobs_queue.summaries(tuple(states)), key=key)
+    running = jobs_queue.jobs(("running",)) if "running" in states else []
+    progress = ProgressTracker(jobs_queue.workspace.logs_dir).update(running)
+    corrupt = jobs_queue.corrupt_files()
     click.echo(f"runner: {runner_state(jobs_queue.workspace).describe()}")
-    for job in jobs:
-        click.echo(
-            f"{job.state:<10} {job.id}  {job.label:<32} prio {job.priority:>2}  "
+    for job in summaries:
+        line = (
+            f"{job.state:<10} {job.id}  {job.label:<32} {_short(job.name or '-', 24):<24} "
+            f"prio {job.priority:>2}  "
             f"exp {job.experiment_id or '-':<12}  {job.device or '-':<7} "
             f"{_when(job.finished_at or job.started_at or job.created_at)}"
         )
+        done = progress.get(job.id) if job.state == "running" else None
+        if done is not None and done.text():
+            line += f"  {done.text()}"
+            if done.eta_s is not None:
+                line += f", {duration_text(done.eta_s)} left"
+        click.echo(line)
     if corrupt:
         click.echo(f"unreadable job files ({len(corrupt)}), never run, kept in queue/corrupt/:")
         for item in corrupt:

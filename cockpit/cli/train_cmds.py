@@ -28,6 +28,7 @@ DEMO_EPOCHS = 30
     is_flag=True,
     help="set this experiment's checkpoints aside and train it from scratch",
 )
+@click.option("--name", help="the run's name (default: the parameters that differ, e.g. lr=0.01)")
 @click.option("--job-id", hidden=True, help="set by the runner: where live metrics go")
 @param_options
 def train(
@@ -36,12 +37,16 @@ def train(
     params_file: Path | None,
     overrides: tuple[str, ...],
     restart: bool,
+    name: str | None,
     job_id: str | None,
 ) -> None:
     """Train a classifier on a theme in the foreground (same job the queue runs)."""
+    from core.names import check_name
     from core.training.run import train_experiment
 
     workspace = current_workspace()
+    if name is not None:  # the run name is a label: not part of the experiment id
+        overrides = (*overrides, f"run_name={check_name('--name', name)}")
     params = resolved_params(params_file, overrides, model)
     outcome = train_experiment(
         workspace,
@@ -50,7 +55,8 @@ def train(
         job_id=job_id,
         restart=restart,
         echo=click.echo,
-        progress_bar=sys.stderr.isatty(),
+        # a live line on a terminal; plain epoch lines into a pipe or a file
+        progress_bar=sys.stdout.isatty(),
     )
     if outcome.model_version:
         click.echo(

@@ -79,14 +79,19 @@ def tune(
         click.echo("warning: --config is deprecated; use --optuna-params", err=True)
         optuna_file = optuna_file or deprecated_config
     from core.config.optuna_params import load_optuna_params
+    from core.history.costs import seconds_per_epoch
     from core.tuning.study import run_study
 
     workspace = current_workspace()
     config = load_optuna_params(optuna_file or workspace.optuna_params_file)
+    name = _theme_name(theme, theme_id)
+    per_epoch = seconds_per_epoch(workspace, name)
+    epochs = int(config.base_params.get("max_epochs") or 0)
     outcome = run_study(
         workspace,
-        _theme_name(theme, theme_id),
+        name,
         config,
+        seconds_per_trial=per_epoch * epochs if per_epoch and epochs else None,
         params_file=params_file,
         storage_url=storage,
         study_name=study_name,
@@ -104,7 +109,13 @@ def tune(
 @click.option(
     "--n-trials",
     type=click.IntRange(min=1),
-    help="total trials of the study (default: the recommended number)",
+    help="total trials of the study (default: the study file's n_trials)",
+)
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(min=0, min_open=True),
+    help="hours the study may take: the recommended trial count fits it, using the "
+    "seconds per epoch of this theme's earlier runs",
 )
 @click.option(
     "--workers",
@@ -113,7 +124,13 @@ def tune(
     show_default=True,
     help="jobs sharing the study (one per free GPU)",
 )
+@click.option("--name", help="the study's run name (default: tune-<study>)")
 @click.option("--no-runner", is_flag=True, help="queue only; do not start the runner")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="refuse the study when the pre-flight check warns (memory, disk, data, versions)",
+)
 @workspace_option
 def submit_tune_command(
     theme_name: str,
@@ -121,19 +138,29 @@ def submit_tune_command(
     params_file: Path | None,
     n_trials: int | None,
     workers: int,
+    name: str | None,
     no_runner: bool,
+    time_budget: float | None,
+    strict: bool,
 ) -> None:
-    """Queue a tuning study (validated now)."""
+    """Queue a tuning study (validated now); says what the sampler, the pruner and the
+    trial count were chosen from and why."""
     from core.config.optuna_params import load_optuna_params
+    from core.history.costs import plan_study
     from core.jobs.submit import submit_tune
-    from core.tuning.selection import choose_pruner, choose_sampler, recommend_trials
 
     workspace = current_workspace()
     config = load_optuna_params(optuna_file or workspace.optuna_params_file)
-    trials = n_trials or config.study.n_trials
-    click.echo(f"recommended: {recommend_trials(config).reason}")
-    click.echo(f"sampler: {choose_sampler(config, trials).reason}")
-    click.echo(f"pruner: {choose_pruner(config, trials).reason}")
+    plan = plan_study(
+        workspace,
+        theme_name,
+        config,
+        params_file=params_file,
+        n_trials=n_trials,
+        budget_seconds=time_budget * 3600 if time_budget else None,
+    )
+    for line in plan.lines():
+        click.echo(line)
     jobs, warnings = submit_tune(
         workspace,
         theme_name,
@@ -141,12 +168,15 @@ def submit_tune_command(
         params_file=params_file,
         n_trials=n_trials,
         workers=workers,
+        name=name,
         start=not no_runner,
+        seconds_per_trial=plan.seconds_per_trial,
+        strict=strict,
     )
     for warning in warnings:
         click.secho(f"warning: {warning}", fg="yellow")
     for job in jobs:
-        click.echo(f"queued {job.id}: tune {theme_name} (study {config.study.name})")
+        click.echo(f"queued {job.id}: tune {theme_name} {job.name!r} (study {config.study.name})")
 
 
 _storage_option = click.option(

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.data.themes import get_theme
@@ -256,3 +256,15 @@ def unlabeled_images(db: Database, theme_name: str) -> list[StoredImage]:
     with db.session() as session:
         theme = get_theme(session, theme_name)
         return [image for image, _ in _theme_images(session, theme.id) if image.label is None]
+
+
+def label_counts(db: Database, theme_id: int) -> dict[int | None, int]:
+    """Images of the theme per label id (``None`` = unlabeled); labels without images are
+    absent."""
+    with db.session() as session:
+        rows = session.execute(
+            select(TrainData.label_id, func.count())
+            .where(TrainData.theme_id == theme_id)
+            .group_by(TrainData.label_id)
+        ).all()
+    return {label_id: count for label_id, count in rows}

@@ -143,6 +143,12 @@ def _theme_names(ids: list[int], recorded: _Recorded) -> dict[int, str]:
 
 def rebuild_database(workspace: Workspace) -> RebuildReport:
     """Register every content-named image file of ``images/<theme_id>/`` in a new database."""
+    if not workspace.database_is_sqlite:
+        raise CockpitError(
+            f"`cockpit db rebuild` writes a SQLite database.db, but this workspace's database "
+            f"is {workspace.stores.rows()[0][1]}: restore that server's database from its "
+            "backup, or unset COCKPIT_DATABASE_URL / stores.database to rebuild database.db"
+        )
     target = workspace.database_file
     report = RebuildReport()
     unreadable = _check_replaceable(target)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.errors import CockpitError
@@ -52,9 +52,11 @@ class RunComparison:
     curve_source: str = "none"  # "job log", "mlflow", "none"
     confusion: Confusion | None = None
 
-    @property
-    def label(self) -> str:
-        return run_label(self.entry)
+    label: str = ""  # the run's name, made distinct among the compared runs
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", run_label(self.entry))
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,25 @@ class Comparison:
 
 
 def run_label(entry: HistoryEntry) -> str:
-    """Short and distinct: model and experiment (or job) id."""
-    name = entry.experiment_id or entry.id
-    return f"{entry.model or entry.kind} {name[:8]}"
+    """The run's name, else model and experiment (or job) id."""
+    ident = (entry.experiment_id or entry.id)[:8]
+    return entry.name or f"{entry.model or entry.kind} {ident}"
+
+
+def distinct_labels(entries: Sequence[HistoryEntry]) -> list[str]:
+    """The runs' names; a name two runs share gets the experiment (or job) id's start."""
+    labels = [run_label(entry) for entry in entries]
+    return [
+        f"{label} [{(entry.experiment_id or entry.id)[:6]}]" if labels.count(label) > 1 else label
+        for label, entry in zip(labels, entries, strict=True)
+    ]
+
+
+def differing_param_keys(entries: Sequence[HistoryEntry]) -> list[str]:
+    """The parameters whose values differ among ``entries`` (run_name left out), in name
+    order: the History's default parameter columns."""
+    rows = param_rows([e.params for e in entries if e.params])
+    return [row.key for row in rows if row.differs and row.key != "run_name"]
 
 
 def entry_params(workspace: Workspace, entry: HistoryEntry) -> dict[str, Any]:
@@ -96,6 +114,8 @@ def requeue_params(workspace: Workspace, ident: str) -> tuple[dict[str, Any], st
             f"{entry.id}: no parameters recorded (a {entry.kind} job without an experiment "
             "record); nothing to queue again"
         )
+    # the run queued again is another run: named by the editor's field or its differences
+    params.pop("run_name", None)
     return params, entry.theme
 
 
@@ -192,6 +212,10 @@ def compare(workspace: Workspace, idents: Sequence[str]) -> Comparison:
         raise CockpitError("compare needs two or more runs (job or experiment ids)")
     entries = list_entries(workspace)
     chosen = [find_entry(entries, ident) for ident in idents]
-    runs = [run_comparison(workspace, entry) for entry in chosen]
+    labels = distinct_labels(chosen)
+    runs = [
+        replace(run_comparison(workspace, entry), label=label)
+        for entry, label in zip(chosen, labels, strict=True)
+    ]
     rows = param_rows([run.params for run in runs])
     return Comparison(runs, rows)

@@ -71,7 +71,7 @@ def _model_rows(workspace: Workspace, experiment_id: str | None, run_ids: set[st
 
     from core.db import Model, open_database
 
-    if not workspace.database_file.exists():
+    if not workspace.has_database():
         return []
     clauses = [Model.mlflow_run_id.in_(run_ids)] if run_ids else []
     if experiment_id:
@@ -175,7 +175,7 @@ def _delete_model_rows(workspace: Workspace, plan: DeletionPlan) -> None:
 def _delete_mlflow_run(workspace: Workspace, run_id: str) -> str | None:
     """Registered versions, logged models, then the run itself, for good. Returns a note
     when the store could not be changed (the delete can be repeated)."""
-    if not workspace.mlflow_db_file.exists():
+    if not workspace.has_mlflow_store():
         return None
     from core.training.tracking import tracking_client
 

@@ -20,12 +20,13 @@ import json
 import math
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from core.config.naming import common_defaults, derived_run_name
 from core.errors import CockpitError
 from core.jobs.model import TERMINAL, Job
 from core.jobs.queue import JobQueue
@@ -36,6 +37,7 @@ STATUSES = ("finished", "failed", "cancelled", "incomplete", "pruned")
 #: sort keys of ``sort_entries`` (and the columns of ``cockpit history list``)
 SORT_KEYS = (
     "status",
+    "name",
     "kind",
     "theme",
     "model",
@@ -46,6 +48,8 @@ SORT_KEYS = (
     *METRICS,
     "job",
 )
+#: a column / sort key of one parameter: "param:lr"
+PARAM_PREFIX = "param:"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -75,13 +79,24 @@ class HistoryEntry:
     # the study's runs, which its trials' rows and the registry still use)
     parent_run_id: str | None = None
     best_run_id: str | None = None
+    # what people call the run (core.config.naming): the job's name, the user's run_name,
+    # "trial 3", or the parameters that differ from the common defaults
+    name: str = ""
+    params: dict[str, Any] = field(default_factory=dict)  # the parameters it ran with
+    study: str | None = None  # a tune job's study, or the study a trial belongs to
+    trial: int | None = None  # a trial's number in its study
+    best_trial: int | None = None  # a tune job's best trial (its metrics are the row's)
 
     def value(self, key: str) -> Any:
-        """The value of a sort key / column (None when unknown)."""
+        """The value of a sort key / column (None when unknown); ``param:<key>`` is a
+        parameter's value."""
         if key in METRICS:
             return self.metrics.get(key)
+        if key.startswith(PARAM_PREFIX):
+            return self.params.get(key[len(PARAM_PREFIX) :])
         return {
             "status": self.status,
+            "name": self.name or None,
             "kind": self.kind,
             "theme": self.theme,
             "model": self.model,
@@ -93,7 +108,8 @@ class HistoryEntry:
         }[key]
 
     def search_text(self) -> str:
-        parts = (self.id, self.kind, self.status, self.theme, self.model, self.experiment_id)
+        parts = (self.id, self.name, self.kind, self.status, self.theme, self.model)
+        parts = (*parts, self.experiment_id, self.study)
         extra = (self.job_id, self.origin, self.run_id, self.parent_run_id, self.error)
         return " ".join(p for p in (*parts, *extra) if p).lower()
 
@@ -126,6 +142,16 @@ class ExperimentFiles:
         if self.finished:
             return "finished"
         return "pruned" if self.trial.get("state") == "pruned" else "incomplete"
+
+
+def format_metric(value: float | None, unknown: str = "") -> str:
+    """A metric as every view shows it (table, compare, tooltips, CLI): four decimals,
+    accuracy as a fraction like its filters (0.1096), losses alike (0.6931)."""
+    if value is None:
+        return unknown
+    if math.isnan(value):
+        return "nan"
+    return f"{value:.4f}"
 
 
 def format_duration(seconds: float | None, unknown: str = "") -> str:
@@ -217,7 +243,7 @@ def job_experiment(job: Job) -> str | None:
 
 
 def _recorded_runs(workspace: Workspace) -> set[str]:
-    if not workspace.database_file.exists():
+    if not workspace.has_database():
         return set()
     from sqlalchemy import select
 
@@ -266,10 +292,118 @@ def list_entries(workspace: Workspace, filters: HistoryFilter | None = None) -> 
                 run_id=experiment.run_id,
                 recorded=experiment.run_id in recorded,
                 origin=experiment.origin,
+                name=_experiment_name(experiment),
+                params=dict(experiment.params),
+                study=experiment.trial.get("study") if experiment.trial else None,
+                trial=_int(experiment.trial.get("trial")) if experiment.trial else None,
             )
         )
+    entries = _with_best_trials(entries)
     entries.sort(key=lambda e: e.started_at or 0.0, reverse=True)
     return filter_entries(entries, filters) if filters is not None else entries
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _derived_name(params: dict[str, Any]) -> str:
+    """The parameters that differ from the common defaults (a recorded run's definitions
+    are not loaded to list the history)."""
+    return derived_run_name(params, common_defaults()) if params else ""
+
+
+def _experiment_name(experiment: ExperimentFiles) -> str:
+    given = experiment.params.get("run_name")
+    if experiment.trial:
+        return f"trial {experiment.trial.get('trial')}"
+    return str(given) if given else _derived_name(experiment.params)
+
+
+def _with_best_trials(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """A tune job's row shows its best trial's metrics (the trial of its study whose run
+    is the study's best run, else the study's recorded best trial number)."""
+    trials: dict[str, list[HistoryEntry]] = {}
+    for entry in entries:
+        if entry.trial is not None and entry.study:
+            trials.setdefault(entry.study, []).append(entry)
+    result = []
+    for entry in entries:
+        if entry.kind == "tune" and entry.study and not entry.metrics:
+            mine = trials.get(entry.study, [])
+            best = next(
+                (t for t in mine if entry.best_run_id and t.run_id == entry.best_run_id), None
+            )
+            if best is None and entry.best_trial is not None:
+                best = next((t for t in mine if t.trial == entry.best_trial), None)
+            if best is None:
+                best = best_trial(mine)
+            if best is not None:
+                entry = replace(entry, metrics=dict(best.metrics), best_trial=best.trial)
+        result.append(entry)
+    return result
+
+
+def best_trial(trials: Sequence[HistoryEntry]) -> HistoryEntry | None:
+    """The trial with the best validation accuracy (else the lowest validation loss)."""
+    scored = [t for t in trials if t.metrics.get("valid_acc") is not None]
+    if scored:
+        return max(scored, key=lambda t: t.metrics["valid_acc"])
+    scored = [t for t in trials if t.metrics.get("valid_loss") is not None]
+    return min(scored, key=lambda t: t.metrics["valid_loss"]) if scored else None
+
+
+def nest_trials(entries: Sequence[HistoryEntry]) -> list[tuple[HistoryEntry, list[HistoryEntry]]]:
+    """The history as a tree: every row with its children. A study's trials go under its
+    (newest) tune job's row; trials of a study no job ran (``cockpit tune`` in the
+    foreground) under a study row made for them (id ``study:<name>``, the best trial's
+    metrics). Everything else has no children. Order: that of ``entries``."""
+    trials: dict[str, list[HistoryEntry]] = {}
+    for entry in entries:
+        if entry.trial is not None and entry.study:
+            trials.setdefault(entry.study, []).append(entry)
+    owners: dict[str, str] = {}
+    for entry in entries:
+        if entry.kind == "tune" and entry.study in trials and entry.study not in owners:
+            owners[entry.study] = entry.id
+    tree: list[tuple[HistoryEntry, list[HistoryEntry]]] = []
+    placed: set[str] = set()
+    for entry in entries:
+        if entry.trial is not None and entry.study:
+            if entry.study in owners or entry.study in placed:
+                continue
+            placed.add(entry.study)
+            tree.append((_study_row(entry.study, trials[entry.study]), trials[entry.study]))
+            continue
+        children = (
+            trials.get(entry.study or "", []) if owners.get(entry.study or "") == entry.id else []
+        )
+        tree.append((entry, children))
+    return tree
+
+
+def _study_row(study: str, trials: Sequence[HistoryEntry]) -> HistoryEntry:
+    best = best_trial(trials)
+    started = [t.started_at for t in trials if t.started_at is not None]
+    ended = [t.finished_at for t in trials if t.finished_at is not None]
+    return HistoryEntry(
+        id=f"study:{study}",
+        kind="tune",
+        status="finished" if any(t.status == "finished" for t in trials) else "incomplete",
+        theme=trials[0].theme,
+        model=trials[0].model,
+        started_at=min(started) if started else None,
+        finished_at=max(ended) if ended else None,
+        duration=_span(min(started), max(ended)) if started and ended else None,
+        metrics=dict(best.metrics) if best else {},
+        name=f"study {study}",
+        study=study,
+        best_trial=best.trial if best else None,
+        origin=f"{len(trials)} trial(s) in the foreground",
+    )
 
 
 def _study_runs(job: Job) -> dict[str, Any]:
@@ -285,6 +419,12 @@ def _job_entry(job: Job, experiment: ExperimentFiles | None, recorded: set[str])
     if experiment is not None:
         model = experiment.params.get("model", model)
     study = _study_runs(job)
+    params = dict(experiment.params) if experiment else dict(job.params)
+    name = job.name or str(params.get("run_name") or "")
+    if not name and job.kind == "tune" and job.args.get("study_name"):
+        name = f"tune-{job.args['study_name']}"
+    if not name and job.kind == "train":
+        name = _derived_name(params)
     return HistoryEntry(
         id=job.id,
         kind=job.kind,
@@ -304,6 +444,10 @@ def _job_entry(job: Job, experiment: ExperimentFiles | None, recorded: set[str])
         recorded=bool(experiment and experiment.run_id in recorded),
         error=job.error,
         duration=_span(job.started_at, job.finished_at),
+        name=name,
+        params=params if job.kind in ("train", "tune") else {},
+        study=job.args.get("study_name") if job.kind == "tune" else None,
+        best_trial=_int(study.get("best_trial")),
     )
 
 
@@ -400,7 +544,7 @@ def sort_entries(
     entries: Iterable[HistoryEntry], key: str, *, descending: bool = False
 ) -> list[HistoryEntry]:
     """Sorted by ``key`` (one of SORT_KEYS); entries without a value come last."""
-    if key not in SORT_KEYS:
+    if key not in SORT_KEYS and not key.startswith(PARAM_PREFIX):
         raise CockpitError(f"unknown sort key {key!r}; keys: {', '.join(SORT_KEYS)}")
     known = [e for e in entries if sort_key(e.value(key))[0] == 0]
     unknown = [e for e in entries if sort_key(e.value(key))[0] == 1]

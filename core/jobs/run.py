@@ -25,7 +25,8 @@ from pydantic import ValidationError
 from core.errors import CockpitError
 from core.fileio import read_text
 from core.jobs import locks
-from core.jobs.model import Job
+from core.jobs.model import Job, attempt_text
+from core.output import configure_output
 from core.workspace import Workspace
 
 ALREADY_RUNNING = 3
@@ -76,7 +77,7 @@ def _changed_since_submit(job: Job, params: Any, trained_id: str) -> str:
 def run(job: Job) -> int:
     workspace = Workspace.resolve(job.workspace)
     say = lambda line: print(line, flush=True)  # noqa: E731
-    say(f"job {job.id}: {job.kind} (attempt {job.attempts})")
+    say(f"job {job.id}: {job.kind} ({attempt_text(job)})")
     if job.kind == "check":
         from core.registry import check_registry
 
@@ -121,6 +122,7 @@ def run(job: Job) -> int:
             job_id=job.id,
             echo=say,
             augments=job.augments,
+            seconds_per_trial=job.args.get("seconds_per_trial"),
         )
         say(f"study {outcome.study_name}: done ({outcome.counts})")
         return 0
@@ -131,6 +133,10 @@ def run(job: Job) -> int:
             workspace, job.args["experiment_id"], only=job.args.get("only", ()), echo=say
         )
         return 0
+    if job.kind in ("suggest", "label_issues"):  # model-assisted labeling (core.assist)
+        from core.assist.jobs import run_assist_job
+
+        return run_assist_job(workspace, job, say)
     raise CockpitError(f"job {job.id}: {job.kind} jobs are not available yet")
 
 
@@ -140,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m core.jobs.run JOB.json", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
+    configure_output()
     try:
         job = load_job(Path(args[0]))
         if not _hold_job_lock(job):

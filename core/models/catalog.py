@@ -130,7 +130,7 @@ def _read(client: Any, name: str) -> RegisteredModelInfo:
 
 def list_models(workspace: Workspace) -> list[RegisteredModelInfo]:
     """Every registered model of the workspace with its versions, sorted by name."""
-    if not workspace.mlflow_db_file.exists():
+    if not workspace.has_mlflow_store():
         return []  # nothing trained yet: do not create the store just to look at it
     client = registry_client(workspace)
     try:
@@ -138,7 +138,7 @@ def list_models(workspace: Workspace) -> list[RegisteredModelInfo]:
         return [_read(client, name) for name in names]
     except Exception as exc:
         raise CockpitError(
-            f"{workspace.mlflow_db_file}: cannot read the model registry ({exc})"
+            f"{workspace.mlflow_store_label}: cannot read the model registry ({exc})"
         ) from exc
 
 
@@ -156,7 +156,7 @@ def run_experiment_id(workspace: Workspace, run_id: str) -> str:
         return registry_client(workspace).get_run(run_id).info.experiment_id
     except MlflowException as exc:
         raise CockpitError(
-            f"MLflow run {run_id} is not in {workspace.mlflow_db_file} (deleted?)"
+            f"MLflow run {run_id} is not in {workspace.mlflow_store_label} (deleted?)"
         ) from exc
 
 

@@ -118,7 +118,8 @@ def reproduce(
     try:
         run = registry_client(workspace).get_run(original)
     except Exception as exc:
-        raise CockpitError(f"MLflow run {original} is not in {workspace.mlflow_db_file}") from exc
+        store = workspace.mlflow_store_label
+        raise CockpitError(f"MLflow run {original} is not in {store}") from exc
     tags = dict(run.data.tags)
     experiment_id = tags.get("experiment_hash")
     if not experiment_id:

@@ -76,7 +76,10 @@ class AugmentationPreviewPlot(BasePlot):
         axes[0].set_title("original", fontsize=9)
         for axis in axes[1:]:
             tensor = dataset.transform(original).numpy()
-            pixels = np.clip((tensor * std + mean) * 255, 0, 255).astype(np.uint8)
+            if tensor.dtype == np.uint8:  # training batches are normalised on the device
+                pixels = tensor
+            else:
+                pixels = np.clip((tensor * std + mean) * 255, 0, 255).astype(np.uint8)
             _show(axis, pixels.transpose(1, 2, 0))
 
 

@@ -195,6 +195,9 @@ def test_a_runner_killed_between_claim_and_pid_never_lets_the_job_run_twice(shap
     one_run_per_epoch(ws, job.experiment_id, 60)
 
 
+EPOCHS = 8
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # ~2 min on an idle 2-core machine; much more under load
 def test_kill_storm_every_job_finishes_exactly_once(shapes_workspace):
@@ -203,7 +206,8 @@ def test_kill_storm_every_job_finishes_exactly_once(shapes_workspace):
         submit_train(
             ws,
             "shapes",
-            tiny_params(ws, "max_epochs=4", f"seed={n}", "registration=always"),
+            # enough epochs that a fast machine still runs while all six faults land
+            tiny_params(ws, f"max_epochs={EPOCHS}", f"seed={n}", "registration=always"),
             start=False,
         )
         for n in range(4)
@@ -221,7 +225,7 @@ def test_kill_storm_every_job_finishes_exactly_once(shapes_workspace):
     assert queue_files(ws) == {j.id: 1 for j in jobs}
     assert not any(locks.holder(ws, j.id) for j in jobs)
     for job in jobs:
-        one_run_per_epoch(ws, job.experiment_id, 4)
+        one_run_per_epoch(ws, job.experiment_id, EPOCHS)
     assert integrity(ws.mlflow_db_file) == "ok" and integrity(ws.database_file) == "ok"
 
 

@@ -11,7 +11,9 @@ from tests.imaging import make_imagefolder
 
 def labels(db):
     with db.session() as session:
-        return dict(session.execute(select(TrainData.id, TrainData.label_id)).all())
+        return dict(
+            session.execute(select(TrainData.id, TrainData.label_id).order_by(TrainData.id)).all()
+        )
 
 
 def test_label_then_undo_restores_every_image(workspace, tmp_path):
