@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_live_plot.py [POINTS]
 
 Our PlotWidget (``cockpit.panels.live.plots.make_plot``: peak downsampling, clip to view,
-no finite check) against a bare default ``pg.PlotWidget().plot(x, y)``, side by side:
+no finite check, a grid at the labelled ticks only) against a bare default
+``pg.PlotWidget().plot(x, y)``, side by side:
 
 1. pan and zoom: every frame moves and rescales the x range (from the whole curve down to
    a twentieth of it) and repaints the view;

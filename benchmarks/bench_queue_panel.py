@@ -36,9 +36,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from timing import best_of  # noqa: E402
 
 from cockpit.panels.queue import QueuePanel  # noqa: E402
-from cockpit.panels.queue.progress import ProgressTracker  # noqa: E402
 from cockpit.panels.queue.status import scan_queue  # noqa: E402
 from core.jobs.model import Job  # noqa: E402
+from core.jobs.progress import ProgressTracker  # noqa: E402
 from core.jobs.queue import JobQueue, QueueScanner  # noqa: E402
 from core.scaffold import init_workspace  # noqa: E402
 from core.workspace import QUEUE_STATES  # noqa: E402

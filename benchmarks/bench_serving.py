@@ -66,8 +66,21 @@ def serve(tracking_uri: str, port: int) -> subprocess.Popen:
         "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "models", "serve", "--env-manager", "local",
-         "-m", f"models:/{THEME}_model/1", "-h", "127.0.0.1", "-p", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "models",
+            "serve",
+            "--env-manager",
+            "local",
+            "-m",
+            f"models:/{THEME}_model/1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -132,13 +145,19 @@ def main(repeats: int) -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print(f"model: simple_cnn 32x32 from {SOURCE_SIZE}x{SOURCE_SIZE} base64 PNGs, CPU, "
-          f"mlflow {mlflow.__version__}, {repeats} timed calls each")
-    print(f"{'images/request':>14} {'served req/s':>13} {'in-process/s':>13} "
-          f"{'served img/s':>13} {'ratio':>6}  agree")
+    print(
+        f"model: simple_cnn 32x32 from {SOURCE_SIZE}x{SOURCE_SIZE} base64 PNGs, CPU, "
+        f"mlflow {mlflow.__version__}, {repeats} timed calls each"
+    )
+    print(
+        f"{'images/request':>14} {'served req/s':>13} {'in-process/s':>13} "
+        f"{'served img/s':>13} {'ratio':>6}  agree"
+    )
     for size, http, in_process, agree in rows:
-        print(f"{size:>14} {http:13.1f} {in_process:13.1f} {http * size:13.1f} "
-              f"{http / in_process:6.2f}  {agree}")
+        print(
+            f"{size:>14} {http:13.1f} {in_process:13.1f} {http * size:13.1f} "
+            f"{http / in_process:6.2f}  {agree}"
+        )
     print(
         f"CPU check (timed part, server included in the machine's): machine busy {busy:.1f} "
         f"CPU-s, this process {own:.1f} CPU-s"

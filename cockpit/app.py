@@ -46,7 +46,7 @@ def run_gui(
             print(f"the cockpit is already open on {workspace.root}: its window was raised")
             return 0
     workspace.ensure_dirs()
-    window = MainWindow(workspace)
+    window = MainWindow(workspace, remember=screenshot is None)
     if screenshot is None:
         server = InstanceServer(workspace, lambda: _bring_to_front(window))
         window.show()
@@ -57,11 +57,9 @@ def run_gui(
 
     window.resize(1280, 800)  # pictures do not depend on the last session's window size
     window.show()
-    target = window if panel is None else window.panels[panel]
-    if panel is not None:
-        window.tabs.setCurrentWidget(target)
-    # only the panel in view matters for the picture; hidden ones may load on first show
-    shown = window.tabs.currentWidget()
+    target = window if panel is None else window.show_panel(panel)
+    # only the panel in view matters for the picture; hidden ones are built on first show
+    shown = window.panel(window.current_panel_name())
     pending = [shown] if hasattr(shown, "sig_loaded") else []
     result = {"saved": False}
 

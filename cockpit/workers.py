@@ -1,4 +1,8 @@
-"""Run a function off the GUI thread and get its result back on the GUI thread."""
+"""Run a function off the GUI thread and get its result back on the GUI thread.
+
+Qt's own thread pool and a queued signal, rather than superqt's workers: importing
+superqt loads every superqt widget and qtpy's Qt modules (~0.4 s before the window could
+be shown), and these callbacks need nothing more."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from superqt.utils import create_worker
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 # Imported once, in one thread, before any other background work: pydantic's lazy module
 # attributes are not safe to import from several threads at the same moment.
@@ -41,19 +45,58 @@ def _warm_up() -> None:
         _engine_ready.set()
 
 
+class _Relay(QObject):
+    """Lives on the GUI thread; a signal emitted from the pool thread is queued to it."""
+
+    sig_done = Signal(object)
+    sig_failed = Signal(object)
+
+
+_relays: set[_Relay] = set()  # alive until their result is delivered
+
+
+class _Task(QRunnable):
+    def __init__(self, func: Callable[[], Any], relay: _Relay | None) -> None:
+        super().__init__()
+        self.func, self.relay = func, relay
+
+    def run(self) -> None:
+        try:
+            result = self.func()
+        except BaseException as exc:  # handed to the GUI thread's callback, not lost
+            if self.relay is not None:
+                self.relay.sig_failed.emit(exc)
+        else:
+            if self.relay is not None:
+                self.relay.sig_done.emit(result)
+
+
 def run_in_background(
     func: Callable[[], Any],
     on_done: Callable[[Any], None],
     on_failed: Callable[[BaseException], None],
 ) -> None:
-    """Start ``func`` on Qt's thread pool (superqt worker); the callbacks run on the GUI
-    thread. The first call also starts the engine warm-up that every task waits for."""
+    """Start ``func`` on Qt's thread pool; the callbacks run on the GUI thread (call this
+    from the GUI thread). The first call also starts the engine warm-up that every task
+    waits for."""
+    pool = QThreadPool.globalInstance()
     if _warm_up_started.acquire(blocking=False):
-        create_worker(_warm_up, _start_thread=True)
+        pool.start(_Task(_warm_up, None))
 
     def task() -> Any:
         _engine_ready.wait()
         return func()
 
-    # handing "errored" over keeps superqt from re-raising the error in the event loop
-    create_worker(task, _start_thread=True, _connect={"returned": on_done, "errored": on_failed})
+    relay = _Relay()
+    _relays.add(relay)
+
+    def release(*_args: Any) -> None:
+        _relays.discard(relay)
+        relay.deleteLater()
+
+    # connected as given: a callback bound to a widget deleted meanwhile is not called
+    relay.sig_done.connect(on_done)
+    relay.sig_failed.connect(on_failed)
+    relay.sig_done.connect(release)
+    relay.sig_failed.connect(release)
+    pool.start(_Task(task, relay))

@@ -11,13 +11,18 @@ if TYPE_CHECKING:
     from core.workspace import Workspace
 
 
+def panel_module(name: str) -> str:
+    """The package of panel ``name`` (importing it may take a while: Qt widgets, plots)."""
+    return f"cockpit.panels.{name}"
+
+
 def _panel_factory(module: str, class_name: str) -> Callable[[Workspace], QWidget]:
     """A factory that imports the panel's package only when the window builds it."""
 
     def build(workspace: Workspace) -> QWidget:
         from importlib import import_module
 
-        return getattr(import_module(f"cockpit.panels.{module}"), class_name)(workspace)
+        return getattr(import_module(panel_module(module)), class_name)(workspace)
 
     return build
 

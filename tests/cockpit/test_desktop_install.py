@@ -45,7 +45,7 @@ def exec_arguments(value):
 
 def test_launcher_and_icon_are_written_and_removed(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
-    root = tmp_path / "my $pecial \"workspace\" 100%"
+    root = tmp_path / 'my $pecial "workspace" 100%'
     from core.scaffold import init_workspace
 
     init_workspace(root)

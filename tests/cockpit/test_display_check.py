@@ -70,14 +70,29 @@ def test_a_missing_system_library_is_found_and_its_package_named(tmp_path):
     (tmp_path / "ghost.c").write_text("int ghost(void) { return 1; }\n")
     (tmp_path / "needs.c").write_text("int ghost(void);\nint needs(void) { return ghost(); }\n")
     subprocess.run(
-        ["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "libghost.so.7"), str(tmp_path / "ghost.c"),
-         "-Wl,-soname,libghost.so.7"],
+        [
+            "gcc",
+            "-shared",
+            "-fPIC",
+            "-o",
+            str(tmp_path / "libghost.so.7"),
+            str(tmp_path / "ghost.c"),
+            "-Wl,-soname,libghost.so.7",
+        ],
         check=True,
     )
     os.symlink("libghost.so.7", tmp_path / "libghost.so")
     subprocess.run(
-        ["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "libneeds.so"), str(tmp_path / "needs.c"),
-         f"-L{tmp_path}", "-lghost"],
+        [
+            "gcc",
+            "-shared",
+            "-fPIC",
+            "-o",
+            str(tmp_path / "libneeds.so"),
+            str(tmp_path / "needs.c"),
+            f"-L{tmp_path}",
+            "-lghost",
+        ],
         check=True,
     )
     (tmp_path / "libghost.so").unlink()

@@ -145,3 +145,146 @@ def test_the_window_opens_on_a_real_display_and_answers_real_keys(
         if process.poll() is None:
             os.killpg(process.pid, 9)
             process.wait(timeout=10)
+
+
+# where things are in the window at 1280x800 on Xvfb (no window manager: no frame, at 0,0):
+# under the menu bar, the tab bar and the two tool rows, right of the label list: the
+# Labeling grid's first thumbnails and the Queue
+# table's rows (24 px apart)
+THUMBNAILS = [(291, 165), (407, 165), (523, 165)]
+QUEUE_ROWS_Y = [150, 174, 198]
+
+
+def start_cockpit(workspace, display, **extra_env):
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    # a remembered window of an earlier test (its size, its tab) must not move this one
+    env.update(DISPLAY=display, XDG_CONFIG_HOME=str(workspace.root.parent / "config"))
+    env.update(extra_env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "cockpit", "-w", str(workspace.root), "gui"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for(condition, timeout=20, what="the change"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+def not_blank(image):
+    colours = image.getcolors(maxcolors=1 << 16)
+    return colours is None or len(colours) > 20
+
+
+def test_labeling_by_keyboard_and_dragging_a_queued_job_on_a_real_display(
+    workspace, x_display, screenshot_dir, tmp_path
+):
+    from core.data.browse import ImageFilter, list_images
+    from core.data.importer import import_images
+    from core.data.themes import create_theme
+    from core.db import open_database
+    from core.demo import write_demo_images
+    from core.jobs.model import Job
+    from core.jobs.queue import JobQueue
+
+    write_demo_images(tmp_path / "shapes", per_class=2, size=32, seed=5)
+    flat = tmp_path / "unlabeled"
+    flat.mkdir()
+    for i, path in enumerate(sorted((tmp_path / "shapes").rglob("*.png"))):
+        shutil.copy(path, flat / f"img_{i}.png")
+    db = open_database(workspace)
+    theme = create_theme(db, "shapes", ["circle", "square", "triangle"])
+    import_images(db, workspace, "shapes", [flat])
+    names = {label.id: label.label_name for label in theme.labels}
+
+    def labels() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in list_images(db, ImageFilter(theme.id)):
+            if row.label_id is not None:
+                counts[names[row.label_id]] = counts.get(names[row.label_id], 0) + 1
+        return counts
+
+    assert labels() == {}
+    queue = JobQueue(workspace)
+    jobs = [queue.submit(Job(kind="check", workspace=str(workspace.root))) for _ in range(3)]
+    assert [j.id for j in queue.pending()] == [j.id for j in jobs]
+
+    process = start_cockpit(workspace, x_display)
+    try:
+        window = window_of(x_display, process)
+        xdotool(x_display, "windowsize", window, "1280", "800")
+        xdotool(x_display, "windowmove", window, "0", "0")
+        time.sleep(1)
+        xdotool(x_display, "mousemove", "640", "400", "click", "1")  # focus, as a user's click
+
+        # Labeling (Alt+2): click a thumbnail, press its label's number key
+        xdotool(x_display, "key", "alt+2")
+        time.sleep(3)  # the panel is built on first show, then its thumbnails load
+        grab(x_display).save(screenshot_dir / "real_display_labeling_shown.png")
+        for (x, y), key in zip(THUMBNAILS, ("2", "3", "1"), strict=True):
+            xdotool(x_display, "mousemove", str(x), str(y), "click", "1")
+            time.sleep(0.3)
+            xdotool(x_display, "key", key)
+            time.sleep(0.5)
+        wait_for(lambda: labels() == {"circle": 1, "square": 1, "triangle": 1}, what="labeling")
+        shot = grab(x_display)
+        shot.save(screenshot_dir / "real_display_labeling.png")
+        assert not_blank(shot), "the screen is blank"
+
+        # Queue (Alt+4): drag the last pending job above the first with the real mouse
+        xdotool(x_display, "key", "alt+4")
+        time.sleep(2)
+        x, start = 180, QUEUE_ROWS_Y[2]
+        xdotool(x_display, "mousemove", str(x), str(start), "mousedown", "1")
+        time.sleep(0.3)
+        for y in range(start - 4, QUEUE_ROWS_Y[0] - 10, -6):  # Qt needs motion to start a drag
+            xdotool(x_display, "mousemove", str(x + 2), str(y))
+            time.sleep(0.08)
+        time.sleep(0.3)
+        xdotool(x_display, "mouseup", "1")
+        wanted = [jobs[2].id, jobs[0].id, jobs[1].id]
+        wait_for(lambda: [j.id for j in JobQueue(workspace).pending()] == wanted, what="the move")
+        time.sleep(1)
+        shot = grab(x_display)
+        shot.save(screenshot_dir / "real_display_queue_dragged.png")
+        assert not_blank(shot), "the screen is blank"
+
+        xdotool(x_display, "key", "ctrl+q")
+        assert process.wait(timeout=60) == 0, process.stderr.read()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, 9)
+            process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("factor", ["1.5", "2"])
+def test_the_window_at_hidpi_scaling_on_a_real_display(
+    workspace, x_display, screenshot_dir, factor
+):
+    process = start_cockpit(workspace, x_display, QT_SCALE_FACTOR=factor)
+    try:
+        window = window_of(x_display, process)
+        xdotool(x_display, "windowmove", window, "0", "0")
+        time.sleep(3)
+        xdotool(x_display, "mousemove", "300", "300", "click", "1")
+        shot = grab(x_display)
+        shot.save(screenshot_dir / f"real_display_hidpi_{factor}x.png")
+        assert not_blank(shot), "the screen is blank"
+        # no window manager gives it the keyboard: the key must not go to a window left
+        # by an earlier test
+        xdotool(x_display, "windowfocus", "--sync", window)
+        xdotool(x_display, "key", "ctrl+q")
+        assert process.wait(timeout=60) == 0, process.stderr.read()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, 9)
+            process.wait(timeout=10)

@@ -114,15 +114,22 @@ def check_editor(
 
 
 def submit_train_job(
-    workspace: Workspace, theme: str, params_text: str, label: str, start: bool
+    workspace: Workspace,
+    theme: str,
+    params_text: str,
+    label: str,
+    start: bool,
+    *,
+    name: str | None = None,
 ) -> Any:
-    """The same submission as ``cockpit submit train``, of the editor's (unsaved) text."""
+    """The same submission as ``cockpit submit train [--name NAME]``, of the editor's
+    (unsaved) text."""
     from core.jobs.submit import submit_train
 
     check = check_params_text(workspace, params_text, label)
     if check.resolved is None:
         raise CockpitError("\n".join([*check.errors, *check.field_errors.values()]))
-    return submit_train(workspace, theme, check.resolved, start=start)
+    return submit_train(workspace, theme, check.resolved, name=name, start=start)
 
 
 def submit_tune_job(

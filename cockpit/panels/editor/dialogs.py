@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cockpit.richtext import plain
+from cockpit.richtext import escaped, plain
 from core.config.optuna_params import OptunaParams
 from core.tuning.results import StudySummary
-from core.tuning.selection import choose_pruner, choose_sampler, recommend_trials
+from core.tuning.selection import UNKNOWN, Profile, choose_pruner, choose_sampler, recommend_trials
 
 SAMPLERS = ("auto", "random", "grid", "tpe", "cmaes")
 
@@ -32,15 +32,18 @@ class TuneJobDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Add tune job — {theme}")
         self.config = config
-        recommended = recommend_trials(config)
-        self.recommendation = QLabel(
-            f"Recommended: <b>{recommended.name} trials</b> — {recommended.reason} "
-            f"(the study file says {config.study.n_trials})"
-        )
+        self.profile: Profile = UNKNOWN
+        self.seconds_per_trial: float | None = None
+        self.recommendation = QLabel()
         self.recommendation.setWordWrap(True)
+        self.recommendation.setObjectName("tune_recommendation")
+        self.profile_label = plain(QLabel("measuring the model and the data…"))
+        self.profile_label.setWordWrap(True)
+        self.profile_label.setObjectName("tune_profile")
         self.n_trials = QSpinBox()
         self.n_trials.setRange(1, 100_000)
-        self.n_trials.setValue(int(recommended.name))
+        self._user_set_trials = False
+        self._recommend()
         self.sampler = QComboBox()
         self.sampler.addItems(SAMPLERS)
         self.sampler.setCurrentText(config.study.sampler)
@@ -65,20 +68,52 @@ class TuneJobDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.profile_label)
         layout.addWidget(self.recommendation)
         layout.addLayout(form)
         layout.addWidget(self.explanation)
         layout.addWidget(buttons)
         self.n_trials.valueChanged.connect(self._explain)
+        self.n_trials.editingFinished.connect(self._trials_edited)
         self.sampler.currentTextChanged.connect(self._explain)
         self._explain()
         self.resize(560, self.sizeHint().height())
 
+    def _trials_edited(self) -> None:
+        self._user_set_trials = True
+
+    def set_plan(self, profile: Profile, seconds_per_trial: float | None) -> None:
+        """The measured inputs arrived (counted off the GUI thread): recommend again."""
+        self.profile, self.seconds_per_trial = profile, seconds_per_trial
+        cost = (
+            f"; ~{seconds_per_trial:.0f} s per trial on this theme's earlier runs"
+            if seconds_per_trial
+            else ""
+        )
+        self.profile_label.setText(f"Chosen from: {profile.describe()}{cost}")
+        self._recommend()
+        self._explain()
+
+    def plan_failed(self, exc: BaseException) -> None:
+        self.profile_label.setText(f"could not measure the model and the data: {exc}")
+
+    def _recommend(self) -> None:
+        recommended = recommend_trials(self.config, self.seconds_per_trial, self.profile)
+        self.recommendation.setText(
+            f"Recommended: <b>{recommended.name} trials</b> — {escaped(recommended.reason)} "
+            f"(the study file says {self.config.study.n_trials})"
+        )
+        if not self._user_set_trials:
+            self.n_trials.setValue(int(recommended.name))
+
     def _explain(self) -> None:
         n = self.n_trials.value()
         study = replace_sampler(self.config, self.sampler.currentText())
-        sampler, pruner = choose_sampler(study, n), choose_pruner(study, n)
-        self.explanation.setText(f"Sampler: {sampler.reason}<br>Pruner: {pruner.reason}")
+        sampler = choose_sampler(study, n, self.profile)
+        pruner = choose_pruner(study, n, self.profile)
+        self.explanation.setText(
+            f"Sampler: {escaped(sampler.reason)}<br>Pruner: {escaped(pruner.reason)}"
+        )
 
     def choice(self) -> tuple[int, str, int]:
         return self.n_trials.value(), self.sampler.currentText(), self.workers.value()

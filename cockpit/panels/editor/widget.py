@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -144,10 +145,20 @@ class ConfigEditorPanel(QWidget):
         self.save_button.setToolTip("write the changed files (atomically)")
         self.save_button.clicked.connect(lambda: self.save())
         self.save_as_button = QPushButton("Save as…")
+        self.save_as_button.setToolTip(
+            "write the tab shown to another file and edit that one from now on"
+        )
         self.save_as_button.clicked.connect(self._choose_save_as)
         self.best_button = QPushButton("Apply best params…")
         self.best_button.setToolTip("load the best parameters of a tuning study")
         self.best_button.clicked.connect(self._choose_study)
+        self.run_name = QLineEdit(placeholderText="run name (optional)")
+        self.run_name.setObjectName("run_name")
+        self.run_name.setToolTip(
+            "what the Queue, Live, History and MLflow call this run; empty: the parameters "
+            "that differ from the defaults (e.g. lr=0.01 bs=64). Not part of the experiment id"
+        )
+        self.run_name.setMaximumWidth(220)
         self.add_train = QPushButton("Add train job")
         self.add_train.setObjectName("add_train")
         self.add_train.clicked.connect(self.add_train_job)
@@ -168,6 +179,7 @@ class ConfigEditorPanel(QWidget):
             header.addWidget(button)
         footer = QHBoxLayout()
         footer.addWidget(self.status, 1)
+        footer.addWidget(self.run_name)
         footer.addWidget(self.add_train)
         footer.addWidget(self.add_tune)
         layout = QVBoxLayout(self)
@@ -284,10 +296,11 @@ class ConfigEditorPanel(QWidget):
             return
         theme, text, label = self.theme, self.text("params"), self._label("params")
         workspace, start = self.workspace, self.start_runner
+        name = self.run_name.text().strip() or None
         self._set_busy(True)
         run_in_background(
-            lambda: submit_train_job(workspace, theme, text, label, start),
-            lambda job: self._submitted([job], []),
+            lambda: submit_train_job(workspace, theme, text, label, start, name=name),
+            lambda job: self._submitted([job], list(job.preflight.get("warnings", []))),
             self._submit_failed,
         )
 
@@ -531,10 +544,11 @@ class ConfigEditorPanel(QWidget):
         elif result.preview is not None:
             self.preview.show_preview(result.preview)
         trainable = result.preview is not None and not result.augments_errors
-        self.add_train.setEnabled(trainable and not self._busy)
+        redundant = _redundant_training(result.preview) if trainable else ""
+        self.add_train.setEnabled(trainable and not redundant and not self._busy)
         self.add_tune.setEnabled(trainable and result.optuna is not None and not self._busy)
         why = "" if trainable else "the configuration has problems, or no trainable theme"
-        self.add_train.setToolTip(why or "queue a training of this configuration")
+        self.add_train.setToolTip(why or redundant or "queue a training of this configuration")
         self.add_tune.setToolTip(
             why or ("fix optuna_params.yaml" if result.optuna is None else "queue a tuning study")
         )
@@ -671,6 +685,18 @@ class ConfigEditorPanel(QWidget):
         if not self._can_submit("tune") or self.check is None or self.check.optuna is None:
             return
         dialog = TuneJobDialog(self.check.optuna, self.theme or "", self)
+        workspace, theme, config = self.workspace, self.theme or "", self.check.optuna
+
+        def measure() -> Any:
+            from core.history.costs import plan_study
+
+            return plan_study(workspace, theme, config)
+
+        run_in_background(
+            measure,
+            lambda plan: dialog.set_plan(plan.profile, plan.seconds_per_trial),
+            dialog.plan_failed,
+        )
         if dialog.exec():
             self.submit_tune_job(*dialog.choice())
 
@@ -686,7 +712,12 @@ class ConfigEditorPanel(QWidget):
 
     def _submitted(self, jobs: list[Any], warnings: list[str]) -> None:
         self._set_busy(False)
-        lines = [f"queued job {job.id}: {job.kind} {job.theme}" for job in jobs]
+        if any(job.kind == "train" for job in jobs):
+            self.run_name.clear()  # a name is for one run
+        lines = [
+            f"queued job {job.id}: {job.kind} {job.theme}" + (f" ({job.name})" if job.name else "")
+            for job in jobs
+        ]
         lines += [f"warning: {w}" for w in warnings]
         self._say("\n".join(lines))
         for job in jobs:
@@ -716,3 +747,14 @@ class ConfigEditorPanel(QWidget):
     def _new_augment_samples(self) -> None:
         self._augment_seed += 1
         self.refresh_augmentations()
+
+
+def _redundant_training(preview: Any) -> str:
+    """Why a train job of this configuration would do nothing (the preview says its
+    experiment is complete or already queued), with what to change; empty if it would."""
+    if preview.mode == "complete":
+        return "this experiment is already complete: raise max_epochs to train it further"
+    for note in preview.notes:
+        if note.endswith(("already pending", "already running")):
+            return f"{note}: wait for it, or cancel it in the Queue tab"
+    return ""

@@ -1,14 +1,15 @@
-"""Runs side by side: overlaid loss and accuracy curves (pyqtgraph), the parameters with
-the differing ones highlighted, and the confusion matrices as count heatmaps."""
+"""Runs side by side, full size in their own window: overlaid loss and accuracy curves
+(pyqtgraph, at least 250 px tall), the confusion matrices next to each other as count
+heatmaps, and the parameters that differ (all of them on request). Colours follow the
+window's palette (light or dark)."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -22,11 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cockpit.richtext import plain_rich
-from core.history import Comparison, Confusion
+from cockpit.richtext import escaped, plain_rich
+from core.history import Comparison, Confusion, format_metric
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"]
 DIFF_BACKGROUND = QColor("#fff3c4")
+DIFF_FOREGROUND = QColor("#000000")  # readable on the highlight in a dark palette too
+PLOT_MIN_HEIGHT = 280
 
 
 def run_colour(index: int) -> str:
@@ -58,8 +61,8 @@ class ConfusionTable(QTableWidget):
                     round(255 - (255 - base.blue()) * share),
                 )
                 cell.setBackground(QBrush(shade))
-                if share > 0.6:
-                    cell.setForeground(QBrush(QColor("white")))
+                # the shades run from white: dark text on them, whatever the palette
+                cell.setForeground(QBrush(QColor("white" if share > 0.6 else "black")))
                 self.setItem(row, column, cell)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -77,14 +80,15 @@ class CompareView(QWidget):
         self.hint.setWordWrap(True)
 
         self.curves = pg.GraphicsLayoutWidget()
-        self.curves.setBackground("w")
+        self.curves.setMinimumHeight(PLOT_MIN_HEIGHT)
         self.loss_plot = self.curves.addPlot(row=0, col=0, title="loss per epoch")
-        self.acc_plot = self.curves.addPlot(row=0, col=1, title="accuracy per epoch (%)")
-        for plot, label in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy %")):
+        self.acc_plot = self.curves.addPlot(row=0, col=1, title="accuracy per epoch")
+        for plot, label in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setLabel("bottom", "epoch")
             plot.setLabel("left", label)
             plot.getAxis("left").enableAutoSIPrefix(False)
+        self._apply_palette()
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         self.curve_items: list[Any] = []
@@ -94,7 +98,10 @@ class CompareView(QWidget):
         curves_layout.addWidget(self.legend)
         curves_layout.addWidget(self.curves, 1)
 
-        self.only_differences = QCheckBox("only parameters that differ")
+        self.only_differences = QCheckBox("only parameters that differ (untick: show all)")
+        self.only_differences.setToolTip(
+            "hide the parameters that are the same in every compared run"
+        )
         self.only_differences.setChecked(True)
         self.only_differences.toggled.connect(self._fill_params)
         self.params = QTableWidget(0, 0)
@@ -103,14 +110,9 @@ class CompareView(QWidget):
         params_box = QWidget()
         params_layout = QVBoxLayout(params_box)
         params_layout.setContentsMargins(0, 0, 0, 0)
-        params_layout.addWidget(QLabel("<b>Parameters</b> (differences highlighted)"))
+        params_layout.addWidget(QLabel("<b>Parameters</b> (rows: parameters, columns: runs)"))
         params_layout.addWidget(self.only_differences)
         params_layout.addWidget(self.params, 1)
-
-        top = QSplitter()
-        top.addWidget(curves_box)
-        top.addWidget(params_box)
-        top.setSizes([760, 420])
 
         self.matrices = QWidget()
         self.matrices_layout = QHBoxLayout(self.matrices)
@@ -126,16 +128,45 @@ class CompareView(QWidget):
         )
         matrices_layout.addWidget(scroll, 1)
 
+        # the curves beside the parameter diff; the matrices below, the window's width
+        top = QSplitter()
+        top.addWidget(curves_box)
+        top.addWidget(params_box)
+        top.setStretchFactor(0, 1)
+        top.setSizes([900, 380])
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(matrices_box)
-        splitter.setSizes([320, 200])
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([340, 420])
+        self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.hint)
         layout.addWidget(splitter, 1)
 
     # --- filling ---------------------------------------------------------------------------
+    def _apply_palette(self) -> None:
+        """Plot background, axes and titles in the palette's colours (light or dark)."""
+        palette = self.palette()
+        base = palette.color(QPalette.ColorRole.Base)
+        text = palette.color(QPalette.ColorRole.Text)
+        self.curves.setBackground(base)
+        for plot in (self.loss_plot, self.acc_plot):
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(pg.mkPen(text))
+                axis.setTextPen(pg.mkPen(text))
+        self.loss_plot.setTitle("loss per epoch", color=text.name())
+        self.acc_plot.setTitle("accuracy per epoch", color=text.name())
+
+    def changeEvent(self, event: Any) -> None:
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+        super().changeEvent(event)
+
     def show_comparison(self, comparison: Comparison) -> None:
         self.comparison = comparison
         sources = {run.curve_source for run in comparison.runs} - {"none"}
@@ -145,7 +176,7 @@ class CompareView(QWidget):
         )
         self.legend.setText(
             "&nbsp;&nbsp;".join(
-                f"<span style='color:{run_colour(i)}'>&#9632; {html.escape(run.label)}</span>"
+                f"<span style='color:{run_colour(i)}'>&#9632; {escaped(run.label)}</span>"
                 for i, run in enumerate(comparison.runs)
             )
             + "&nbsp;&nbsp;&nbsp;— solid: valid, dashed: train"
@@ -165,7 +196,7 @@ class CompareView(QWidget):
             for name, points in sorted(run.curves.items()):
                 split, metric = name.split("_", 1)
                 plot = self.loss_plot if metric == "loss" else self.acc_plot
-                scale = 100.0 if metric == "acc" else 1.0
+                scale = 1.0  # accuracy as a fraction, as the table and the CLI show it
                 style = Qt.PenStyle.SolidLine if split == "valid" else Qt.PenStyle.DashLine
                 epochs = [e for e, _v in points]
                 last_epoch = max([last_epoch, *epochs])
@@ -215,8 +246,17 @@ class CompareView(QWidget):
                 cell = QTableWidgetItem(value)
                 if row.differs:
                     cell.setBackground(QBrush(DIFF_BACKGROUND))
+                    cell.setForeground(QBrush(DIFF_FOREGROUND))
                 self.params.setItem(row_index, column, cell)
-        self.params.resizeColumnsToContents()
+        for column, run in enumerate(runs):
+            self.params.horizontalHeaderItem(column).setToolTip(plain_rich(run.label))
+        # the runs share the width (long names elided, whole in the tooltip and legend):
+        # never a sideways scroll
+        header = self.params.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.params.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
     def highlighted_keys(self) -> list[str]:
         """The parameter rows shown highlighted (they differ between the runs)."""
@@ -242,7 +282,7 @@ class CompareView(QWidget):
             confusion = run.confusion
             if confusion is None:
                 title = QLabel(
-                    f"<b style='color:{colour}'>{html.escape(run.label)}</b><br>not recorded "
+                    f"<b style='color:{colour}'>{escaped(run.label)}</b><br>not recorded "
                     "(trained before "
                     "confusion matrices were saved: use Plot)"
                 )
@@ -252,9 +292,9 @@ class CompareView(QWidget):
             else:
                 column.addWidget(
                     QLabel(
-                        f"<b style='color:{colour}'>{html.escape(run.label)}</b> — "
+                        f"<b style='color:{colour}'>{escaped(run.label)}</b> — "
                         f"{confusion.split} split, "
-                        f"accuracy {confusion.accuracy:.1%}"
+                        f"accuracy {format_metric(confusion.accuracy)}"
                     )
                 )
                 table = ConfusionTable(confusion)
@@ -263,3 +303,26 @@ class CompareView(QWidget):
                 column.addStretch(1)
             self.matrices_layout.addWidget(box)
         self.matrices_layout.addStretch(1)
+
+
+class CompareWindow(QWidget):
+    """The comparison full size, in a window of its own (Escape closes it); the History
+    panel fills it and brings it to the front."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle("Compare runs")
+        self.view = CompareView(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.resize(1280, 800)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
+
+    def present(self) -> None:
+        if self.view.comparison is not None:
+            count = len(self.view.comparison.runs)
+            self.setWindowTitle(f"Compare {count} runs")
+        self.show()
+        self.raise_()
+        self.activateWindow()

@@ -22,22 +22,24 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QTextBrowser,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from cockpit.panels.history.compare import CompareView
+from cockpit.panels.history.compare import CompareView, CompareWindow
 from cockpit.panels.history.gallery import PlotGallery, read_images
 from cockpit.panels.history.model import (
     COLUMNS,
+    EntryRole,
     HistoryProxy,
-    HistoryTableModel,
+    HistoryTreeModel,
     format_value,
 )
 from cockpit.panels.models.cli_process import CliProcesses
@@ -49,7 +51,9 @@ from core.history import (
     STATUSES,
     HistoryEntry,
     HistoryFilter,
+    differing_param_keys,
     format_duration,
+    format_metric,
     matches,
 )
 from core.workspace import Workspace
@@ -83,6 +87,7 @@ class HistoryPanel(QWidget):
     sig_requeue_requested = Signal(dict, str)  # parameters, theme
     sig_open_run_requested = Signal(str)  # MLflow run id
     sig_loaded = Signal()
+    sig_columns_changed = Signal()
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -130,6 +135,7 @@ class HistoryPanel(QWidget):
             edit.setValidator(QDoubleValidator(edit))
             edit.setMaximumWidth(70)
         clear = QPushButton("Clear filters")
+        clear.setToolTip("show every run again")
         clear.clicked.connect(self.clear_filters)
         self.search.textChanged.connect(self.apply_filters)
         for combo in (self.theme_filter, self.model_filter, self.status_filter, self.kind_filter):
@@ -153,21 +159,26 @@ class HistoryPanel(QWidget):
         filters.addWidget(self.metric_max)
         filters.addWidget(clear)
 
-        self.model = HistoryTableModel(self)
+        self.model = HistoryTreeModel(self)
         self.proxy = HistoryProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
+        # parameter columns: None = those that differ among the runs; else the user's
+        self.chosen_params: list[str] | None = None
+        self.table = QTreeView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(COLUMNS.index(("Started", "started")), Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        header = self.table.horizontalHeader()
+        self.table.setUniformRowHeights(True)
+        self.table.setToolTip("a study's trials are nested under its tune job")
+        header = self.table.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
+        header.setSectionsMovable(True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _index: self.compare_selected())
 
@@ -178,6 +189,9 @@ class HistoryPanel(QWidget):
         self.requeue_button.setToolTip("open this run's parameters in the configuration editor")
         self.requeue_button.clicked.connect(self.requeue_selected)
         self.folder_button = QPushButton("Open output folder")
+        self.folder_button.setToolTip(
+            "the run's folder (checkpoints, plots, logs) in the file manager"
+        )
         self.folder_button.clicked.connect(self.open_output_folder)
         self.mlflow_button = QPushButton("Open in MLflow")
         self.mlflow_button.setToolTip("this run in the MLflow UI (a local server on 127.0.0.1)")
@@ -214,11 +228,12 @@ class HistoryPanel(QWidget):
         self.details = QTextBrowser()
         self.details.setOpenExternalLinks(False)
         self.details.setHtml("<i>select a run</i>")
-        self.compare_view = CompareView()
+        # Compare opens full size in its own window (plots, matrices side by side, diff)
+        self.compare_window = CompareWindow(self)
+        self.compare_view: CompareView = self.compare_window.view
         self.gallery = PlotGallery()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.details, "Details")
-        self.tabs.addTab(self.compare_view, "Compare")
         self.tabs.addTab(self.gallery, "Plots")
 
         table_box = QWidget()
@@ -261,6 +276,7 @@ class HistoryPanel(QWidget):
         from PySide6.QtCore import QThreadPool
 
         self._closing = True
+        self.compare_window.close()
         self.reproducer.closed = True
         self.processes.kill_all()
         self._refresh_timer.stop()
@@ -283,12 +299,13 @@ class HistoryPanel(QWidget):
         selected = {e.id for e in self.selected_entries()}
         self.entries = data["entries"]
         self.model.set_entries(self.entries)
+        self.table.expandAll()  # before the columns are fitted: the trials count too
+        self._update_param_columns()
         self._fill_choice(self.theme_filter, "any theme", {e.theme for e in self.entries})
         self._fill_choice(self.model_filter, "any model", {e.model for e in self.entries})
         self._restore_selection(selected)
         if first:  # later reloads keep the widths a user gave the columns
-            self.table.resizeColumnsToContents()
-            self.table.horizontalHeader().setStretchLastSection(True)
+            self._fit_columns(range(self.model.columnCount()))
         self._update_count()
         self._update_buttons()
         self.sig_loaded.emit()
@@ -307,12 +324,97 @@ class HistoryPanel(QWidget):
         if not ids:
             return
         selection = self.table.selectionModel()
-        for row in range(self.proxy.rowCount()):
-            if self.proxy.entry(row).id in ids:
+        for index in self.shown_indexes():
+            if index.data(EntryRole).id in ids:
                 selection.select(
-                    self.proxy.index(row, 0),
-                    selection.SelectionFlag.Select | selection.SelectionFlag.Rows,
+                    index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows
                 )
+
+    def shown_indexes(self) -> list[Any]:
+        """Column-0 indexes of every row the filters let through, children after parents."""
+        found = []
+        for row in range(self.proxy.rowCount()):
+            parent = self.proxy.index(row, 0)
+            found.append(parent)
+            found.extend(self.proxy.index(r, 0, parent) for r in range(self.proxy.rowCount(parent)))
+        return found
+
+    def shown_entries(self) -> list[HistoryEntry]:
+        return [index.data(EntryRole) for index in self.shown_indexes()]
+
+    # --- columns -----------------------------------------------------------------------------
+    def _fit_columns(self, columns: Any) -> None:
+        self.table.doItemsLayout()  # the expanded trials' rows count too
+        for column in columns:
+            self.table.resizeColumnToContents(column)
+            # a long name or error never pushes the metrics off the screen
+            width = min(self.table.columnWidth(column), 260)
+            self.table.setColumnWidth(column, max(width, 48))
+
+    def _update_param_columns(self) -> None:
+        """The parameter columns: the user's choice, else those that differ among the
+        runs the filters show."""
+        if self.chosen_params is not None:
+            keys = list(self.chosen_params)
+        else:
+            keys = differing_param_keys(self.shown_entries() or self.entries)
+        before = self.model.columnCount()
+        if keys == self.model.param_keys:
+            return
+        self.model.set_param_keys(keys)
+        self._fit_columns(range(len(COLUMNS), self.model.columnCount()))
+        # shown right after the name, where they tell the runs apart
+        header = self.table.header()
+        name_at = header.visualIndex(COLUMNS.index(("Name", "name")))
+        for offset, column in enumerate(range(len(COLUMNS), self.model.columnCount())):
+            header.moveSection(header.visualIndex(column), name_at + 1 + offset)
+        if self.model.columnCount() != before:
+            self.sig_columns_changed.emit()
+
+    def param_keys_known(self) -> list[str]:
+        return sorted({k for e in self.entries for k in e.params if k != "run_name"})
+
+    def set_param_columns(self, keys: list[str] | None) -> None:
+        """Show these parameter columns (None: those that differ among the shown runs)."""
+        self.chosen_params = None if keys is None else list(keys)
+        self._update_param_columns()
+
+    def toggle_param_column(self, key: str, shown: bool) -> None:
+        keys = list(self.model.param_keys)
+        if shown and key not in keys:
+            keys.append(key)
+        elif not shown and key in keys:
+            keys.remove(key)
+        self.set_param_columns(keys)
+
+    def header_menu(self) -> QMenu:
+        """The header's context menu: fixed columns to hide or show, parameter columns to
+        add or remove, and back to "parameters that differ"."""
+        menu = QMenu(self)
+        header = self.table.header()
+        for column, (title, _key) in enumerate(COLUMNS):
+            action = menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.toggled.connect(
+                lambda on, c=column: self.table.header().setSectionHidden(c, not on)
+            )
+        params = menu.addMenu("Parameters")
+        automatic = params.addAction("Those that differ (automatic)")
+        automatic.setCheckable(True)
+        automatic.setChecked(self.chosen_params is None)
+        automatic.triggered.connect(lambda: self.set_param_columns(None))
+        params.addSeparator()
+        for key in self.param_keys_known():
+            action = params.addAction(key)
+            action.setCheckable(True)
+            action.setChecked(key in self.model.param_keys)
+            action.toggled.connect(lambda on, k=key: self.toggle_param_column(k, on))
+        return menu
+
+    def _header_menu(self, position: Any) -> None:
+        menu = self.header_menu()
+        menu.exec(self.table.header().mapToGlobal(position))
 
     def _check_for_changes(self) -> None:
         if self._refreshing or self._closing:
@@ -360,6 +462,9 @@ class HistoryPanel(QWidget):
 
     def apply_filters(self, *_args: Any) -> None:
         self.proxy.set_filter(self.current_filter())
+        self.table.expandAll()
+        if self.chosen_params is None:
+            self._update_param_columns()
         self._update_count()
         self._update_buttons()
 
@@ -379,13 +484,14 @@ class HistoryPanel(QWidget):
     def _update_count(self) -> None:
         kinds = HistoryFilter(kinds=tuple(self.kind_filter.currentData() or ()))
         shown = self.proxy.rowCount()
-        total = sum(1 for entry in self.entries if matches(entry, kinds))
+        total = sum(1 for entry in self.model.top_entries() if matches(entry, kinds))
         self.count.setText(f"{shown} of {total} run(s)" if shown != total else f"{total} run(s)")
 
     # --- selection ---------------------------------------------------------------------------
     def selected_entries(self) -> list[HistoryEntry]:
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return [self.proxy.entry(row) for row in rows]
+        """The selected rows' entries, in the order they are shown."""
+        chosen = {index.data(EntryRole).id for index in self.table.selectionModel().selectedRows()}
+        return [e for e in self.shown_entries() if e.id in chosen]
 
     def select_ids(self, ids: list[str]) -> None:
         """Select the rows of these entry ids (what a user does by clicking)."""
@@ -405,9 +511,7 @@ class HistoryPanel(QWidget):
         self.compare_button.setEnabled(len(trained) >= 2)
         self.requeue_button.setEnabled(one is not None and one.kind in ("train", "tune"))
         self.folder_button.setEnabled(one is not None and bool(one.experiment_id))
-        self.mlflow_button.setEnabled(
-            one is not None and bool(one.run_id or one.parent_run_id)
-        )
+        self.mlflow_button.setEnabled(one is not None and bool(one.run_id or one.parent_run_id))
         self.plot_button.setEnabled(
             one is not None and one.kind == "train" and one.status == "finished"
         )
@@ -441,8 +545,12 @@ class HistoryPanel(QWidget):
 
     def _details_html(self, entry: HistoryEntry, params: dict[str, Any] | None) -> str:
         rows = [
+            ("Name", entry.name),
             ("Status", entry.status + (f" — {entry.error}" if entry.error else "")),
             ("Kind", entry.kind),
+            ("Study", entry.study or ""),
+            ("Trial", "" if entry.trial is None else str(entry.trial)),
+            ("Best trial", "" if entry.best_trial is None else str(entry.best_trial)),
             ("Theme", entry.theme or ""),
             ("Model", entry.model or ""),
             ("Experiment", entry.experiment_id or ""),
@@ -454,7 +562,7 @@ class HistoryPanel(QWidget):
             ("Duration", format_duration(entry.duration)),
             ("Epochs", format_value(entry, "epochs")),
         ]
-        rows += [(k.replace("_", " "), f"{v:.4f}") for k, v in sorted(entry.metrics.items())]
+        rows += [(k.replace("_", " "), format_metric(v)) for k, v in sorted(entry.metrics.items())]
         if entry.experiment_id:
             folder = self.workspace.experiment_dir(entry.experiment_id)
             rows.append(("Folder", self.workspace.relative(folder)))
@@ -469,6 +577,7 @@ class HistoryPanel(QWidget):
             shown = "".join(
                 f"<tr><td>{html.escape(k)}</td><td>{html.escape(json.dumps(v))}</td></tr>"
                 for k, v in sorted(params.items())
+                if not (k == "run_name" and not v)  # an empty label says nothing
             )
         return (
             "<table width='100%'><tr><td valign='top' width='45%'>"
@@ -499,7 +608,7 @@ class HistoryPanel(QWidget):
             if self._closing:
                 return
             self.compare_view.show_comparison(result)
-            self.tabs.setCurrentWidget(self.compare_view)
+            self.compare_window.present()
             self.show_message(f"compared {len(ids)} runs")
 
         run_in_background(lambda: compare(workspace, ids), done, self._failed)

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor
 
-from cockpit.panels.labeling.thumbnails import THUMB_SIZE, ThumbnailCache
+from cockpit.panels.labeling.thumbnails import ThumbnailCache
 from cockpit.richtext import plain_rich
 from core.data.browse import ImageRow
 
 IMAGE_IDS_MIME = "application/x-cockpit-image-ids"
 IdRole = Qt.ItemDataRole.UserRole + 1
 LabelRole = Qt.ItemDataRole.UserRole + 2
+# the label badge drawn on a thumbnail: (text, QColor) or None; the delegate draws every
+# role in its ``badge_roles`` (a model suggestion can add a second, ghost, badge)
+BadgeRole = Qt.ItemDataRole.UserRole + 3
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -22,17 +25,22 @@ class ImageGridModel(QAbstractListModel):
         super().__init__(parent)
         self.rows: list[ImageRow] = []
         self.label_names: dict[int, str] = {}
+        self.label_colours: dict[int, QColor] = {}
         self.row_of: dict[int, int] = {}
         self.thumbnails = thumbnails
         self.thumbnails.sig_ready.connect(self._thumbnail_ready)
-        self._placeholder = QImage(THUMB_SIZE, THUMB_SIZE, QImage.Format.Format_RGB32)
-        self._placeholder.fill(QColor("#e0e0e0"))
 
-    def set_rows(self, rows: list[ImageRow], label_names: dict[int, str]) -> None:
+    def set_rows(
+        self,
+        rows: list[ImageRow],
+        label_names: dict[int, str],
+        label_colours: dict[int, QColor] | None = None,
+    ) -> None:
         self.beginResetModel()
         self.thumbnails.clear_pending()
         self.rows = rows
         self.label_names = label_names
+        self.label_colours = label_colours or {}
         self.row_of = {row.id: i for i, row in enumerate(rows)}
         self.endResetModel()
 
@@ -46,14 +54,18 @@ class ImageGridModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.label_names.get(row.label_id, "—") if row.label_id else "unlabeled"
         if role == Qt.ItemDataRole.DecorationRole:
-            image = self.thumbnails.get(row.id, row.image_path)
-            return self._placeholder if image is None else image
+            return self.thumbnails.get(row.id, row.image_path)  # None until decoded
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_rich(f"{row.original_name}\nsplit: {row.split or 'none'}")
         if role == IdRole:
             return row.id
         if role == LabelRole:
             return row.label_id
+        if role == BadgeRole:
+            if row.label_id is None:
+                return None
+            colour = self.label_colours.get(row.label_id, QColor("#808080"))
+            return self.label_names.get(row.label_id, "—"), colour
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -29,7 +29,9 @@ def load_thumbnail(source: Path, cached: Path) -> QImage:
         return image
     reader = QImageReader(str(source))
     size = reader.size()
-    if size.isValid():  # decode at thumbnail size: big files stay cheap
+    if size.isValid() and max(size.width(), size.height()) > THUMB_SIZE:
+        # decode at thumbnail size: big files stay cheap; small ones are never upscaled
+        # here (the grid draws them larger with nearest-neighbour, sharp)
         reader.setScaledSize(
             size.scaled(QSize(THUMB_SIZE, THUMB_SIZE), Qt.AspectRatioMode.KeepAspectRatio)
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.jobs.model import Job
 from core.jobs.queue import JobQueue
 from core.workspace import Workspace
 
@@ -17,6 +18,7 @@ class JobRow:
     state: str
     label: str
     when: float | None = None  # started (running) or ended; None for pending
+    started: bool = False  # it ran (a job cancelled while pending never did)
 
     @property
     def short_id(self) -> str:
@@ -25,6 +27,12 @@ class JobRow:
     @property
     def is_study(self) -> bool:
         return self.kind == "tune"
+
+
+def run_title(job: Job) -> str:
+    """What a job is called in the list, the status line and legends: its run name, else
+    its label (kind, theme, model)."""
+    return job.title
 
 
 def list_jobs(workspace: Workspace) -> list[JobRow]:
@@ -41,5 +49,7 @@ def list_jobs(workspace: Workspace) -> list[JobRow]:
     rows = []
     for job in running + pending + ended:
         when = job.started_at if job.state == "running" else job.finished_at
-        rows.append(JobRow(job.id, job.kind, job.state, job.label, when))
+        rows.append(
+            JobRow(job.id, job.kind, job.state, run_title(job), when, job.started_at is not None)
+        )
     return rows

@@ -74,6 +74,7 @@ class RunCurves:
     results: dict[str, float] = field(default_factory=dict)  # best weights: valid_acc, test_loss…
     epoch: int | None = None
     step: int | None = None
+    epoch_ends: dict[int, int] = field(default_factory=dict)  # epoch (from 1) -> its last step
     serial: int = field(default_factory=itertools.count().__next__)  # unlike id(), never reused
 
     def add(self, record: dict[str, Any]) -> None:
@@ -100,6 +101,41 @@ class RunCurves:
             self.curves[f"{split}_acc"].append(epoch + 1, acc)
         if isinstance(epoch, int | float):
             self.epoch = int(epoch) + 1
+            if self.epoch_ends.get(self.epoch) != int(step):
+                self.epoch_ends[self.epoch] = int(step)
+                # a resumed training repeats epochs: later ends belong to the old run
+                for later in [e for e in self.epoch_ends if e > self.epoch]:
+                    del self.epoch_ends[later]
+
+    def x_values(self, name: str, axis: str) -> np.ndarray:
+        """The x of curve ``name`` on an ``axis`` of "epochs" or "steps": loss curves are
+        recorded by step and accuracy by epoch; each is converted through the steps at which
+        the epochs ended (steps past the last ended epoch go on at its pace)."""
+        series = self.curves[name]
+        by_step = CURVES[name][0] == "loss"
+        if (axis == "steps") == by_step or not series.size:
+            return series.x
+        epochs = np.array(sorted(self.epoch_ends), dtype=float)
+        steps = np.array([self.epoch_ends[int(e)] for e in epochs], dtype=float)
+        epochs, steps = np.append(0.0, epochs), np.append(0.0, steps)
+        if axis == "epochs":
+            return _through(series.x, steps, epochs, self.step or 1)
+        return _through(series.x, epochs, steps, None)
+
+
+def _through(x: np.ndarray, xp: np.ndarray, fp: np.ndarray, first: float | None) -> np.ndarray:
+    """Piecewise-linear map of ``x`` through the points (xp, fp), extended past the last
+    point with the last segment's slope (or ``first`` x per 1 of f before any segment)."""
+    if len(xp) > 1:
+        slope = (fp[-1] - fp[-2]) / max(xp[-1] - xp[-2], 1e-12)
+    elif first is not None:
+        slope = 1.0 / max(first, 1.0)  # the first epoch: as far as it has got
+    else:
+        slope = 0.0
+    out = np.interp(x, xp, fp)
+    past = x > xp[-1]
+    out[past] = fp[-1] + (x[past] - xp[-1]) * slope
+    return out
 
 
 @dataclass

@@ -16,6 +16,8 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFontDatabase, QIcon, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -29,27 +31,23 @@ from PySide6.QtWidgets import (
 from cockpit.panels.live.feed import FeedUpdate, JobFeed
 from cockpit.panels.live.jobs import JobRow, list_jobs
 from cockpit.panels.live.plots import (
-    FOREGROUND,
+    AXES,
     JOB_COLOURS,
     NEW_ITEMS_PER_REFRESH,
     CurvePlots,
     TrialPlot,
+    legend_html,
     make_plot,
 )
 from cockpit.richtext import escaped
+from cockpit.theme_colors import follow_palette, status_colour
 from cockpit.workers import run_in_background
 from core.workspace import Workspace
 
 TICK_MS = 250
 JOB_LIST_EVERY = 8  # ticks: the job list is read every 2 s
 LOG_LINES = 5000
-_STATE_COLOURS = {
-    "running": "#2e7d32",
-    "pending": "#777777",
-    "finished": "#1565c0",
-    "failed": "#c62828",
-    "cancelled": "#b26a00",
-}
+STARTING = "starting (loading data…)"
 
 
 class LivePanel(QWidget):
@@ -68,9 +66,11 @@ class LivePanel(QWidget):
         self._ticks = 0
         self._redraw_all = True
         self._titles: dict[QWidget, str] = {}
+        self._legends = ("", "")
         self._seen_running: set[str] = set()
         self._rows_seen = False
         self._build()
+        follow_palette(self, self._restyle)
         self._timer = QTimer(self, interval=TICK_MS)
         self._timer.timeout.connect(self._tick)
         self._timer.start()
@@ -93,17 +93,41 @@ class LivePanel(QWidget):
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.trials_widget = make_plot("Trials", "trial", "value")
-        self.loss_widget = make_plot("Loss", "step", "loss")
-        self.acc_widget = make_plot("Accuracy", "epoch", "accuracy", legend_at="bottom")
-        self.trials_widget.hide()
+        self.loss_widget = make_plot("Loss", "epoch", "loss")
+        self.acc_widget = make_plot("Accuracy", "epoch", "accuracy")
+        self.acc_widget.setXLink(self.loss_widget)  # one x axis: zoom one, both follow
         self.curves = CurvePlots(self.loss_widget, self.acc_widget)
         self.trials = TrialPlot(self.trials_widget)
+        self.axis_choice = QComboBox()
+        self.axis_choice.addItems(list(AXES))
+        self.axis_choice.setToolTip("The x axis of the loss and accuracy plots")
+        self.axis_choice.currentTextChanged.connect(self._axis_changed)
+        # legends beside the data, never over the curves
+        self.curves_legend = QLabel()
+        self.curves_legend.setWordWrap(True)
+        self.trials_legend = QLabel()
+        self.trials_legend.setWordWrap(True)
+        self.trials_box = QWidget()
+        trials_layout = QVBoxLayout(self.trials_box)
+        trials_layout.setContentsMargins(0, 0, 0, 0)
+        trials_layout.addWidget(self.trials_widget, 1)
+        trials_layout.addWidget(self.trials_legend)
+        self.trials_box.hide()
         curves_row = QSplitter(Qt.Orientation.Horizontal)
         curves_row.addWidget(self.loss_widget)
         curves_row.addWidget(self.acc_widget)
+        legend_row = QHBoxLayout()
+        legend_row.addWidget(self.curves_legend, 1)
+        legend_row.addWidget(QLabel("x axis:"))
+        legend_row.addWidget(self.axis_choice)
+        curves_box = QWidget()
+        curves_layout = QVBoxLayout(curves_box)
+        curves_layout.setContentsMargins(0, 0, 0, 0)
+        curves_layout.addWidget(curves_row, 1)
+        curves_layout.addLayout(legend_row)
         self.plots_splitter = plots = QSplitter(Qt.Orientation.Vertical)
-        plots.addWidget(self.trials_widget)
-        plots.addWidget(curves_row)
+        plots.addWidget(self.trials_box)
+        plots.addWidget(curves_box)
         plots.setStretchFactor(0, 1)
         plots.setStretchFactor(1, 1)
 
@@ -165,7 +189,8 @@ class LivePanel(QWidget):
             item = QListWidgetItem(f"{row.label}\n{row.state or '…'} {when}  ·  {row.short_id}")
             item.setData(Qt.ItemDataRole.UserRole, row.id)
             item.setToolTip(f"job {row.id}")
-            item.setForeground(QBrush(QColor(_STATE_COLOURS.get(row.state, "#333333"))))
+            if row.state:
+                item.setForeground(QBrush(QColor(status_colour(row.state))))
             self.job_list.addItem(item)
             if row.id in selected:
                 flag = QItemSelectionModel.SelectionFlag.Select
@@ -193,8 +218,8 @@ class LivePanel(QWidget):
         # nothing chosen: show the newest running job (on opening, or when one starts); on
         # opening with none running, the latest job that ran
         shown = started[:1]
-        if opening and not shown:
-            shown = [row.id for row in rows if row.state != "pending"][:1]
+        if opening and not shown:  # never one cancelled before it ran: nothing to watch
+            shown = [row.id for row in rows if row.state != "pending" and row.started][:1]
         if not self.selected and shown:
             self.rows = {row.id: row for row in rows}
             self._row_order = list(rows)
@@ -307,10 +332,29 @@ class LivePanel(QWidget):
         return JOB_COLOURS[self.selected.index(job_id) % len(JOB_COLOURS)]
 
     def _label(self, job_id: str) -> str | None:
+        """The job's name in overlaid legends: its title, with the short id when two
+        overlaid jobs share a title."""
         if len(self.selected) == 1:
             return None
         row = self.rows.get(job_id)
-        return f"{row.short_id}" if row else job_id[-6:]
+        if row is None or not row.kind:  # not listed yet
+            return job_id[-6:]
+        titles = [self.rows[j].label for j in self.selected if j in self.rows]
+        return row.label if titles.count(row.label) == 1 else f"{row.label} {row.short_id}"
+
+    def _axis_changed(self, axis: str) -> None:
+        self.curves.set_axis(axis)
+        if not self._busy:  # else the read in flight redraws when it lands
+            self._redraw()
+
+    def _restyle(self) -> None:
+        """Palette changed: status colours and legends again."""
+        self._fill_list(self.selected)
+        self._titles.clear()
+        self._legends = ("", "")
+        self._redraw_all = True  # marks coloured when drawn (failed trials) are drawn anew
+        if not self._busy:  # else the read in flight redraws when it lands
+            self._redraw()
 
     def _redraw(self) -> None:
         if self._redraw_all:
@@ -328,11 +372,12 @@ class LivePanel(QWidget):
             if metrics.is_study or (row is not None and row.is_study):
                 studies.append(job_id)
                 self.trials.update(job_id, metrics, colour, label)
-        if bool(studies) != self.trials_widget.isVisibleTo(self):
-            self.trials_widget.setVisible(bool(studies))
+        if bool(studies) != self.trials_box.isVisibleTo(self):
+            self.trials_box.setVisible(bool(studies))
             height = self.plots_splitter.height()
             self.plots_splitter.setSizes([height // 2, height - height // 2])
         self._show_titles(studies)
+        self._show_legends()
         self._show_status()
         for widget in (self.loss_widget, self.acc_widget, self.trials_widget):
             # the new ranges now, not while painting: a range set during a paint asks for
@@ -357,8 +402,20 @@ class LivePanel(QWidget):
         if self._titles.get(widget) == text:
             return False
         self._titles[widget] = text
-        widget.getPlotItem().setTitle(text, color=FOREGROUND, size="11pt")
+        widget.getPlotItem().setTitle(
+            text, color=widget.palette().text().color().name(), size="11pt"
+        )
         return True
+
+    def _show_legends(self) -> None:
+        legends = (
+            legend_html(self.curves.legend_entries()),
+            legend_html(self.trials.legend_entries()),
+        )
+        if legends != self._legends:
+            self._legends = legends
+            self.curves_legend.setText(legends[0])
+            self.trials_legend.setText(legends[1])
 
     def _show_status(self) -> None:
         if not self.selected:
@@ -374,11 +431,11 @@ class LivePanel(QWidget):
         feed = self.feeds.get(job_id)
         parts = [f"<b>{escaped(row.label if row else job_id)}</b>"]
         if row and row.state:
-            colour = _STATE_COLOURS.get(row.state, "#333333")
+            colour = status_colour(row.state)
             parts.append(f"<span style='color:{colour}'>{row.state}</span>")
         parts.append(f"job {job_id}")
         if feed is not None:
-            parts += _summary(feed)
+            parts += _summary(feed, row)
         if len(self.selected) > 1:
             parts.append(f"+ {len(self.selected) - 1} overlaid")
         self._set_status(" · ".join(parts))
@@ -388,10 +445,14 @@ class LivePanel(QWidget):
             self.status_label.setText(text)
 
 
-def _summary(feed: JobFeed) -> list[str]:
+def _summary(feed: JobFeed, row: JobRow | None) -> list[str]:
     metrics = feed.metrics
     if not metrics.lines:
-        return ["no metrics yet"]
+        if row is not None and row.state == "running":
+            return [STARTING]
+        return [
+            "waiting in the queue" if row is not None and row.state == "pending" else "no metrics"
+        ]
     run = metrics.current
     parts: list[str] = []
     if metrics.is_study:

@@ -31,6 +31,7 @@ class Reproducer(QObject):
             "separate, unregistered run and compare the metrics"
         )
         self.cancel_button = QPushButton("Cancel reproduction")
+        self.cancel_button.setToolTip("stop the reproduction; nothing is registered")
         self.cancel_button.clicked.connect(lambda: self.cancel())
         self.cancel_button.setVisible(False)
         self.enabled = False

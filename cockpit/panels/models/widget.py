@@ -11,10 +11,18 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtCore import QProcess, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QFont,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QFrame,
     QGroupBox,
     QHBoxLayout,
@@ -34,10 +42,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cockpit.panels.models.busy import BusyBar
 from cockpit.panels.models.cli_process import CliProcesses, error_lines
 from cockpit.panels.models.predictions import PredictionList, image_files
 from cockpit.panels.models.reproduction import Reproducer
 from cockpit.richtext import plain, plain_rich
+from cockpit.theme_colors import follow_palette, status_colour
 from cockpit.workers import run_in_background
 from core.workspace import Workspace
 
@@ -66,12 +76,44 @@ def _load(workspace: Workspace) -> list[RegisteredModelInfo]:
     return list_models(workspace)
 
 
-def _cell(text: str, align_right: bool = False) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
+SortKey = Qt.ItemDataRole.UserRole + 1
+
+
+class _SortedItem(QTableWidgetItem):
+    """A cell sorted by its key (numbers as numbers; empty cells after the others when
+    ascending), not its text."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        a, b = self.data(SortKey), other.data(SortKey)
+        if a is None or b is None:
+            return a is not None  # present before missing, whichever the order
+        try:
+            return a < b
+        except TypeError:
+            return str(a) < str(b)
+
+
+def _cell(text: str, align_right: bool = False, key: Any = None) -> QTableWidgetItem:
+    item = _SortedItem(text)
+    item.setData(SortKey, key if key is not None else (text or None))
     item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
     if align_right:
         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return item
+
+
+def _number(text: str) -> Any:
+    return int(text) if text.isdigit() else text
+
+
+def version_metric(metrics: dict[str, float], name: str) -> float | None:
+    """A column's metric: versions a study registered carry the best trial's epoch metrics
+    (``valid_acc``) where trained versions also have them as ``best_valid_acc``."""
+    value = metrics.get(name)
+    if value is None and name.startswith("best_valid_"):
+        value = metrics.get(name.removeprefix("best_"))
+    return value
 
 
 class ModelsPanel(QWidget):
@@ -99,6 +141,7 @@ class ModelsPanel(QWidget):
         self.model_list = QListWidget()
         self.model_list.currentItemChanged.connect(self._model_clicked)
         reload_button = QPushButton("Reload")
+        reload_button.setToolTip("read the registered models again (F5)")
         reload_button.clicked.connect(self.reload)
         left = QVBoxLayout()
         left.addWidget(QLabel("<b>Registered models</b> (one per theme)"))
@@ -119,11 +162,17 @@ class ModelsPanel(QWidget):
         self.versions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.versions.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.versions.itemSelectionChanged.connect(self._version_changed)
+        # no sort column until a header is clicked: the rows keep the registry's ranking
+        self.versions.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.versions.setSortingEnabled(True)
+        self.versions.horizontalHeader().setSortIndicatorShown(True)
+        self.versions.horizontalHeader().setToolTip("Click a header to sort the versions by it")
         header = self.versions.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
 
         self.alias_button = QToolButton(text="Set alias")
+        self.alias_button.setToolTip("give the selected version an alias (e.g. champion)")
         self.alias_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         alias_menu = QMenu(self.alias_button)
         for alias in SUGGESTED_ALIASES:
@@ -132,11 +181,13 @@ class ModelsPanel(QWidget):
         alias_menu.addAction("Other alias…", self._ask_alias)
         self.alias_button.setMenu(alias_menu)
         self.unalias_button = QToolButton(text="Remove alias")
+        self.unalias_button.setToolTip("take an alias off the selected version")
         self.unalias_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.unalias_menu = QMenu(self.unalias_button)
         self.unalias_menu.aboutToShow.connect(self._fill_unalias_menu)
         self.unalias_button.setMenu(self.unalias_menu)
         self.export_button = QPushButton("Export ONNX")
+        self.export_button.setToolTip("write the selected version as an ONNX file")
         self.export_button.clicked.connect(lambda: self.export_onnx())
         self.reproducer = Reproducer(
             self.processes, lambda text, error: self.show_message(text, error), self
@@ -146,6 +197,9 @@ class ModelsPanel(QWidget):
         self.reproduce_button = self.reproducer.button
         self.cancel_reproduce_button = self.reproducer.cancel_button
         self.open_button = QToolButton(text="Open in MLflow")
+        self.open_button.setToolTip(
+            "the selected version in the MLflow UI (a local server on 127.0.0.1)"
+        )
         self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         open_menu = QMenu(self.open_button)
         for target, text in OPEN_TARGETS.items():
@@ -167,12 +221,21 @@ class ModelsPanel(QWidget):
         actions.addWidget(self.export_label, 1)
         actions.addWidget(self.open_button)
 
+        self.export_busy = BusyBar("Stop the export")
+        self.predict_busy = BusyBar("Stop predicting")
+        self.server_busy = BusyBar("Stop starting the MLflow server")
+        self.predict_files_button = QPushButton("Predict files…")
+        self.predict_files_button.setToolTip(
+            "Choose image files to predict with the selected version"
+        )
+        self.predict_files_button.clicked.connect(self._predict_chosen_files)
+        self.choose_images: Callable[[], list[Path]] = self._ask_images
         self.drop_hint = plain(QLabel())
         self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop_hint.setFrameShape(QFrame.Shape.StyledPanel)
         self.drop_hint.setStyleSheet(
-            "QLabel { border: 2px dashed #90a4ae; border-radius: 6px; padding: 10px;"
-            " color: #455a64; }"
+            "QLabel { border: 2px dashed palette(mid); border-radius: 6px; padding: 10px;"
+            " color: palette(text); }"
         )
         self.predictions = PredictionList()
         self.message = plain(QLabel())
@@ -183,8 +246,15 @@ class ModelsPanel(QWidget):
         right.addWidget(self.title)
         right.addWidget(self.versions, 2)
         right.addLayout(actions)
-        right.addWidget(QLabel("<b>Predict</b>"))
+        right.addWidget(self.export_busy)
+        right.addWidget(self.server_busy)
+        predict_title = QHBoxLayout()
+        predict_title.addWidget(QLabel("<b>Predict</b>"))
+        predict_title.addStretch(1)
+        predict_title.addWidget(self.predict_files_button)
+        right.addLayout(predict_title)
         right.addWidget(self.drop_hint)
+        right.addWidget(self.predict_busy)
         right.addWidget(self.predictions, 5)
 
         left_box, right_box = QWidget(), QWidget()
@@ -198,11 +268,13 @@ class ModelsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.message)
+        self._message_error = False
         self._update_actions()
+        follow_palette(self, self._restyle)
         # The first registry read (mlflow import) waits until the panel is shown; a
         # workspace without an MLflow store is known to be empty without it.
         self._requested = False
-        if not workspace.mlflow_db_file.exists():
+        if not workspace.has_mlflow_store():
             QTimer.singleShot(0, lambda: None if self._requested else self._show([]))
 
     # --- public api ------------------------------------------------------------------
@@ -274,13 +346,21 @@ class ModelsPanel(QWidget):
         target = output or (
             self.workspace.root / "output" / "exports" / f"{chosen.name}-v{chosen.version}.onnx"
         )
+        if self.export_busy.busy:
+            self.show_message("an export is already running", error=True)
+            return
         self.show_message(f"exporting {chosen.spec} to ONNX …")
         self.export_button.setEnabled(False)
+        cancelled = []
 
         def finished(code: int, out: str, err: str) -> None:
             if self._closed:
                 return
+            self.export_busy.finish()
             self._update_actions()
+            if cancelled:
+                self.show_message(f"export of {chosen.spec} cancelled")
+                return
             if code != 0:
                 self.show_message(f"export failed: {error_lines(err)}", error=True)
                 return
@@ -289,9 +369,12 @@ class ModelsPanel(QWidget):
             self.export_label.setToolTip(plain_rich(target))
             self.sig_exported.emit(str(target))
 
-        self.processes.start(
+        process = self.processes.start(
             ["export", "--model", chosen.spec, "--format", "onnx", "--output", str(target)],
             finished,
+        )
+        self.export_busy.start(
+            f"exporting {chosen.spec} to ONNX …", lambda: self._cancel(process, cancelled)
         )
 
     def reproduce(self) -> None:
@@ -313,13 +396,21 @@ class ModelsPanel(QWidget):
         if not files:
             self.show_message("no image files in what was dropped", error=True)
             return
-        self.show_message(f"predicting {len(files)} image(s) with {chosen.spec} …")
-        self.drop_hint.setText(f"predicting {len(files)} image(s) with {chosen.spec} …")
+        if self.predict_busy.busy:
+            self.show_message("a prediction is already running", error=True)
+            return
+        what = f"predicting {len(files)} image(s) with {chosen.spec} …"
+        self.show_message(what)
+        cancelled = []
 
         def finished(code: int, out: str, err: str) -> None:
             if self._closed:
                 return
+            self.predict_busy.finish()
             self._update_actions()
+            if cancelled:
+                self.show_message("prediction cancelled")
+                return
             lines = [line for line in out.splitlines() if line.startswith("{")]
             if code != 0 or not lines:
                 self.show_message(f"predict failed: {error_lines(err)}", error=True)
@@ -334,11 +425,29 @@ class ModelsPanel(QWidget):
             )
             self.sig_predicted.emit(report)
 
-        self.processes.start(
+        process = self.processes.start(
             ["predict", "--model", chosen.spec, "--top-k", str(TOP_K), "--json"]
             + [str(f) for f in files],
             finished,
         )
+        self.predict_busy.start(what, lambda: self._cancel(process, cancelled))
+        self._update_actions()
+
+    def _cancel(self, process: QProcess, cancelled: list[bool]) -> None:
+        """Cancel: the child is killed; its callback then reports the cancel."""
+        cancelled.append(True)
+        process.kill()
+
+    def _ask_images(self) -> list[Path]:
+        names, _filter = QFileDialog.getOpenFileNames(
+            self, "Predict images", str(self.workspace.root), IMAGE_FILTER
+        )
+        return [Path(name) for name in names]
+
+    def _predict_chosen_files(self) -> None:
+        paths = self.choose_images()
+        if paths:
+            self.predict(paths)
 
     def open_in_mlflow(self, target: str = "version") -> None:
         """Open the selected model / version / source run / experiment in the browser,
@@ -403,7 +512,25 @@ class ModelsPanel(QWidget):
         self.server = MlflowServer(self.workspace)
         self.show_message("starting the MLflow server on 127.0.0.1 …")
         server = self.server
-        run_in_background(server.start, self._server_started, self._server_failed)
+        self.server_busy.start(
+            "starting the MLflow server on 127.0.0.1 (takes 10-20 s the first time) …",
+            self._cancel_server,
+        )
+        run_in_background(
+            server.start,
+            lambda url: self._server_started(url, server),
+            lambda exc: self._server_failed(exc, server),
+        )
+
+    def _cancel_server(self) -> None:
+        """Stop a server still starting (off the GUI thread: stopping waits for it)."""
+        server, self.server = self.server, None
+        self._server_starting = False
+        self._pending_urls.clear()
+        self.server_busy.finish()
+        self.show_message("MLflow server start cancelled")
+        if server is not None:
+            run_in_background(server.stop, lambda _r: None, lambda _e: None)
 
     def shutdown(self) -> None:
         """App exit: end predict/export children and stop the MLflow server."""
@@ -464,24 +591,37 @@ class ModelsPanel(QWidget):
             self._show_details()
             return
         self.title.setText(f"<b>Versions of {escape(model.name)}</b> (theme {escape(model.theme)})")
+        # rows go in unsorted (best first), then the sort chosen by a header click, if any
+        self.versions.setSortingEnabled(False)
         self.versions.setRowCount(len(model.versions))
+        bold = QFont()
+        bold.setBold(True)
         for row, version in enumerate(model.versions):
             created = datetime.fromtimestamp(version.created_ms / 1000).strftime("%Y-%m-%d %H:%M")
-            first = _cell(f"v{version.version}")
+            first = _cell(f"v{version.version}", key=_number(version.version))
             first.setData(Qt.ItemDataRole.UserRole, version.version)
             marks = [f"@{a}" for a in version.aliases]
-            if version.version == model.best_version:
+            best = version.version == model.best_version
+            if best:
                 marks.insert(0, "★ best")
                 first.setToolTip(f"the best registered version by {model.metric}")
-            cells = [first, _cell(created), _cell(" ".join(marks))]
+            # sorted by mark: the best first, then aliased versions, then the others
+            badges = _cell(" ".join(marks), key=(0 if best else 1 if marks else 2, " ".join(marks)))
+            if marks:
+                badges.setForeground(QColor(status_colour("ok" if best else "info")))
+            cells = [first, _cell(created, key=version.created_ms), badges]
             for metric in METRICS:
-                value = version.metrics.get(metric)
-                cells.append(_cell("" if value is None else f"{value:.4f}", align_right=True))
+                value = version_metric(version.metrics, metric)
+                text = "" if value is None else f"{value:.4f}"
+                cells.append(_cell(text, align_right=True, key=value))
             run = _cell(version.run_id[:12])
             run.setToolTip(plain_rich(f"run {version.run_id}, experiment {version.experiment_id}"))
             cells += [_cell(version.status.lower()), run]
             for column, cell in enumerate(cells):
+                if best:
+                    cell.setFont(bold)
                 self.versions.setItem(row, column, cell)
+        self.versions.setSortingEnabled(True)
         self.select_version(keep or model.versions[0].version if model.versions else "")
         self._update_actions()
         self._show_details()
@@ -524,6 +664,8 @@ class ModelsPanel(QWidget):
         chosen = self.selected_version()
         for button in (self.alias_button, self.export_button):
             button.setEnabled(chosen is not None)
+        self.export_button.setEnabled(chosen is not None and not self.export_busy.busy)
+        self.predict_files_button.setEnabled(chosen is not None and not self.predict_busy.busy)
         self.reproducer.set_available(chosen is not None)
         self.unalias_button.setEnabled(chosen is not None and bool(chosen.aliases))
         self.open_button.setEnabled(self.model() is not None)
@@ -560,8 +702,13 @@ class ModelsPanel(QWidget):
             self.unalias_menu.addAction(f"@{alias}", lambda a=alias: self.remove_alias(a))
 
     # --- MLflow server ---------------------------------------------------------------
-    def _server_started(self, url: str) -> None:
+    def _server_started(self, url: str, server: MlflowServer | None = None) -> None:
+        if server is not None and server is not self.server:
+            # cancelled while it started: it answered anyway, and is not wanted
+            run_in_background(server.stop, lambda _r: None, lambda _e: None)
+            return
         self._server_starting = False
+        self.server_busy.finish()
         if self._closed:
             return
         self.show_message(f"MLflow server: {url}")
@@ -569,7 +716,10 @@ class ModelsPanel(QWidget):
         for make_url in pending:
             self._open(make_url(url))
 
-    def _server_failed(self, exc: BaseException) -> None:
+    def _server_failed(self, exc: BaseException, server: MlflowServer | None = None) -> None:
+        if server is not None and server is not self.server:
+            return  # the cancel stopped it: already said
+        self.server_busy.finish()
         self._server_starting = False
         self._pending_urls.clear()
         self._failed(exc)
@@ -592,8 +742,14 @@ class ModelsPanel(QWidget):
 
     # --- messages --------------------------------------------------------------------
     def show_message(self, text: str, error: bool = False) -> None:
-        self.message.setStyleSheet("color: #c62828;" if error else "color: #2e7d32;")
+        self._message_error = error
+        self.message.setStyleSheet(f"color: {status_colour('error' if error else 'ok')};")
         self.message.setText(text)
+
+    def _restyle(self) -> None:
+        """Palette changed: the coloured message and badges again."""
+        self.show_message(self.message.text(), self._message_error)
+        self._fill_versions()
 
     def _failed(self, exc: BaseException) -> None:
         if not self._closed:

@@ -8,7 +8,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from cockpit.panels.queue.model import experiment_text, time_text
-from cockpit.panels.queue.progress import Progress, duration_text
+from core.jobs.progress import Progress, duration_text
 from core.jobs.model import Job
 from core.jobs.runner import log_tail
 from core.workspace import Workspace
@@ -34,6 +34,8 @@ def details_text(workspace: Workspace, job: Job, progress: Progress | None) -> s
         + (f" on {job.device}" if job.device else "")
         + (f" (pid {job.pid})" if job.pid and job.state == "running" else ""),
     ]
+    if job.name:
+        lines.insert(1, f"name: {job.name}")
     if progress is not None and progress.text():
         eta = f", about {duration_text(progress.eta_s)} left" if progress.eta_s else ""
         lines.append(f"progress: {progress.text()}{eta}")

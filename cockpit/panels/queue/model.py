@@ -18,7 +18,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from cockpit.richtext import plain_rich
-from cockpit.panels.queue.progress import Progress, duration_text
+from core.jobs.progress import Progress, duration_text
 from core.jobs.model import Job
 
 JOB_IDS_MIME = "application/x-cockpit-job-ids"
@@ -29,6 +29,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = [
     "State",
+    "Name",
     "Job",
     "Kind",
     "Theme",
@@ -217,6 +218,8 @@ class JobTableModel(QAbstractTableModel):
             if job.state == "running" and job.cancel_requested:
                 return "cancelling"
             return job.state
+        if name == "Name":
+            return job.name or job.label  # an older job file has no name
         if name == "Job":
             return job.id
         if name == "Kind":
@@ -240,6 +243,8 @@ class JobTableModel(QAbstractTableModel):
     @staticmethod
     def _tooltip(job: Job) -> str:
         lines = [f"{job.kind} job {job.id}: {job.state}", f"attempts: {job.attempts}"]
+        if job.name:
+            lines.insert(0, job.name)
         if job.pid:
             lines.append(f"pid {job.pid} on {job.host or '?'}")
         if job.error:

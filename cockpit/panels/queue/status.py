@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from cockpit.panels.queue.progress import Progress, ProgressTracker
+from core.jobs.progress import Progress, ProgressTracker
 from core.jobs.model import Job
 from core.jobs.queue import QueueScanner, UnreadableJobFile
 from core.jobs.runner import RunnerState, runner_state
@@ -51,7 +51,9 @@ def device_text() -> str:
         )
     cpu = cpu_status()
     used = cpu.memory_total_mb - cpu.memory_available_mb
+    # no reading yet on the first refresh: say nothing rather than "load 0 %"
+    load = "" if cpu.load_percent is None else f", load {cpu.load_percent:.0f} %"
     return (
-        f"No GPU (NVML) — jobs run on the CPU: {cpu.cores} cores, load {cpu.load_percent:.0f} % · "
+        f"No GPU (NVML) — jobs run on the CPU: {cpu.cores} cores{load} · "
         f"memory {_gb(used)}/{_gb(cpu.memory_total_mb)} GB"
     )

@@ -47,7 +47,7 @@ from cockpit.panels.queue.model import (
     JobTableModel,
     StateRole,
 )
-from cockpit.panels.queue.progress import ProgressTracker
+from core.jobs.progress import ProgressTracker
 from cockpit.panels.queue.status import QueueScan, device_text, scan_queue
 from cockpit.workers import run_in_background
 from core.errors import CockpitError
@@ -63,7 +63,7 @@ FALLBACK_MS = 800  # the timer that catches what a watcher missed: changes show 
 HIDDEN_SCAN_S = 5.0  # a hidden panel scans less often
 COALESCE_MS = 60
 DEVICE_MS = 2000
-COLUMN_WIDTHS = [84, 170, 46, 120, 100, 150, 230, 76, 62, 40]
+COLUMN_WIDTHS = [80, 220, 130, 46, 100, 100, 136, 180, 60, 62, 40]
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -82,11 +82,20 @@ class ProgressDelegate(QStyledItemDelegate):
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         painter.save()
         bar = QRect(opt.rect.adjusted(2, 3, -2, -3))
-        painter.fillRect(bar, QColor(255, 255, 255, 70) if selected else QColor("#e3ecf7"))
+        palette = opt.palette
+        dark = (
+            palette.color(QPalette.ColorRole.Base).lightnessF()
+            < palette.color(QPalette.ColorRole.Text).lightnessF()
+        )  # light text on a dark base: deep fills, so the text stays readable
+        track = "#2a3442" if dark else "#e3ecf7"
+        painter.fillRect(bar, QColor(255, 255, 255, 70) if selected else QColor(track))
         done = QRect(bar)
         done.setWidth(int(bar.width() * fraction))
         running = index.data(StateRole) == "running"
-        colour = QColor("#90caf9" if running else "#c8d6c9")
+        if dark:
+            colour = QColor("#1f5f99" if running else "#3f5f45")
+        else:
+            colour = QColor("#90caf9" if running else "#c8d6c9")
         if selected:
             colour.setAlpha(150)
         painter.fillRect(done, colour)
@@ -171,6 +180,7 @@ class QueuePanel(QWidget):
         self.runner_label = QLabel("Runner: …")
         self.runner_label.setMinimumWidth(260)
         self.start_button = QPushButton("Start runner")
+        self.start_button.setToolTip("start the background runner that takes pending jobs one by one")
         self.start_button.clicked.connect(self.start_runner)
         self.drain_button = QPushButton("Drain")
         self.drain_button.setToolTip("finish the running jobs, start no new one, then exit")
@@ -523,11 +533,21 @@ class QueuePanel(QWidget):
             lambda jobs: f"priority {priority} for {len(jobs)} job(s)",
         )
 
-    def cancel(self, ids: list[str] | None = None) -> None:
+    def cancel(self, ids: list[str] | None = None, *, confirm: bool = True) -> None:
         chosen = self._selected(("pending", "running"), ids)
         if not chosen:
             self.show_message("select a pending or running job to cancel", error=True)
             return
+        running = self._selected(("running",), chosen)
+        if confirm and running:
+            answer = QMessageBox.question(
+                self,
+                "Cancel running jobs",
+                f"Stop {len(running)} running job(s) ({', '.join(running)})? "
+                "Their training ends during the current epoch.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
         self._change(
             self._each(chosen, lambda q, i: q.cancel(i)),
             lambda jobs: "; ".join(

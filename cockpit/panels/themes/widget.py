@@ -52,6 +52,7 @@ class ThemesPanel(QWidget):
         super().__init__(parent)
         self.workspace = workspace
         self.current_theme: str | None = None
+        self._announced: str | None = None  # the theme sig_theme_selected last named
         self._filling = False
 
         self.theme_list = QListWidget()
@@ -59,10 +60,13 @@ class ThemesPanel(QWidget):
         self.new_theme = QLineEdit(placeholderText="new theme name")
         self.new_theme.returnPressed.connect(self._create_theme)
         add_theme = QPushButton("Create")
+        add_theme.setToolTip("create a theme with the name typed beside it")
         add_theme.clicked.connect(self._create_theme)
         rename_theme = QPushButton("Rename…")
+        rename_theme.setToolTip("rename the selected theme (its images and runs stay)")
         rename_theme.clicked.connect(self._rename_theme)
         delete_theme = QPushButton("Delete…")
+        delete_theme.setToolTip("delete the selected theme after a confirmation")
         delete_theme.clicked.connect(self._delete_theme)
         left = QVBoxLayout()
         left.addWidget(QLabel("<b>Themes</b>"))
@@ -88,8 +92,12 @@ class ThemesPanel(QWidget):
         self.new_label = QLineEdit(placeholderText="new label name")
         self.new_label.returnPressed.connect(self._add_label)
         add_label = QPushButton("Add label")
+        add_label.setToolTip("add the label typed beside it to the selected theme")
         add_label.clicked.connect(self._add_label)
         delete_label = QPushButton("Delete label…")
+        delete_label.setToolTip(
+            "delete the selected label after a confirmation; its images become unlabeled"
+        )
         delete_label.clicked.connect(self._delete_label)
         self.message = plain(QLabel())
         self.message.setWordWrap(True)
@@ -160,7 +168,8 @@ class ThemesPanel(QWidget):
             self.theme_list.addItem(item)
             if summary.name == data["theme"]:
                 self.theme_list.setCurrentItem(item)
-        changed = data["theme"] != self.current_theme
+        # a theme created, renamed or deleted here changes the theme being labeled too
+        changed = data["theme"] != self._announced
         self.current_theme = data["theme"]
         self.title.setText(
             f"<b>Labels of {escaped(data['theme'])}</b>"
@@ -192,13 +201,21 @@ class ThemesPanel(QWidget):
         self.labels.horizontalHeader().setStretchLastSection(True)
         self._filling = False
         if changed and self.current_theme:
+            self._announced = self.current_theme
             self.sig_theme_selected.emit(self.current_theme)
         self.sig_loaded.emit()
+
+    def select_theme(self, name: str) -> None:
+        """Show ``name`` (chosen elsewhere, e.g. in Labeling's picker) as the current
+        theme."""
+        if name and name != self.current_theme:
+            self.current_theme = self._announced = name  # the sender knows already
+            self.reload()
 
     def _theme_clicked(self, item: QListWidgetItem | None, _previous: Any) -> None:
         if self._filling or item is None:
             return
-        self.current_theme = item.data(Qt.ItemDataRole.UserRole)
+        self.current_theme = self._announced = item.data(Qt.ItemDataRole.UserRole)
         self.sig_theme_selected.emit(self.current_theme)
         self.reload()
 

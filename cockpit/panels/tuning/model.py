@@ -13,16 +13,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
+from cockpit.theme_colors import status_colour
 from core.tuning.results import StudyDetails, TrialRow
 
 FIXED_COLUMNS = ["#", "State", "Value", "Duration"]
-STATE_COLOURS = {
-    "complete": "#2e7d32",
-    "pruned": "#b26a00",
-    "fail": "#c62828",
-    "running": "#1565c0",
-    "waiting": "#616161",
-}
 SortRole = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
 
@@ -53,6 +47,9 @@ class TrialsModel(QAbstractTableModel):
         self.trials: list[TrialRow] = []
         self.params: list[str] = []
         self.best: int | None = None
+
+    def row_of(self, number: int) -> int | None:
+        return next((row for row, t in enumerate(self.trials) if t.number == number), None)
 
     def set_details(self, details: StudyDetails | None) -> None:
         self.beginResetModel()
@@ -100,7 +97,7 @@ class TrialsModel(QAbstractTableModel):
         if role == SortRole:
             return self._cell(trial, index.column())[1]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 1:
-            return QColor(STATE_COLOURS.get(trial.state, "#000000"))
+            return QColor(status_colour(trial.state))
         if role == Qt.ItemDataRole.FontRole and trial.number == self.best:
             font = QFont()
             font.setBold(True)

@@ -29,13 +29,18 @@ from PySide6.QtWidgets import (
 )
 
 from cockpit.panels.tuning.model import (
-    STATE_COLOURS,
     TrialsModel,
     TrialsSortProxy,
     format_value,
 )
-from cockpit.panels.tuning.plots import HistoryPlot, ImportancePlot, ParallelCoordinatesPlot
+from cockpit.panels.tuning.plots import (
+    HistoryPlot,
+    ImportancePlot,
+    LearningCurvesPlot,
+    ParallelCoordinatesPlot,
+)
 from cockpit.richtext import escaped, plain
+from cockpit.theme_colors import follow_palette, status_colour
 from cockpit.workers import run_in_background
 from core.errors import CockpitError
 from core.workspace import Workspace
@@ -124,6 +129,7 @@ class TuningPanel(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reload_button = QPushButton("Reload")
+        self.reload_button.setToolTip("read the studies again (F5)")
         self.reload_button.clicked.connect(self.reload)
         self.apply_button = QPushButton("Apply best params")
         self.apply_button.setToolTip(
@@ -136,6 +142,7 @@ class TuningPanel(QWidget):
         )
         self.stop_button.clicked.connect(self._stop_study)
         self.mlflow_button = QToolButton(text="Open in MLflow")
+        self.mlflow_button.setToolTip("the study's parent run or best trial in the MLflow UI")
         self.mlflow_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         runs_menu = QMenu(self.mlflow_button)
         self.parent_run_action = runs_menu.addAction("The study's parent run")
@@ -186,22 +193,32 @@ class TuningPanel(QWidget):
         trials_layout.addWidget(self.trials_view, 1)
 
         self.history_plot = HistoryPlot()
+        self.curves_plot = LearningCurvesPlot()
         self.importance_plot = ImportancePlot()
         self.parallel_plot = ParallelCoordinatesPlot()
+        self.plots = (self.history_plot, self.curves_plot, self.importance_plot, self.parallel_plot)
         plots_box = QWidget()
         plots = QGridLayout(plots_box)
         plots.setContentsMargins(0, 0, 0, 0)
         plots.addWidget(self.history_plot, 0, 0)
-        plots.addWidget(self.importance_plot, 0, 1)
-        plots.addWidget(self.parallel_plot, 1, 0, 1, 2)
+        plots.addWidget(self.curves_plot, 0, 1)
+        plots.addWidget(self.importance_plot, 1, 0)
+        plots.addWidget(self.parallel_plot, 1, 1)
         plots.setRowStretch(0, 1)
         plots.setRowStretch(1, 1)
+        plots.setColumnStretch(0, 1)
+        plots.setColumnStretch(1, 1)
+        self.selected_trial: int | None = None
+        self._details_study: str | None = None
+        self.trials_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.trials_view.selectionModel().selectionChanged.connect(self._trial_row_selected)
+        self.history_plot.sig_trial_clicked.connect(self.select_trial)
 
         lower = QSplitter()
         lower.addWidget(trials_box)
         lower.addWidget(plots_box)
         lower.setStretchFactor(1, 3)
-        lower.setSizes([500, 760])
+        lower.setSizes([420, 840])
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(studies_box)
         splitter.addWidget(lower)
@@ -214,12 +231,28 @@ class TuningPanel(QWidget):
         self._refresh = QTimer(self, singleShot=True)
         self._refresh.timeout.connect(self._refresh_if_visible)
         self._update_buttons()
+        follow_palette(self, self._restyle)
         QTimer.singleShot(0, self.reload)
 
     # --- public API ----------------------------------------------------------------------
     @property
     def current_study(self) -> str | None:
         return self.details.summary.name if self.details is not None else None
+
+    def select_trial(self, number: int | None) -> None:
+        """Select trial ``number`` in the table and mark it in every plot."""
+        self.selected_trial = number
+        for plot in self.plots:
+            plot.highlight(number)
+        row = None if number is None else self.trials_model.row_of(number)
+        view = self.trials_view
+        if row is None:
+            view.clearSelection()
+            return
+        index = self.trials_proxy.mapFromSource(self.trials_model.index(row, 0))
+        if view.selectionModel().selectedRows() != [index]:
+            view.selectRow(index.row())
+        view.scrollTo(index)
 
     def show_study(self, name: str) -> None:
         """Select study ``name`` (loaded in the background)."""
@@ -332,9 +365,9 @@ class TuningPanel(QWidget):
                     )
                 table.setItem(row, column, item)
             if s.running:
-                table.item(row, 6).setForeground(QColor(STATE_COLOURS["running"]))
+                table.item(row, 6).setForeground(QColor(status_colour("running")))
             if s.counts["fail"]:
-                table.item(row, 5).setForeground(QColor(STATE_COLOURS["fail"]))
+                table.item(row, 5).setForeground(QColor(status_colour("fail")))
             if s.name == self._wanted:
                 selected = row
         if selected is not None:
@@ -360,9 +393,33 @@ class TuningPanel(QWidget):
             )
         if self.trials_model.params != columns or self.trials_model.rowCount() <= 50:
             self.trials_view.resizeColumnsToContents()  # not on every refresh of a long study
-        self.history_plot.show_details(details)
-        self.importance_plot.show_details(details)
-        self.parallel_plot.show_details(details)
+        study = details.summary.name if details is not None else None
+        if (
+            study != self._details_study
+            or self.selected_trial is None
+            or self.trials_model.row_of(self.selected_trial) is None
+        ):
+            self.selected_trial = None  # another study, or its trial is gone
+        self._details_study = study
+        for plot in self.plots:
+            plot.selected = self.selected_trial
+            plot.show_details(details)
+        self.select_trial(self.selected_trial)
+
+    def _trial_row_selected(self, *_args: Any) -> None:
+        rows = self.trials_view.selectionModel().selectedRows()
+        if not rows:
+            return
+        row = self.trials_proxy.mapToSource(rows[0]).row()
+        number = self.trials_model.trials[row].number
+        if number != self.selected_trial:
+            self.select_trial(number)
+
+    def _restyle(self) -> None:
+        """Palette changed: the plots' texts and marks again."""
+        if not self._loading:
+            self._fill_studies()
+            self._fill_details()
 
     def _open_run(self, which: str) -> None:
         summary = self.details.summary if self.details is not None else None

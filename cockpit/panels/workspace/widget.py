@@ -48,6 +48,7 @@ class WorkspacePanel(QWidget):
         self.path_label = QLabel(str(workspace.root))
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reload_button = QPushButton("Reload")
+        self.reload_button.setToolTip("check the workspace again (F5)")
         self.reload_button.clicked.connect(self.reload)
         header = QHBoxLayout()
         header.addWidget(QLabel("<b>Workspace</b>"))

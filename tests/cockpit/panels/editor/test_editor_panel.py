@@ -9,6 +9,7 @@ import json
 import optuna
 import pytest
 from optuna.distributions import FloatDistribution, IntDistribution
+from PySide6.QtCore import Qt
 
 from cockpit.panels.editor import ConfigEditorPanel
 from core.config import resolve_params
@@ -17,6 +18,7 @@ from core.data.importer import import_images
 from core.data.themes import create_theme
 from core.db import open_database
 from core.demo import write_demo_images
+from core.jobs.queue import JobQueue
 from core.scaffold import init_workspace
 from tests.core.training.conftest import TINY
 
@@ -77,7 +79,9 @@ def test_invalid_value_is_flagged_at_its_field_and_blocks_jobs(
 ):
     panel = open_panel(trained)
     settle(qtbot, panel)
-    assert panel.add_train.isEnabled() and panel.add_tune.isEnabled()
+    # the configuration as trained: a train job would do nothing, and says so
+    assert not panel.add_train.isEnabled() and panel.add_tune.isEnabled()
+    assert "already complete: raise max_epochs" in panel.add_train.toolTip()
     lr = panel.form.fields["lr"]
     assert lr.editor.text() == "0.01"
     lr.editor.setFocus()
@@ -244,16 +248,30 @@ def test_add_train_and_tune_jobs(qtbot, open_panel, trained, screenshot_dir):
     edit_yaml(
         qtbot, panel, set_top_level_value(set_top_level_value(text, "lr", 0.02), "max_epochs", 3)
     )
-    panel.add_train_job()
+    qtbot.keyClicks(panel.run_name, "lower lr")  # the run's name, typed
+    qtbot.mouseClick(panel.add_train, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(submitted) == 2, timeout=30_000)
     settle(qtbot, panel)
+    named = JobQueue(trained).get(submitted[1])
+    assert named.name == "lower lr" and panel.run_name.text() == ""
+    assert JobQueue(trained).get(submitted[0]).name  # derived from what differs
 
     dialog = TuneJobDialog(panel.check.optuna, "shapes", panel)
     qtbot.addWidget(dialog)
     assert "Recommended: <b>30 trials</b> — 30 trials: about 10 per dimension" in (
         dialog.recommendation.text()
     )
-    assert "multivariate TPE: 3 dimension(s)" in dialog.explanation.text()
+    assert "measuring the model and the data" in dialog.profile_label.text()
+    assert "multivariate TPE: medium data, 3 dimension(s)" in dialog.explanation.text()
+    # the measured profile (what the panel computes off the GUI thread) decides the choice
+    from core.history.costs import plan_study
+
+    plan = plan_study(trained, "shapes", panel.check.optuna)
+    dialog.set_plan(plan.profile, plan.seconds_per_trial)
+    assert "Chosen from: simple model (" in dialog.profile_label.text()
+    assert "per trial on this theme's earlier runs" in dialog.profile_label.text()
+    assert "random: with small data" in dialog.explanation.text()
+    assert "cautious median pruner" in dialog.explanation.text()
     dialog.n_trials.setValue(4)
     assert "random: 4 trials are too few" in dialog.explanation.text()
     panel.submit_tune_job(*dialog.choice())

@@ -84,7 +84,7 @@ def test_compare_two_runs_shows_curves_diff_and_confusion_matrices(
     panel.compare_selected()
     view = panel.compare_view
     qtbot.waitUntil(lambda: view.comparison is not None, timeout=30_000)
-    assert panel.tabs.currentWidget() is view
+    assert panel.compare_window.isVisible()
     assert view.curve_count("valid_loss") == 2 and view.curve_count("train_acc") == 2
     assert view.highlighted_keys() == ["lr", "max_epochs"]
     assert view.params.rowCount() == 2
@@ -98,7 +98,7 @@ def test_compare_two_runs_shows_curves_diff_and_confusion_matrices(
             for r in range(table.rowCount())
         ]
         assert counts == [list(row) for row in run.confusion.matrix]
-    panel.grab().save(str(screenshot_dir / "history_compare.png"))
+    panel.compare_window.grab().save(str(screenshot_dir / "history_compare.png"))
 
 
 def test_requeue_emits_the_runs_parameters_and_folder_opens(qtbot, panel, history):

@@ -97,6 +97,20 @@ def test_alias_predict_on_drop_and_onnx_export(
 
     panel.predictions.setCurrentRow(0)
     assert panel.grab().save(str(screenshot_dir / "models.png"))
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from tests.cockpit.test_theme_colors import dark_palette
+
+    before = QPalette(QApplication.palette())
+    QApplication.setPalette(dark_palette())
+    try:
+        qtbot.wait(200)
+        # the marks and the message follow the palette: light colours on the dark one
+        assert QColor(panel.versions.item(0, 2).foreground().color()).lightnessF() > 0.5
+        assert panel.grab().save(str(screenshot_dir / "models_dark.png"))
+    finally:
+        QApplication.setPalette(before)
 
 
 def test_open_in_mlflow_starts_a_local_server_that_stops_with_the_app(
@@ -161,3 +175,108 @@ print("HEAVY", [m for m in ("mlflow", "torch") if m in sys.modules])
     )
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stdout
+
+
+def _click(qtbot, widget, pos=None):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    assert widget.isVisible() and widget.isEnabled()
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos or widget.rect().center())
+
+
+def test_versions_sort_by_a_clicked_header_and_keep_their_marks(qtbot, make_panel, registered):
+    workspace, _ = registered
+    panel = make_panel(workspace)
+    header = panel.versions.horizontalHeader()
+
+    from PySide6.QtCore import QPoint
+
+    def click_header(name):
+        column = COLUMNS.index(name)
+        x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+        _click(qtbot, header.viewport(), pos=QPoint(x, 5))
+
+    def column(name):
+        return [cell_texts(panel, r)[COLUMNS.index(name)] for r in range(2)]
+
+    click_header("Version")
+    assert column("Version") == ["v1", "v2"]
+    click_header("Version")
+    assert column("Version") == ["v2", "v1"]
+    click_header("best_valid_loss")
+    losses = [float(v) for v in column("best_valid_loss")]
+    assert losses == sorted(losses)
+    best = get_model(workspace, "shapes_model").best_version
+    marked = [r for r in range(2) if "★ best" in cell_texts(panel, r)[2]]
+    assert [cell_texts(panel, r)[0] for r in marked] == [f"v{best}"]
+    assert panel.versions.item(marked[0], 0).font().bold()
+    # the selection follows its version, not its row
+    panel.select_version("2")
+    click_header("Version")
+    assert panel.selected_version().version == "2"
+
+
+def test_export_shows_a_busy_line_whose_cancel_kills_the_child(
+    qtbot, make_panel, registered, tmp_path
+):
+    workspace, _ = registered
+    panel = make_panel(workspace)
+    target = tmp_path / "cancelled.onnx"
+    panel.export_onnx(target)
+    busy = panel.export_busy
+    assert busy.isVisible() and "exporting shapes_model" in busy.label.text()
+    assert not panel.export_button.isEnabled()
+    [process] = panel.processes.running
+    pid = process.processId()
+    assert pid > 0
+    _click(qtbot, busy.cancel_button)
+    qtbot.waitUntil(lambda: not panel.processes.running, timeout=10_000)
+    assert not busy.isVisible()
+    assert "cancelled" in panel.message.text()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the child is gone
+    assert not target.exists()
+    assert panel.export_button.isEnabled()
+
+
+def test_predict_files_chooser_and_cancel_of_a_prediction(qtbot, make_panel, registered):
+    workspace, holdout = registered
+    panel = make_panel(workspace)
+    images = sorted(holdout.rglob("*.png"))[:2]
+    panel.choose_images = lambda: images  # the file dialog's answer
+    _click(qtbot, panel.predict_files_button)
+    assert panel.predict_busy.isVisible()
+    assert not panel.predict_files_button.isEnabled()
+    _click(qtbot, panel.predict_busy.cancel_button)
+    qtbot.waitUntil(lambda: not panel.processes.running, timeout=10_000)
+    assert "prediction cancelled" in panel.message.text()
+
+    with qtbot.waitSignal(panel.sig_predicted, timeout=60_000) as predicted:
+        _click(qtbot, panel.predict_files_button)
+    assert len(predicted.args[0]["predictions"]) == 2
+    assert not panel.predict_busy.isVisible()
+
+
+def test_cancel_while_the_mlflow_server_starts_stops_it(qtbot, make_panel, registered):
+    workspace, _ = registered
+    panel = make_panel(workspace)
+    panel.open_in_mlflow("version")
+    server = panel.server
+    assert panel.server_busy.isVisible()
+    qtbot.waitUntil(lambda: server.process is not None, timeout=10_000)
+    pid = server.process.pid
+    _click(qtbot, panel.server_busy.cancel_button)
+    assert not panel.server_busy.isVisible() and panel.server is None
+    assert "cancelled" in panel.message.text()
+
+    def gone():
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    qtbot.waitUntil(gone, timeout=20_000)
+    qtbot.wait(500)
+    assert panel.opened == []  # nothing opened after the cancel

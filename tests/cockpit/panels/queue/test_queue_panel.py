@@ -14,7 +14,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
 from cockpit.panels.queue.model import JOB_IDS_MIME
-from cockpit.panels.queue.progress import ProgressTracker
+from core.jobs.progress import ProgressTracker
 from core.config import parse_overrides, resolve_params
 from core.jobs.model import Job
 from core.jobs.queue import JobQueue
@@ -249,8 +249,13 @@ def test_progress_of_a_running_training_and_stop_from_the_panel(
     stopped = JobQueue(ws).get(train.id)
     assert stopped.state == "pending" and stopped.error == STOPPED_REASON
     assert stopped.attempts == 0  # a stop is not a failed attempt
-    # the checkpoint a cancel also leaves: the next runner resumes from it
-    assert (ws.experiment_dir(train.experiment_id) / "interrupted.ckpt").exists()
+    # the checkpoint the stop leaves (interrupted.ckpt mid-epoch, last.ckpt at an epoch's
+    # end): the next runner resumes from it
+    folder = ws.experiment_dir(train.experiment_id)
+    log = ws.logs_dir / f"{train.id}.log"
+    assert {"interrupted.ckpt", "last.ckpt"} & {p.name for p in folder.iterdir()}, (
+        log.read_text()[-3000:] if log.exists() else "no log"
+    )
     wait_shown(qtbot, panel, lambda: row_text(panel, train.id, "State") == "pending", within=2)
     assert row_text(panel, train.id, "Progress").startswith("epoch ")  # where it resumes
     wait_shown(qtbot, panel, lambda: "not running" in panel.runner_label.text(), within=2)

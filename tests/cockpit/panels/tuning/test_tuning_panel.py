@@ -266,7 +266,103 @@ def test_an_unreadable_storage_is_reported_in_the_panel(open_panel, workspace):
 
 
 def test_screenshot(open_panel, qtbot, stopped_study, screenshot_dir):
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from tests.cockpit.test_theme_colors import dark_palette
+
     panel = open_panel(stopped_study.workspace)
     panel.trials_view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+    panel.select_trial(panel.details.complete[0].number)
     qtbot.wait(200)  # axes widen to their tick labels in the next layout pass
     assert panel.grab().save(str(screenshot_dir / "tuning.png"))
+    before = QPalette(QApplication.palette())
+    QApplication.setPalette(dark_palette())
+    try:
+        qtbot.wait(300)
+        assert panel.grab().save(str(screenshot_dir / "tuning_dark.png"))
+    finally:
+        QApplication.setPalette(before)
+
+
+def _click_point(qtbot, plot_widget, x, y):
+    """A real mouse click (press and release through Qt) on data point (x, y)."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtTest import QTest
+
+    qtbot.wait(200)  # the view's new range is applied at its next paint
+    view_box = plot_widget.getPlotItem().getViewBox()
+    scene_pos = view_box.mapViewToScene(QPointF(x, y))
+    pos = plot_widget.mapFromScene(scene_pos)
+    viewport = plot_widget.viewport()
+    QTest.mouseMove(viewport, pos)
+    qtbot.wait(20)
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.wait(20)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=pos)
+
+
+def test_a_clicked_trial_row_is_marked_in_every_plot_and_a_clicked_point_selects_its_row(
+    open_panel, qtbot, stopped_study
+):
+    from PySide6.QtTest import QTest
+
+    from cockpit.panels.tuning.plots import HIGHLIGHT_COLOUR
+
+    panel = open_panel(stopped_study.workspace)
+    details = panel.details
+    reported = [t for t in details.trials if t.intermediate]
+    assert reported and set(panel.curves_plot.curves) == {t.number for t in reported}
+    trial = next(t for t in details.complete if t.number != details.summary.best_trial)
+    view = panel.trials_view
+    index = panel.trials_proxy.mapFromSource(
+        panel.trials_model.index(panel.trials_model.row_of(trial.number), 0)
+    )
+    QTest.mouseClick(
+        view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(index).center()
+    )
+    assert panel.selected_trial == trial.number
+    assert panel.history_plot.marker.value() == trial.number
+    xs, ys = panel.history_plot.ring.getData()
+    assert list(xs) == [trial.number] and list(ys) == pytest.approx([trial.value])
+    curve = panel.curves_plot.selected_item
+    assert curve.opts["pen"].color().name() == HIGHLIGHT_COLOUR
+    assert list(curve.yData) == pytest.approx([v for _s, v in trial.intermediate])
+    assert list(panel.parallel_plot.selected_item.getData()[1]) == pytest.approx(
+        panel.parallel_plot.paths[trial.number][1]
+    )
+    assert f"selected trial {trial.number}" in panel.curves_plot.caption.text()
+
+    # and back: a click on another trial's point in the history selects its row
+    other = next(t for t in details.complete if t.number != trial.number)
+    _click_point(qtbot, panel.history_plot.plot, other.number, other.value)
+    qtbot.waitUntil(lambda: panel.selected_trial == other.number, timeout=2000)
+    [row] = view.selectionModel().selectedRows()
+    assert panel.trials_proxy.index(row.row(), 0).data() == str(other.number)
+    assert panel.history_plot.marker.value() == other.number
+
+
+def test_importance_names_its_trial_count_and_warns_below_ten(open_panel, stopped_study):
+    panel = open_panel(stopped_study.workspace)
+    complete = len(panel.details.complete)
+    assert complete < 10  # the study was stopped after a few trials
+    importance = panel.importance_plot
+    assert f"({complete} complete trials)" in importance.title.text()
+    assert f"only {complete} complete trials" in importance.caption.text()
+    assert "trust it from about 10" in importance.caption.text()
+
+
+def test_the_version_a_study_registered_shows_its_metrics_in_models(show_panel, stopped_study):
+    from cockpit.panels.models import ModelsPanel
+    from cockpit.panels.models.widget import COLUMNS, METRICS
+    from core.models.catalog import list_models
+
+    [model] = list_models(stopped_study.workspace)
+    [version] = model.versions
+    assert version.metrics, "the study registered its best trial without metrics"
+    panel = show_panel(ModelsPanel(stopped_study.workspace), timeout=60_000)
+    cells = [panel.versions.item(0, c).text() for c in range(len(COLUMNS))]
+    shown = dict(zip(COLUMNS, cells, strict=True))
+    assert shown["best_valid_loss"] and shown["best_valid_acc"]
+    assert float(shown["best_valid_loss"]) == pytest.approx(version.metrics["valid_loss"], abs=1e-4)
+    assert all(shown[m] for m in METRICS if m.replace("best_", "") in version.metrics)
