@@ -5,8 +5,9 @@ Batches arrive as uint8 and are normalised here, on the device, to the exact flo
 values the served model's preprocessing makes (``normalisation_table``): by two
 elementwise operations, ``(x - 255 mean) * (1 / (255 std))``, where those reproduce the
 table bit for bit (checked for all 256 values of each channel), else by looking each value
-up in the table (ten times slower on a CPU; a sixth of a small network's epoch). On a GPU, convolutional networks run channels-last; ``torch_compile`` compiles the
-network for the fit (the exported model is the plain one, same weights)."""
+up in the table (ten times slower on a CPU; a sixth of a small network's epoch). On a
+GPU, convolutional networks run channels-last; ``torch_compile`` compiles the network for
+the fit (the exported model is the plain one, same weights)."""
 
 from __future__ import annotations
 

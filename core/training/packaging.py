@@ -14,7 +14,6 @@ from sqlalchemy import delete, select
 
 from core.data.snapshot import DataSnapshot
 from core.db import Model, ModelTrainData, open_database
-from core.export import export_onnx, export_torchscript
 from core.fileio import atomic_write_text
 from core.mlflow_filter import model_versions
 from core.preprocessing import PreprocessConfig
@@ -68,6 +67,9 @@ def onnx_metadata(serving: dict[str, Any], shape: tuple[int, ...]) -> dict[str, 
 def export_model(ctx: ExperimentContext) -> PackagedModel:
     """TorchScript + ONNX of ``ctx.net`` (already holding the best weights), both checked
     against torch, and the serving settings the pyfunc model needs."""
+    # imported here: recording an already complete experiment needs no torch
+    from core.export import export_onnx, export_torchscript
+
     folder = ctx.experiment_dir / "model"
     folder.mkdir(parents=True, exist_ok=True)
     net = ctx.net.cpu().eval()

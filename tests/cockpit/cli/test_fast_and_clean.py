@@ -68,13 +68,13 @@ def test_training_in_a_pipe_prints_plain_one_based_lines_and_no_library_chatter(
     assert "debug:" not in again.stdout and "\r" not in again.stdout
 
     # "already complete" answers without Lightning or MLflow (the registry's verdict read
-    # from the store's tags; the checkpoint's epochs still read with torch)
+    # from the store's tags, the epochs from the state file stamped with its checkpoint)
     complete = cockpit(ws, "train", "--theme", "shapes", *SETS, probe=True)
     assert complete.returncode == 0, complete.stderr
     assert "already complete" in complete.stdout
     # the --restart run above did not beat version 1: its recorded verdict, read back
     assert "model registry: not registered: test_acc" in complete.stdout
-    assert not imported(complete) & {"lightning", "pytorch_lightning", "mlflow", "optuna"}
+    assert not imported(complete) & {"torch", "lightning", "pytorch_lightning", "mlflow", "optuna"}
 
     listed = cockpit(ws, "models", "list", probe=True)
     assert listed.returncode == 0 and "shapes_model" in listed.stdout, listed.stderr
