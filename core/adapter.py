@@ -1,4 +1,4 @@
-"""The adapter between a dataset and a model (seed 001): it says how the dataset's images
+"""The adapter between a dataset and a model: it says how the dataset's images
 must be shaped for the model and which arguments build the model.
 
 Definitions subclass these in ``definitions/models/<model>/adapters/<name>/adapter.py``.

@@ -1,5 +1,5 @@
 """Accepting suggestions: the suggested label becomes the image's label with
-``labeled_by = "model:NAME/VERSION"`` (seed 000), in one transaction recorded as an
+``labeled_by = "model:NAME/VERSION"``, in one transaction recorded as an
 ``accept`` run so that it can be undone later, from another process too."""
 
 from __future__ import annotations

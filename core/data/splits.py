@@ -1,4 +1,4 @@
-"""Train/valid/test splits (seed 000): stratified by label, deterministic for a seed, and
+"""Train/valid/test splits: stratified by label, deterministic for a seed, and
 stable: images that already have a split keep it; only images without one are assigned.
 
 New images are spread so that each label's final counts come as close as possible to the

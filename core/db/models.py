@@ -1,4 +1,4 @@
-"""Tables of seed 000 section 6: themes, labels, images (TrainData), models and which
+"""Tables of the workspace database: themes, labels, images (TrainData), models and which
 images trained which model."""
 
 from __future__ import annotations

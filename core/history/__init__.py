@@ -1,4 +1,4 @@
-"""The history of runs (seed 001): list, filter and sort every ended job and experiment,
+"""The history of runs: list, filter and sort every ended job and experiment,
 compare runs, queue plots, and delete a run consistently everywhere it is recorded."""
 
 from core.history.compare import (

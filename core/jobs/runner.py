@@ -1,4 +1,4 @@
-"""The transient runner (seed 001): started when jobs are submitted, one per workspace,
+"""The transient runner: started when jobs are submitted, one per workspace,
 runs pending jobs in queue order — one per free GPU, or ``cpu_slots`` at a time without
 GPUs — and exits when the queue is empty.
 

@@ -33,7 +33,7 @@ def _definition_folders(definitions: Path) -> list[tuple[str, str, str]]:
     """(kind, name, folder relative to the workspace) of every definition folder on disk.
 
     A folder counts as a definition when it holds a config.py (the file every definition
-    has, seed 001).
+    has).
     """
     found = []
     root = definitions.parent

@@ -1,4 +1,4 @@
-"""ExperimentBuilder / ExperimentContext (seed 001): from validated parameters and a theme
+"""ExperimentBuilder / ExperimentContext: from validated parameters and a theme
 to everything a run needs: data snapshot, experiment id, transforms, network, datamodule
 and LightningModule. Training, tuning, plotting and inference all build through here."""
 
@@ -53,7 +53,7 @@ class ExperimentBuilder:
         self.registry = Registry(workspace, params.registry)
 
     def data_snapshot(self, *, split_new_images: bool = True) -> DataSnapshot:
-        """The theme's trainable images; new labeled images get a split first (seed 000)."""
+        """The theme's trainable images; new labeled images get a split first."""
         db = open_database(self.workspace)
         values = self.params.values
         if split_new_images:

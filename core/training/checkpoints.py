@@ -1,4 +1,4 @@
-"""CheckpointManager (seed 001): what a training command must do for an experiment id.
+"""CheckpointManager: what a training command must do for an experiment id.
 
 - no checkpoint: start a new experiment;
 - ``last.ckpt`` and fewer finished epochs than ``max_epochs``: resume (after a kill), or

@@ -4,7 +4,7 @@ Every operation (start run, params, metrics, tags, artifacts, model) is first ap
 ``output/experiments/<id>/mlflow_journal.jsonl`` and then applied to the tracking store.
 When the store cannot be reached (locked, deleted, disk full), training goes on and the
 journal is replayed at the next flush: the next epoch, the end of the run, or the next
-command on the same experiment (seed 000: retry and fallback).
+command on the same experiment (retry and fallback).
 """
 
 from __future__ import annotations

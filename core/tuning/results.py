@@ -1,5 +1,5 @@
 """What tuning produced, read from the Optuna storage: the studies, their trials, the
-optimisation history, parameter importance and the best parameters (seed 003).
+optimisation history, parameter importance and the best parameters.
 
 Reads only: running studies keep writing while these functions read. Nothing here imports
 torch or MLflow; Optuna is imported only when a storage exists, so a workspace without

@@ -1,4 +1,4 @@
-"""Run an Optuna study whose trials are trainings (seed 003).
+"""Run an Optuna study whose trials are trainings.
 
 - The study lives in ``optuna.db`` (or any storage URL); a resubmitted study continues
   until ``n_trials`` trials have completed or been pruned in total. Trials of a killed

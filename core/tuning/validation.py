@@ -1,4 +1,4 @@
-"""Checks of a study before it runs (seed 002's ConfigValidator / DataValidator): errors
+"""Checks of a study before it runs (a configuration validator and a data validator): errors
 stop it, warnings are shown, and a corrected configuration says what would fix them."""
 
 from __future__ import annotations
