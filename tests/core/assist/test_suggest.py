@@ -63,8 +63,11 @@ def test_accept_sets_model_labels_above_the_threshold_and_undo_restores(assisted
     db = open_database(ws)
     found = suggestions(db, "shapes")
     threshold = sorted(s.probability for s in found)[2]  # the 4 most confident pass
+    # (or more where the tiny model gives images the very same probability)
+    passing = sum(s.probability >= threshold for s in found)
+    assert passing >= 4
     preview = accept_suggestions(db, "shapes", min_prob=threshold, dry_run=True)
-    assert preview.count == 4 and preview.batch_id is None
+    assert preview.count == passing and preview.batch_id is None
     with db.session() as session:
         theme_id = get_theme(session, "shapes").id
         assert (
@@ -75,7 +78,7 @@ def test_accept_sets_model_labels_above_the_threshold_and_undo_restores(assisted
         )
 
     done = accept_suggestions(db, "shapes", min_prob=threshold)
-    assert done.count == 4 and done.batch_id is not None
+    assert done.count == passing and done.batch_id is not None
     chosen = {s.image_id: s.label for s in done.chosen}
     with db.session() as session:
         theme = get_theme(session, "shapes")
@@ -91,7 +94,7 @@ def test_accept_sets_model_labels_above_the_threshold_and_undo_restores(assisted
         session.get(TrainData, kept_id).labeled_by = "ann"
 
     undone = undo_accept(db, "shapes")
-    assert (undone.restored, undone.kept) == (3, 1)
+    assert (undone.restored, undone.kept) == (passing - 1, 1)
     with db.session() as session:
         for image_id in chosen:
             image = session.get(TrainData, image_id)
