@@ -3,7 +3,9 @@ aliases (``champion``, ``challenger`` …) read and set through ``MlflowClient``
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,10 +130,101 @@ def _read(client: Any, name: str) -> RegisteredModelInfo:
     )
 
 
-def list_models(workspace: Workspace) -> list[RegisteredModelInfo]:
-    """Every registered model of the workspace with its versions, sorted by name."""
+def _read_sqlite_registry(workspace: Workspace) -> list[RegisteredModelInfo] | None:
+    """The registry read from the SQLite store's tables directly, the way MLflow's own
+    store reads them (prompts and deleted versions left out; a run's metrics are its
+    ``latest_metrics``), so ``models list`` does not wait seconds for ``import mlflow``.
+    None when that read fails (another schema, a locked or half-made store): the client
+    answers then. The parity with the client is tested."""
+    path = workspace.mlflow_db_file
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            names = [
+                str(row[0])
+                for row in db.execute(
+                    "SELECT m.name FROM registered_models m WHERE NOT EXISTS (SELECT 1 FROM "
+                    "registered_model_tags t WHERE t.name = m.name AND t.key = ? AND "
+                    "lower(t.value) = 'true') ORDER BY m.name",
+                    ("mlflow.prompt.is_prompt",),
+                )
+            ]
+            return [_sqlite_model(db, name) for name in names]
+    except (sqlite3.Error, ValueError, TypeError):
+        return None
+
+
+def _sqlite_model(db: sqlite3.Connection, name: str) -> RegisteredModelInfo:
+    (description,) = db.execute(
+        "SELECT description FROM registered_models WHERE name = ?", (name,)
+    ).fetchone()
+    aliases = {
+        str(alias): str(version)
+        for alias, version in db.execute(
+            "SELECT alias, version FROM registered_model_aliases WHERE name = ?", (name,)
+        )
+    }
+    infos = []
+    for number, created, status, run_id in db.execute(
+        "SELECT version, creation_time, status, run_id FROM model_versions "
+        "WHERE name = ? AND current_stage != 'Deleted_Internal'",
+        (name,),
+    ).fetchall():
+        tags = dict(
+            db.execute(
+                "SELECT key, value FROM model_version_tags WHERE name = ? AND version = ?",
+                (name, number),
+            ).fetchall()
+        )
+        run = db.execute("SELECT experiment_id FROM runs WHERE run_uuid = ?", (run_id,)).fetchone()
+        metrics = None
+        if run is not None:
+            metrics = {
+                str(key): float("nan") if is_nan else float(value)
+                for key, value, is_nan in db.execute(
+                    "SELECT key, value, is_nan FROM latest_metrics WHERE run_uuid = ?",
+                    (run_id,),
+                )
+            }
+        text = str(number)
+        infos.append(
+            VersionInfo(
+                name=name,
+                version=text,
+                created_ms=int(created or 0),
+                status=str(status or ""),
+                run_id=run_id or "",
+                experiment_id=str(run[0]) if run is not None else None,
+                aliases=tuple(sorted(a for a, v in aliases.items() if v == text)),
+                metrics=version_metrics(_Tagged(tags), metrics),
+            )
+        )
+    ranked, metric, best = rank_versions(infos)
+    return RegisteredModelInfo(
+        name=name,
+        theme=theme_of(name),
+        description=description or "",
+        aliases=aliases,
+        versions=ranked,
+        metric=metric,
+        best_version=best,
+    )
+
+
+@dataclass(frozen=True)
+class _Tagged:
+    tags: dict[str, str]
+
+
+def list_models(workspace: Workspace, *, through_client: bool = False) -> list[RegisteredModelInfo]:
+    """Every registered model of the workspace with its versions, sorted by name (from a
+    SQLite store's tables directly unless ``through_client``)."""
     if not workspace.has_mlflow_store():
         return []  # nothing trained yet: do not create the store just to look at it
+    if workspace.mlflow_is_sqlite and not through_client:
+        check_mlflow_store(workspace)
+        found = _read_sqlite_registry(workspace)
+        if found is not None:
+            return found
     client = registry_client(workspace)
     try:
         names = sorted(m.name for m in client.search_registered_models())

@@ -3,7 +3,9 @@ predict, and the user-fixable errors."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -96,3 +98,42 @@ def test_predict_from_the_cli_with_an_alias(registered):
         from core.models.predict import predict_images
 
         predict_images(workspace, "shapes_model", [])
+
+
+def test_the_registry_read_without_mlflow_matches_the_client(registered):
+    """``models list`` reads a SQLite store's tables directly (no ``import mlflow``); it
+    must say exactly what MLflow's client says: aliases, a deleted version and a prompt
+    (which MLflow's listing leaves out) included."""
+    from core.models.catalog import _read_sqlite_registry, registry_client
+
+    workspace, _ = registered
+    client = registry_client(workspace)
+    set_alias(workspace, "shapes_model", "2", "champion")
+    source = client.get_model_version("shapes_model", "1")
+    client.create_registered_model("other_model", description="copied")
+    for _ in range(2):
+        client.create_model_version("other_model", source.source, run_id=source.run_id)
+    client.delete_model_version("other_model", "1")
+    # a prompt (MLflow's registry keeps prompts as models with this tag; its model listing
+    # leaves them out): the tag written as MLflow's prompt registry writes it
+    client.create_registered_model("notes")
+    with contextlib.closing(sqlite3.connect(workspace.mlflow_db_file)) as store, store:
+        store.execute(
+            "INSERT INTO registered_model_tags (key, value, name) VALUES (?, 'true', 'notes')",
+            ("mlflow.prompt.is_prompt",),
+        )
+    try:
+        direct = _read_sqlite_registry(workspace)
+        assert direct is not None, "the direct read failed: the store's schema changed?"
+        assert direct == list_models(workspace, through_client=True)
+        assert list_models(workspace) == direct
+        assert [m.name for m in direct] == ["other_model", "shapes_model"]
+        [other, shapes] = direct
+        assert [v.version for v in other.versions] == ["2"] and other.description == "copied"
+        assert shapes.aliases["champion"] == "2"
+    finally:
+        with contextlib.closing(sqlite3.connect(workspace.mlflow_db_file)) as store, store:
+            store.execute("DELETE FROM registered_model_tags WHERE name = 'notes'")
+        for name in ("other_model", "notes"):
+            client.delete_registered_model(name)
+        client.delete_registered_model_alias("shapes_model", "champion")
