@@ -77,7 +77,12 @@ def finder(args, tmp: Path, fraction: float) -> str:
     params = resolve_params(
         workspace,
         overrides=parse_overrides(
-            [*DEMO_SETTINGS, f"max_epochs={args.epochs}", "early_stopping_patience=0"]
+            [
+                *DEMO_SETTINGS,
+                f"max_epochs={args.epochs}",
+                "early_stopping_patience=0",
+                *args.set,
+            ]
         ),
     )
     started = time.perf_counter()
@@ -162,6 +167,9 @@ def main() -> None:
     parser.add_argument("--suggest-images", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-finder", action="store_true")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="training parameter"
+    )
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}")
     with tempfile.TemporaryDirectory() as folder:
@@ -169,7 +177,7 @@ def main() -> None:
         if not args.skip_finder:
             print(
                 f"label-error finder: demo shapes {args.per_class}/class, simple_cnn, "
-                f"{args.folds} folds x {args.epochs} epochs"
+                f"{args.folds} folds x {args.epochs} epochs {' '.join(args.set)}"
             )
             print("noise  images flipped flagged  precision recall   top-N prec  recall   time")
             for fraction in (0.10, 0.20):

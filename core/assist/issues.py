@@ -166,7 +166,8 @@ def outlier_scores(labels: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     probabilities (low = unlike the rest of its class)."""
     from cleanlab.outlier import OutOfDistribution
 
-    return np.asarray(OutOfDistribution().fit_score(pred_probs=probabilities, labels=labels))
+    scores = OutOfDistribution().fit_score(pred_probs=probabilities, labels=labels, verbose=False)
+    return np.asarray(scores)
 
 
 def find_label_issues(

@@ -177,12 +177,18 @@ def suggest(
         columns = [PROB_PREFIX + name for name in classes]
         probs = frame[columns].to_numpy(dtype=np.float64)
         least, margin, entropy = uncertainty(probs)
+        # whole-batch numpy, then plain Python values (a row at a time cost a third of
+        # what suggesting adds to a bare predict)
+        order = np.argsort(-probs, axis=1, kind="stable")[:, :TOP_K]
+        top_probs = np.take_along_axis(probs, order, axis=1).round(6).tolist()
+        best_probs = np.take_along_axis(probs, order[:, :1], axis=1)[:, 0].tolist()
+        order_list = order.tolist()
+        least_list, margin_list, entropy_list = least.tolist(), margin.tolist(), entropy.tolist()
         rows = []
         for row, position in enumerate(kept):
             image_id, path = readable[position]
-            order = np.argsort(-probs[row])
-            best = classes[int(order[0])]
-            top = [[classes[int(i)], round(float(probs[row, i]), 6)] for i in order[:TOP_K]]
+            best = classes[order_list[row][0]]
+            top = [[classes[i], p] for i, p in zip(order_list[row], top_probs[row], strict=True)]
             counts[best] += 1
             rows.append(
                 {
@@ -191,11 +197,11 @@ def suggest(
                     "model_name": version.name,
                     "model_version": version.version,
                     "label_id": labels[best],
-                    "probability": float(probs[row, order[0]]),
+                    "probability": best_probs[row],
                     "top_json": json.dumps(top),
-                    "least_confidence": float(least[row]),
-                    "margin": float(margin[row]),
-                    "entropy": float(entropy[row]),
+                    "least_confidence": least_list[row],
+                    "margin": margin_list[row],
+                    "entropy": entropy_list[row],
                     "run_id": run_id,
                 }
             )
@@ -204,9 +210,9 @@ def suggest(
                     "image_id": image_id,
                     "path": path,
                     "label": best,
-                    "probability": float(probs[row, order[0]]),
-                    "margin": float(margin[row]),
-                    "entropy": float(entropy[row]),
+                    "probability": best_probs[row],
+                    "margin": margin_list[row],
+                    "entropy": entropy_list[row],
                 }
             )
         _store(db, rows)

@@ -24,7 +24,7 @@ def _quiet(_line: str) -> None:
     pass
 
 
-def test_finder_ranks_flipped_labels_and_finds_a_resized_copy(shapes_workspace, tmp_path):
+def test_finder_ranks_flipped_labels_and_finds_a_resized_copy(shapes_workspace, tmp_path, capfd):
     ws = shapes_workspace
     db = open_database(ws)
     with db.session() as session:
@@ -47,7 +47,10 @@ def test_finder_ranks_flipped_labels_and_finds_a_resized_copy(shapes_workspace, 
     for image_id, label_id in flipped.items():
         set_labels(db, theme_id, [image_id], label_id, labeled_by="test")
 
+    capfd.readouterr()
     outcome = find_label_issues(ws, "shapes", tiny_params(ws, "max_epochs=4"), folds=3, echo=_quiet)
+    printed = capfd.readouterr()
+    assert "Fitting" not in printed.out + printed.err  # no library chatter (cleanlab's OOD fit)
     assert outcome.scored == 36 and outcome.source == "3-fold cross-validation"
     assert outcome.label_issues, "two swapped labels among learnable shapes are found"
     for issue in outcome.label_issues:
