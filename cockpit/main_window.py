@@ -14,8 +14,15 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -135,7 +142,7 @@ class MainWindow(QMainWindow):
         self._runner_timer = QTimer(self, interval=2000)
         self._runner_timer.timeout.connect(self._refresh_runner)
         self._build_menu()
-        self.resize(1100, 700)
+        self.resize(self._first_size())
         self._restore_layout()
         self.tabs.currentChanged.connect(self._tab_shown)
         if remember:
@@ -422,6 +429,14 @@ class MainWindow(QMainWindow):
         return window
 
     # --- settings ------------------------------------------------------------------------
+    def _first_size(self) -> QSize:
+        """1100 x 700, or less on a small (or strongly scaled) screen: the window fits."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return QSize(1100, 700)
+        free = screen.availableGeometry()
+        return QSize(min(1100, free.width()), min(700, free.height()))
+
     def _settings(self) -> QSettings:
         return QSettings("ExperimentCockpit", "cockpit")
 

@@ -279,6 +279,10 @@ def test_the_window_at_hidpi_scaling_on_a_real_display(
         shot = grab(x_display)
         shot.save(screenshot_dir / f"real_display_hidpi_{factor}x.png")
         assert not_blank(shot), "the screen is blank"
+        # the whole window is on the 1280x800 screen (its first size fits the screen)
+        size = xdotool(x_display, "getwindowgeometry", window).stdout
+        width, height = (int(n) for n in size.split("Geometry:")[1].split()[0].split("x"))
+        assert width <= 1280 and height <= 800, size
         # no window manager gives it the keyboard: the key must not go to a window left
         # by an earlier test
         xdotool(x_display, "windowfocus", "--sync", window)

@@ -20,6 +20,12 @@ def dark_palette() -> QPalette:
         (QPalette.ColorRole.Text, "#e8eaed"),
         (QPalette.ColorRole.Button, "#2b2c2f"),
         (QPalette.ColorRole.ButtonText, "#e8eaed"),
+        (QPalette.ColorRole.Mid, "#5f6368"),
+        (QPalette.ColorRole.PlaceholderText, "#9aa0a6"),
+        (QPalette.ColorRole.Highlight, "#3d7bd9"),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QPalette.ColorRole.ToolTipBase, "#2b2c2f"),
+        (QPalette.ColorRole.ToolTipText, "#e8eaed"),
     ):
         palette.setColor(role, QColor(colour))
     for role in (

@@ -47,7 +47,7 @@ from cockpit.panels.models.cli_process import CliProcesses, error_lines
 from cockpit.panels.models.predictions import PredictionList, image_files
 from cockpit.panels.models.reproduction import Reproducer
 from cockpit.richtext import plain, plain_rich
-from cockpit.theme_colors import follow_palette, status_colour
+from cockpit.theme_colors import follow_palette, muted_colour, status_colour, text_colour
 from cockpit.workers import run_in_background
 from core.workspace import Workspace
 
@@ -233,10 +233,8 @@ class ModelsPanel(QWidget):
         self.drop_hint = plain(QLabel())
         self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop_hint.setFrameShape(QFrame.Shape.StyledPanel)
-        self.drop_hint.setStyleSheet(
-            "QLabel { border: 2px dashed palette(mid); border-radius: 6px; padding: 10px;"
-            " color: palette(text); }"
-        )
+        self._style_drop_hint()
+        follow_palette(self.drop_hint, self._style_drop_hint)
         self.predictions = PredictionList()
         self.message = plain(QLabel())
         self.message.setWordWrap(True)
@@ -677,6 +675,17 @@ class ModelsPanel(QWidget):
                 f"Drop image files or folders here to predict with {chosen.name} "
                 f"v{chosen.version}{aliases} (top {TOP_K} classes)"
             )
+
+    def _style_drop_hint(self) -> None:
+        """A dashed frame in the palette's colours, set again when the palette changes (a
+        style sheet's ``palette(text)`` keeps the colour of the palette it was set in)."""
+        border = muted_colour()
+        sheet = (
+            f"QLabel {{ border: 2px dashed {border}; border-radius: 6px; padding: 10px;"
+            f" color: {text_colour()}; }}"
+        )
+        if self.drop_hint.styleSheet() != sheet:  # setting it changes the palette again
+            self.drop_hint.setStyleSheet(sheet)
 
     # --- registry changes ------------------------------------------------------------
     def _registry_change(self, action: Callable[[], Any], success: str, alias: tuple) -> None:

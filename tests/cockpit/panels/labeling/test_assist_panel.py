@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from core.assist.issues import find_label_issues
 from core.assist.suggest import suggest
-from core.data.themes import add_labels
+from core.data.themes import add_labels, get_theme
 from core.db import Label, TrainData, open_database
 from core.workspace import Workspace
-from tests.cockpit.panels.labeling.test_labeling_panel import click_row, dark_palette
+from tests.cockpit.palettes import dark_palette
+from tests.cockpit.panels.labeling.test_labeling_panel import click_row
 from tests.core.training.shapes import tiny_params
 
 # shapes' three labels come first (keys 1-3); these take 4-9, 0 and the letter a
@@ -175,10 +176,13 @@ def test_screenshot_with_suggestions(qtbot, twelve, panels, screenshot_dir, sche
     app.setPalette(dark_palette() if scheme == "dark" else app.style().standardPalette())
     try:
         with open_database(twelve).session() as session:  # a disagreement to show
+            theme = get_theme(session, "shapes")  # other tests add themes of their own
             image = session.scalars(
-                select(TrainData).where(TrainData.label_id.is_not(None))
+                select(TrainData).where(
+                    TrainData.theme_id == theme.id, TrainData.label_id.is_not(None)
+                )
             ).first()
-            shapes = {n: i for i, n in session.execute(select(Label.id, Label.label_name)).all()}
+            shapes = {label.label_name: label.id for label in theme.labels}
         panel = make_panel(qtbot, twelve, panels)
         suggested = panel.assist.by_image[image.id].label
         other = next(n for n in ("circle", "square", "triangle") if n in shapes and n != suggested)
@@ -193,6 +197,7 @@ def test_screenshot_with_suggestions(qtbot, twelve, panels, screenshot_dir, sche
         qtbot.wait(100)
         text = panel.palette().color(QPalette.ColorRole.WindowText)
         assert (text.lightness() > 128) == (scheme == "dark")
+        assert "could not" not in panel.message.text(), panel.message.text()
         panel.grab().save(str(screenshot_dir / f"labeling_suggestions_{scheme}.png"))
     finally:
         app.setPalette(old_palette)

@@ -7,7 +7,7 @@ import threading
 import pytest
 import shiboken6
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPalette
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QTabWidget, QWidget
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from cockpit.panels.labeling.model import IMAGE_IDS_MIME, BadgeRole
 from core.data.importer import import_images
 from core.data.themes import create_theme
 from core.db import Label, TrainData, open_database
+from tests.cockpit.palettes import dark_palette
 from tests.imaging import make_image, make_imagefolder
 
 TWELVE = [
@@ -407,35 +408,6 @@ def test_import_button_and_cancel(qtbot, workspace, tmp_path, panels):
     assert not panel.import_row.isVisible()
     qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=30_000)
     assert set(db_labels(workspace)) == {"p0.png", "p1.png"}
-
-
-def dark_palette():
-    palette = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, "#2b2b2b"),
-        (QPalette.ColorRole.WindowText, "#e6e6e6"),
-        (QPalette.ColorRole.Base, "#1e1e1e"),
-        (QPalette.ColorRole.AlternateBase, "#2b2b2b"),
-        (QPalette.ColorRole.Text, "#e6e6e6"),
-        (QPalette.ColorRole.Button, "#3a3a3a"),
-        (QPalette.ColorRole.ButtonText, "#e6e6e6"),
-        (QPalette.ColorRole.Highlight, "#3d7bd9"),
-        (QPalette.ColorRole.HighlightedText, "#ffffff"),
-        (QPalette.ColorRole.Mid, "#555555"),
-        (QPalette.ColorRole.Midlight, "#4a4a4a"),
-        (QPalette.ColorRole.Dark, "#222222"),
-        (QPalette.ColorRole.PlaceholderText, "#9a9a9a"),
-        (QPalette.ColorRole.ToolTipBase, "#3a3a3a"),
-        (QPalette.ColorRole.ToolTipText, "#e6e6e6"),
-    ):
-        palette.setColor(role, QColor(colour))
-    for role in (
-        QPalette.ColorRole.ButtonText,
-        QPalette.ColorRole.Text,
-        QPalette.ColorRole.WindowText,
-    ):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
-    return palette
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
