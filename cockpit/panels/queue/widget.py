@@ -222,6 +222,8 @@ class QueuePanel(QWidget):
         self.table.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        # job ids share their date prefix: a narrow column keeps the end that tells them apart
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
