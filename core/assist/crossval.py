@@ -73,25 +73,11 @@ def _fold_trainer(ctx) -> object:
     """Training's trainer settings (device, precision, determinism) without checkpoints,
     validation or logs: a fold's model lives only to predict its held-out images."""
     import pytorch_lightning as pl
-    import torch
 
-    from core.training.run import choose_precision
+    from core.training.run import trainer_settings
 
     warnings.filterwarnings("ignore", message=".*no `val_dataloader`.*")
-    on_gpu = torch.cuda.is_available()
-    return pl.Trainer(
-        max_epochs=int(ctx.values["max_epochs"]),
-        accelerator="gpu" if on_gpu else "cpu",
-        devices=1,
-        precision=choose_precision(ctx.values["precision"]),
-        deterministic="warn" if on_gpu else True,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-    )
+    return pl.Trainer(**trainer_settings(ctx), enable_checkpointing=False, limit_val_batches=0)
 
 
 def _predict(ctx, loader) -> np.ndarray:

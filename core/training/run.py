@@ -180,24 +180,34 @@ def _progress_callback(max_epochs: int) -> Any:
     return LiveProgress()
 
 
+def trainer_settings(ctx: ExperimentContext) -> dict[str, Any]:
+    """The Lightning Trainer settings every fit of an experiment shares (the training's
+    and the label-issue finder's cross-validation folds): epochs, device, precision,
+    determinism, and none of Lightning's own logging or output."""
+    import torch
+
+    on_gpu = torch.cuda.is_available()
+    return {
+        "max_epochs": int(ctx.values["max_epochs"]),
+        "accelerator": "gpu" if on_gpu else "cpu",
+        "devices": 1,
+        "precision": choose_precision(ctx.values["precision"]),
+        "deterministic": "warn" if on_gpu else True,
+        "logger": False,
+        "enable_progress_bar": False,  # its bar counts epochs from 0: ours (1-based) instead
+        "enable_model_summary": False,
+        "num_sanity_val_steps": 0,
+    }
+
+
 def _trainer(ctx: ExperimentContext, callbacks: list[Any]) -> Any:
     import pytorch_lightning as pl
-    import torch
 
     from core.training.checkpoint_io import SafeCheckpointIO
 
-    on_gpu = torch.cuda.is_available()
     return pl.Trainer(
-        max_epochs=int(ctx.values["max_epochs"]),
-        accelerator="gpu" if on_gpu else "cpu",
-        devices=1,
-        precision=choose_precision(ctx.values["precision"]),
-        deterministic="warn" if on_gpu else True,
+        **trainer_settings(ctx),
         callbacks=callbacks,
-        logger=False,
-        enable_progress_bar=False,  # its bar counts epochs from 0: ours (1-based) instead
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
         default_root_dir=str(ctx.experiment_dir),
         plugins=[SafeCheckpointIO(asynchronous=True)],
     )

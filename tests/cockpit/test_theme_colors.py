@@ -8,33 +8,30 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from cockpit.theme_colors import is_dark, plot_colors, status_colour
+from tests.cockpit.palettes import palette_of
 
 
 def dark_palette() -> QPalette:
-    palette = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, "#202124"),
-        (QPalette.ColorRole.WindowText, "#e8eaed"),
-        (QPalette.ColorRole.Base, "#17181a"),
-        (QPalette.ColorRole.AlternateBase, "#26272a"),
-        (QPalette.ColorRole.Text, "#e8eaed"),
-        (QPalette.ColorRole.Button, "#2b2c2f"),
-        (QPalette.ColorRole.ButtonText, "#e8eaed"),
-        (QPalette.ColorRole.Mid, "#5f6368"),
-        (QPalette.ColorRole.PlaceholderText, "#9aa0a6"),
-        (QPalette.ColorRole.Highlight, "#3d7bd9"),
-        (QPalette.ColorRole.HighlightedText, "#ffffff"),
-        (QPalette.ColorRole.ToolTipBase, "#2b2c2f"),
-        (QPalette.ColorRole.ToolTipText, "#e8eaed"),
-    ):
-        palette.setColor(role, QColor(colour))
-    for role in (
-        QPalette.ColorRole.WindowText,
-        QPalette.ColorRole.Text,
-        QPalette.ColorRole.ButtonText,
-    ):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7f8084"))
-    return palette
+    """Another dark scheme than tests/cockpit/palettes.py's (the colours asserted below)."""
+    role = QPalette.ColorRole
+    return palette_of(
+        {
+            role.Window: "#202124",
+            role.WindowText: "#e8eaed",
+            role.Base: "#17181a",
+            role.AlternateBase: "#26272a",
+            role.Text: "#e8eaed",
+            role.Button: "#2b2c2f",
+            role.ButtonText: "#e8eaed",
+            role.Mid: "#5f6368",
+            role.PlaceholderText: "#9aa0a6",
+            role.Highlight: "#3d7bd9",
+            role.HighlightedText: "#ffffff",
+            role.ToolTipBase: "#2b2c2f",
+            role.ToolTipText: "#e8eaed",
+        },
+        "#7f8084",
+    )
 
 
 @pytest.fixture
