@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -305,26 +307,13 @@ def import_(
 
     PATHS: image files, folders, or class_name/*.png trees (the folder name is the label).
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from core.data.importer import import_images
 
     workspace = current_workspace()
-    console = Console(stderr=True)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as bar:
-        task = bar.add_task("importing", total=None)
+    with _progress_bar("importing") as update:
 
         def progress(done: int, total: int, _current: Path) -> None:
-            bar.update(task, completed=done, total=total)
+            update(done, total)
 
         report = import_images(
             _database(),
@@ -383,26 +372,13 @@ def import_cifar10_command(
     FOLDER: cifar-10-batches-bin (data_batch_1.bin … data_batch_5.bin, test_batch.bin), as
     extracted from cifar-10-binary.tar.gz. Nothing is downloaded.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from core.data.cifar import import_cifar10
 
     workspace = current_workspace()
-    console = Console(stderr=True)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as bar:
-        task = bar.add_task("reading", total=None)
+    with _progress_bar("reading") as update:
 
         def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total)
+            update(done, total, stage)
 
         report = import_cifar10(
             _database(),
@@ -415,6 +391,32 @@ def import_cifar10_command(
         )
     for line in report.lines():
         click.echo(line)
+
+
+@contextlib.contextmanager
+def _progress_bar(description: str) -> Iterator[Callable[..., None]]:
+    """A transient progress bar on stderr when it is a terminal (none in a pipe); yields
+    ``update(done, total, description=None)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int, stage: str | None = None) -> None:
+            named = {} if stage is None else {"description": stage}
+            bar.update(task, completed=done, total=total, **named)
+
+        yield update
 
 
 def _nothing_imported(paths: tuple[Path, ...], rejected: list[tuple[Path, str]]) -> str:

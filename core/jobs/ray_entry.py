@@ -12,8 +12,7 @@ import socket
 import sys
 from pathlib import Path
 
-from core.errors import CockpitError
-from core.jobs.run import INTERRUPTED, _interrupt, load_job, run
+from core.jobs.run import _interrupt, load_job, run, run_reported
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,17 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        return run(load_job(job_file))
-    except CockpitError as exc:
-        for line in str(exc).splitlines():
-            print(f"error: {line}", file=sys.stderr, flush=True)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print(
-            "interrupted: stopping (a checkpoint was kept for retry)", file=sys.stderr, flush=True
-        )
-        return INTERRUPTED
+    return run_reported(lambda: run(load_job(job_file)))
 
 
 if __name__ == "__main__":

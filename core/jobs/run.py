@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,11 +148,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
     configure_output()
-    try:
+
+    def start() -> int:
         job = load_job(Path(args[0]))
         if not _hold_job_lock(job):
             return ALREADY_RUNNING
         return run(job)
+
+    return run_reported(start)
+
+
+def run_reported(start: Callable[[], int]) -> int:
+    """``start()``'s exit code; a CockpitError becomes its lines on stderr and its exit
+    code, an interrupt INTERRUPTED (the checkpoint is kept for a retry)."""
+    try:
+        return start()
     except CockpitError as exc:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr, flush=True)

@@ -118,11 +118,19 @@ def _read(client: Any, name: str) -> RegisteredModelInfo:
     versions = model_versions(client, name)
     runs = _runs(client, {v.run_id for v in versions if v.run_id})
     aliases = {str(k): str(v) for k, v in (getattr(model, "aliases", None) or {}).items()}
-    ranked, metric, best = rank_versions([_version_info(v, runs, aliases) for v in versions])
+    infos = [_version_info(v, runs, aliases) for v in versions]
+    return _model_info(model.name, model.description, aliases, infos)
+
+
+def _model_info(
+    name: str, description: str | None, aliases: dict[str, str], infos: list[VersionInfo]
+) -> RegisteredModelInfo:
+    """A registered model with its versions ranked (read by the client or from SQLite)."""
+    ranked, metric, best = rank_versions(infos)
     return RegisteredModelInfo(
-        name=model.name,
-        theme=theme_of(model.name),
-        description=model.description or "",
+        name=name,
+        theme=theme_of(name),
+        description=description or "",
         aliases=aliases,
         versions=ranked,
         metric=metric,
@@ -198,16 +206,7 @@ def _sqlite_model(db: sqlite3.Connection, name: str) -> RegisteredModelInfo:
                 metrics=version_metrics(_Tagged(tags), metrics),
             )
         )
-    ranked, metric, best = rank_versions(infos)
-    return RegisteredModelInfo(
-        name=name,
-        theme=theme_of(name),
-        description=description or "",
-        aliases=aliases,
-        versions=ranked,
-        metric=metric,
-        best_version=best,
-    )
+    return _model_info(name, description, aliases, infos)
 
 
 @dataclass(frozen=True)
