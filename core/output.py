@@ -29,9 +29,7 @@ QUIET_ENVIRONMENT = {
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     # albumentations asks PyPI for a newer version on import (up to 2 s, and the network)
     "NO_ALBUMENTATIONS_UPDATE": "1",
-    # MLflow sends usage telemetry from a background thread: a local tool sends nothing
-    # (it also cost a sixth of a small training's CPU on two cores)
-    "MLFLOW_DISABLE_TELEMETRY": "true",
+    # (MLflow's telemetry is turned off by importing ``core`` at all: core/__init__.py)
 }
 OWN_LOGGERS = ("core", "cockpit", "__main__")
 # sqlalchemy logs every statement when its logger allows INFO: never, even with -v
