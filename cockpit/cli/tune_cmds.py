@@ -119,10 +119,9 @@ def tune(
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="jobs sharing the study (one per free GPU)",
+    type=click.IntRange(min=1, max=64),
+    help="workers sharing the study: parallel jobs, one per free GPU, CPU slot or Ray "
+    "slot (default: the study file's n_parallel)",
 )
 @click.option("--name", help="the study's run name (default: tune-<study>)")
 @click.option("--no-runner", is_flag=True, help="queue only; do not start the runner")
@@ -137,7 +136,7 @@ def submit_tune_command(
     optuna_file: Path | None,
     params_file: Path | None,
     n_trials: int | None,
-    workers: int,
+    workers: int | None,
     name: str | None,
     no_runner: bool,
     time_budget: float | None,

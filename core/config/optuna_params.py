@@ -8,6 +8,7 @@ study:
   timeout: null        # seconds; null = no limit
   sampler: auto        # auto | random | grid | tpe | cmaes
   pruner: auto         # auto | none | median | hyperband
+  n_parallel: 1        # workers (queue jobs, Ray jobs on a cluster) sharing the study
 base_params:           # fixed parameters of every trial
   max_epochs: 5
 search_space:
@@ -86,6 +87,9 @@ class StudySettings(_Strict):
     timeout: float | None = Field(default=None, gt=0, description="seconds; null = no limit")
     sampler: Literal["auto", "random", "grid", "tpe", "cmaes"] = "auto"
     pruner: Literal["auto", "none", "median", "hyperband"] = "auto"
+    # workers sharing the study: parallel queue jobs (one per free GPU, CPU slot or Ray
+    # cluster slot); each asks the shared Optuna storage for its next trial
+    n_parallel: int = Field(default=1, ge=1, le=64)
 
     @field_validator("name")
     @classmethod

@@ -124,6 +124,8 @@ def run(job: Job) -> int:
             echo=say,
             augments=job.augments,
             seconds_per_trial=job.args.get("seconds_per_trial"),
+            worker=int(job.args.get("worker") or 0),
+            workers=int(job.args.get("workers") or 1),
         )
         say(f"study {outcome.study_name}: done ({outcome.counts})")
         return 0

@@ -153,13 +153,15 @@ def submit_tune(
     *,
     params_file: Path | None = None,
     n_trials: int | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     name: str | None = None,
     start: bool = True,
     seconds_per_trial: float | None = None,
     strict: bool = False,
 ) -> tuple[list[Job], list[str]]:
-    """Queue a study: ``workers`` jobs share it (one per free GPU when the runner has them).
+    """Queue a study: ``workers`` jobs share it (default: the study file's ``n_parallel``;
+    never more than its trials), run side by side as the runner has slots (GPUs, CPU
+    slots or the Ray cluster's).
     ``name``: the study's MLflow parent run name (default: ``run_name``, else
     ``tune-<study>``). Returns the jobs and the warnings of the study's validation and
     pre-flight check (``strict``: warnings refuse it too)."""
@@ -171,6 +173,8 @@ def submit_tune(
 
     path = optuna_params_file or workspace.optuna_params_file
     config = load_optuna_params(path)
+    total = n_trials or config.study.n_trials
+    workers = min(workers or config.study.n_parallel, total)
     fixed = fixed_parameters(workspace, config, params_file)
     if name is not None:
         fixed["run_name"] = check_name("--name", name)
@@ -185,8 +189,8 @@ def submit_tune(
         theme,
         base,
         snapshot,
-        runs=n_trials or config.study.n_trials,
-        parallel_jobs=max(1, workers),
+        runs=total,
+        parallel_jobs=workers,
     )
     warnings = [*checked.warnings, *flight.warnings]
     errors = [*checked.errors, *flight.errors, *(warnings if strict else [])]
@@ -197,7 +201,7 @@ def submit_tune(
     run_name = base.values.get("run_name") or f"tune-{config.study.name}"
     queue = JobQueue(workspace)
     jobs = []
-    for _ in range(max(1, workers)):
+    for worker in range(workers):
         job = Job(
             kind="tune",
             workspace=str(workspace.root),
@@ -210,6 +214,8 @@ def submit_tune(
                 "n_trials": n_trials,
                 "study_name": config.study.name,
                 "seconds_per_trial": seconds_per_trial,
+                "worker": worker,  # its sampler's seed differs from the other workers'
+                "workers": workers,
             },
             preflight={**flight.as_dict(), "warnings": warnings},
         )

@@ -306,7 +306,9 @@ def recommend_trials(
     return Choice(str(wanted), reason)
 
 
-def build_sampler(choice: Choice, config: OptunaParams, seed: int) -> Any:
+def build_sampler(choice: Choice, config: OptunaParams, seed: int, parallel: bool = False) -> Any:
+    """``parallel``: other workers share the study; TPE then treats their running trials
+    as bad results (constant liar) so that workers do not all sample the same region."""
     import optuna
 
     if choice.name == "grid":
@@ -324,7 +326,9 @@ def build_sampler(choice: Choice, config: OptunaParams, seed: int) -> Any:
         return optuna.samplers.RandomSampler(seed=seed)
     if choice.name == "cmaes":
         return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
-    return optuna.samplers.TPESampler(seed=seed, multivariate=True, warn_independent_sampling=False)
+    return optuna.samplers.TPESampler(
+        seed=seed, multivariate=True, warn_independent_sampling=False, constant_liar=parallel
+    )
 
 
 def build_pruner(choice: Choice, profile: Profile = UNKNOWN) -> Any:

@@ -8,6 +8,11 @@
 - At the end the parent run gets the best parameters (``best_params.yaml``), best value,
   counts, duration, parameter importance and Optuna's figures; only the best trial's model
   is packaged and registered as ``{theme}_model``, from the parent run.
+- Several workers (``n_parallel`` queue jobs, here or on a Ray cluster) may share a study
+  through its storage (PostgreSQL for a lab): each has its own sampler seed (TPE with a
+  constant liar), none starts a trial once the done and running trials reach
+  ``n_trials``, and the last one to finish summarises; a file lock in the study's output
+  folder makes the parent run, the seed and the summary happen once.
 """
 
 from __future__ import annotations
@@ -67,6 +72,8 @@ class StudyOutcome:
 
 
 SAMPLER_SEED_ATTR = "sampler_seed"
+SQLITE_BUSY_TIMEOUT_S = 60
+WORKER_SEED_STRIDE = 1_000_003  # worker k's sampler seed: the study's + k * this
 
 
 def _trials(count: int) -> str:
@@ -118,8 +125,12 @@ def _storage(url: str) -> Any:
     import optuna
     from sqlalchemy.exc import SQLAlchemyError
 
+    engine: dict[str, Any] = {}
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # workers sharing a study on one SQLite file wait for each other's writes
+        # instead of failing with "database is locked"
+        engine = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
     # a trial whose process died (no heartbeat for grace_period) is failed and run again
     if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback"):  # optuna >= 4.9
         retry = {
@@ -131,7 +142,9 @@ def _storage(url: str) -> Any:
         retry = {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=1)}
     for attempt in range(5):
         try:
-            return optuna.storages.RDBStorage(url, heartbeat_interval=20, grace_period=60, **retry)
+            return optuna.storages.RDBStorage(
+                url, engine_kwargs=engine, heartbeat_interval=20, grace_period=60, **retry
+            )
         except SQLAlchemyError as exc:
             # another worker of the study creating the same new storage at this moment
             if attempt == 4:
@@ -255,12 +268,16 @@ def run_study(
     echo: Echo = print,
     augments: dict[str, Any] | None = None,
     seconds_per_trial: float | None = None,
+    worker: int = 0,
+    workers: int = 1,
 ) -> StudyOutcome:
     """``augments``: the tune job's frozen augmentations (None: the workspace's file).
     ``seconds_per_trial``: the cost measured on the theme's earlier runs at submit (for the
-    recorded trial recommendation)."""
+    recorded trial recommendation). ``worker`` of ``workers``: this process is one of
+    several sharing the study (parallel queue jobs, on this machine or a Ray cluster): its
+    sampler seed is its own, it starts no trial once the finished and running trials of
+    all workers reach ``n_trials``, and the last worker to finish summarises the study."""
     import optuna
-    from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
 
     from core.training.run import TrialHooks, train_experiment
@@ -306,21 +323,13 @@ def run_study(
         direction=config.study.direction,
         pruner=build_pruner(pruner, profile),
     )
-    # a resumed study must not replay the suggestions of its first run: offset the seed
-    # by the trials so far (still reproducible for the same history)
-    study.sampler = build_sampler(
-        sampler,
-        config,
-        study_sampler_seed(study, int(base.values["seed"])) + len(study.get_trials(deepcopy=False)),
-    )
-    study.set_user_attr("theme", theme)  # for the results panel and `cockpit study list`
-    study.set_user_attr("metric", metric)
     settings = {
         "study_name": study_name,
         "metric": metric,
         "direction": config.study.direction,
         "n_trials": n_trials,
         "timeout": timeout,
+        "workers": workers,
         "sampler": sampler.name,
         "sampler_reason": sampler.reason,
         "pruner": pruner.name,
@@ -330,15 +339,30 @@ def run_study(
         "recommended_trials": int(recommended.name),
         "recommended_reason": recommended.reason,
     }
-    parent = _parent_run(
-        workspace,
-        study,
-        theme,
-        config,
-        base.values["run_name"] or f"tune-{study_name}",
-        settings,
-    )
-    _fail_orphaned_trials(study, echo)
+    # the workers of a study take turns here: one sampler seed, one parent run, and a
+    # dead worker's trial retried once
+    with _study_lock(workspace, study_name):
+        # a resumed study must not replay the suggestions of its first run: offset the
+        # seed by the trials so far (still reproducible for the same history)
+        study.sampler = build_sampler(
+            sampler,
+            config,
+            study_sampler_seed(study, int(base.values["seed"]))
+            + len(study.get_trials(deepcopy=False))
+            + worker * WORKER_SEED_STRIDE,
+            parallel=workers > 1,
+        )
+        study.set_user_attr("theme", theme)  # for the results panel and `cockpit study list`
+        study.set_user_attr("metric", metric)
+        parent = _parent_run(
+            workspace,
+            study,
+            theme,
+            config,
+            base.values["run_name"] or f"tune-{study_name}",
+            settings,
+        )
+        _fail_orphaned_trials(study, echo)
     per_epoch = metric.replace("test_", "valid_")
     log_path = workspace.logs_dir / f"{job_id}.metrics.jsonl" if job_id else None
     trial_log = TrialLog(log_path, metric, config.study.direction, n_trials)
@@ -409,13 +433,21 @@ def run_study(
         ran += 1
         return objective(trial)
 
-    if done < n_trials:
+    enough = EnoughTrials(n_trials)
+    if done < n_trials and enough.reached(study):
+        echo(
+            f"{done} trial(s) done and the other workers run the rest of the {n_trials}: "
+            "nothing to start"
+        )
+    elif done < n_trials:
         echo(f"{done} trial(s) already done; running up to {n_trials - done} more")
+        if workers > 1:
+            echo(f"worker {worker + 1} of {workers} sharing the study")
         study.optimize(
             counting_objective,
             timeout=timeout,
             catch=(CockpitError,),
-            callbacks=[MaxTrialsCallback(n_trials, states=counted), trial_log, stop],
+            callbacks=[enough, trial_log, stop],
         )
     else:
         echo(
@@ -436,8 +468,60 @@ def run_study(
         trials_before=done,
         trials_run=ran,
     )
-    summarise(workspace, theme, study, outcome, metric, time.time() - started, echo)
+    with _study_lock(workspace, study_name):  # one summary and registration at a time
+        running = _running_elsewhere(study)
+        if running:
+            echo(
+                f"{_trials(len(running))} ({', '.join(map(str, running))}) still "
+                "running in other workers: the last of them summarises the study"
+            )
+            return outcome
+        summarise(workspace, theme, study, outcome, metric, time.time() - started, echo)
     return outcome
+
+
+
+class EnoughTrials:
+    """Optuna callback: stop once the trials done (complete or pruned) and those running
+    in any worker reach ``n_trials``; the running ones will finish (or be retried), so the
+    study ends at ``n_trials`` without every worker starting one trial too many."""
+
+    def __init__(self, n_trials: int) -> None:
+        self.n_trials = n_trials
+
+    def reached(self, study: Any) -> bool:
+        from optuna.trial import TrialState
+
+        states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+        return len(study.get_trials(deepcopy=False, states=states)) >= self.n_trials
+
+    def __call__(self, study: Any, _trial: Any) -> None:
+        if self.reached(study):
+            study.stop()
+
+
+def _running_elsewhere(study: Any) -> list[int]:
+    """Numbers of the study's trials that run in a live process (this one runs none
+    now): a trial of a dead process of this machine does not count."""
+    from optuna.trial import TrialState
+
+    numbers = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker = trial.user_attrs.get("worker") or {}
+        if worker.get("host") == this_host() and not process_alive(
+            worker.get("pid"), worker.get("started")
+        ):
+            continue
+        numbers.append(trial.number)
+    return numbers
+
+
+def _study_lock(workspace: Workspace, study_name: str) -> Any:
+    """An OS file lock in the study's output folder (on the workspace every worker
+    shares), held while a worker creates the parent run or summarises."""
+    from filelock import FileLock
+
+    return FileLock(str(_study_folder(workspace, study_name) / ".study.lock"))
 
 
 def summarise(

@@ -1,0 +1,88 @@
+"""A study shared by parallel workers (``n_parallel`` queue jobs running side by side) on
+every store backend: trials overlap in time, each worker samples its own points, the
+study ends at ``n_trials``, one parent run, one summary and one registered version, and
+no "database is locked"."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.jobs.queue import JobQueue
+from core.jobs.runner import Runner
+from tests.cluster.conftest import BACKENDS
+from tests.core.training.conftest import TINY
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+N_TRIALS = 4
+WORKERS = 2
+
+
+def _study_file(ws) -> None:
+    tiny = dict(item.split("=") for item in TINY)
+    tiny["max_epochs"] = "1"
+    base = ", ".join(f"{k}: {v}" for k, v in tiny.items())
+    ws.optuna_params_file.write_text(
+        f"study: {{name: shared, n_trials: {N_TRIALS}, n_parallel: {WORKERS}, "
+        "pruner: none, sampler: tpe}\n"
+        f"base_params: {{{base}}}\n"
+        "search_space:\n  lr: {type: float, low: 1.0e-4, high: 1.0e-1, log: true}\n"
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_parallel_workers_share_one_study_and_summarise_once(backend, shapes_workspace):
+    import optuna
+    from mlflow import MlflowClient
+    from optuna.trial import TrialState
+
+    from core.jobs.submit import submit_tune
+
+    ws = shapes_workspace
+    _study_file(ws)
+    jobs, _warnings = submit_tune(ws, "shapes", start=False)
+    assert [job.args["worker"] for job in jobs] == list(range(WORKERS))  # n_parallel
+    assert Runner(ws, echo=lambda _l: None, poll_s=0.05, cpu_slots=WORKERS).run() == 0
+
+    logs = [(ws.logs_dir / f"{job.id}.log").read_text() for job in jobs]
+    for job, log in zip(jobs, logs, strict=True):
+        assert JobQueue(ws).get(job.id).state == "finished", log
+        assert "database is locked" not in log
+    study = optuna.load_study(study_name="shared", storage=ws.optuna_storage_url)
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    # a worker starts no trial once done + running reach n_trials (two workers asking at
+    # the very same moment may run one more)
+    assert N_TRIALS <= len(done) <= N_TRIALS + WORKERS - 1
+    # both workers ran trials, at the same time, and sampled different points
+    by_worker: dict[int, list] = {}
+    for trial in done:
+        by_worker.setdefault(trial.user_attrs["worker"]["pid"], []).append(trial)
+    assert len(by_worker) == WORKERS, {pid: len(t) for pid, t in by_worker.items()}
+    first, second = (sorted(t, key=lambda x: x.number) for t in by_worker.values())
+    assert any(
+        a.datetime_start < b.datetime_complete and b.datetime_start < a.datetime_complete
+        for a in first
+        for b in second
+    ), "the workers' trials never overlapped"
+    assert len({t.params["lr"] for t in done}) == len(done)
+
+    # one parent run, summarised by the last worker to finish (by both only where they
+    # ended at the very same moment); one registered version
+    summaries = [log for log in logs if "best trial" in log]
+    assert len(summaries) == 1 or not any("still running in other" in log for log in logs)
+    assert summaries, logs
+    client = MlflowClient(ws.mlflow_tracking_uri)
+    parents = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()],
+        filter_string="tags.kind = 'tuning' and tags.study_name = 'shared'",
+    )
+    assert len(parents) == 1
+    assert parents[0].data.params["workers"] == str(WORKERS)
+    assert parents[0].data.metrics["best_value"] == pytest.approx(study.best_value)
+    children = client.search_runs(
+        [parents[0].info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parents[0].info.run_id}'",
+    )
+    assert len(children) == len(done)
+    versions = client.search_model_versions("name='shapes_model'")
+    assert [v.run_id for v in versions] == [parents[0].info.run_id]
