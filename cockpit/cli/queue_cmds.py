@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from cockpit.cli.common import current_workspace, param_options, resolved_params, workspace_option
+from core.errors import CockpitError
 
 
 def _when(timestamp: float | None) -> str:
@@ -248,6 +249,26 @@ def queue_list(state: tuple[str, ...], fmt: str) -> None:
         click.echo(f"unreadable job files ({len(corrupt)}), never run, kept in queue/corrupt/:")
         for item in corrupt:
             click.echo(f"corrupt    {item.line(jobs_queue.workspace)}")
+
+
+@queue.command("cluster")
+@workspace_option
+def queue_cluster() -> None:
+    """The Ray cluster the jobs go to (stores.ray_address): its nodes, their GPUs and
+    CPUs in use, each GPU's utilisation and memory, and which job runs on which node."""
+    from core.jobs.cluster import cluster_nodes, cluster_text
+
+    workspace = current_workspace()
+    address = workspace.stores.ray_address
+    if not address:
+        raise CockpitError(
+            "no Ray cluster is named: jobs run on this machine; set COCKPIT_RAY_ADDRESS or "
+            "stores.ray_address in cockpit.yaml (e.g. http://head.lab:8265)"
+        )
+    click.echo(cluster_text(address, cluster_nodes(address)))
+    for job in _queue().jobs(("running",)):
+        if job.node:
+            click.echo(f"{job.id}  {job.label}  on {job.where}")
 
 
 @queue.command("move")

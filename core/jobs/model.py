@@ -65,12 +65,20 @@ class Job(BaseModel):
     host: str | None = None  # owner: the runner that claimed it (host, pid, start time)
     runner_pid: int | None = None
     runner_started_at: float | None = None
-    device: str | None = None  # "cuda:0", "cpu"
+    device: str | None = None  # "cuda:0", "cpu:0"; on a Ray cluster "ray-gpu:0", "ray-cpu:0"
+    node: str | None = None  # the Ray node running it (its address), once Ray placed it
     error: str | None = None
     revision: int = 0  # grows with every write; the newest copy wins after a crash
 
     def order_key(self) -> tuple[float, float, float]:
         return (-self.priority, self.position, self.created_at)
+
+    @property
+    def where(self) -> str | None:
+        """Its device, and the Ray node running it: ``ray-gpu:0 @ 10.0.0.3``."""
+        if self.device and self.node:
+            return f"{self.device} @ {self.node}"
+        return self.device
 
     @property
     def title(self) -> str:

@@ -110,7 +110,7 @@ class JobSummary:
             created_at=job.created_at,
             started_at=job.started_at,
             finished_at=job.finished_at,
-            device=job.device,
+            device=job.where,
             revision=job.revision,
             name=job.name,
         )
@@ -519,6 +519,7 @@ class JobQueue:
                 job.attempts += 1
                 job.started_at = time.time()
                 job.device, job.host, job.pid, job.pid_started_at = device, host, None, None
+                job.node = None  # a Ray node is recorded once Ray placed this attempt
                 job.runner_pid, job.runner_started_at = runner_pid, runner_started_at
                 return self.write(job, "pending")
             return None
@@ -530,6 +531,15 @@ class JobQueue:
             if current.state != "running":
                 return current
             current.pid, current.pid_started_at = job.pid, job.pid_started_at
+            return self.write(current)
+
+    def place(self, job_id: str, node: str) -> Job:
+        """Record the Ray node a running job was placed on (its supervisor learns it)."""
+        with self.locked():
+            current = self.get(job_id)
+            if current.state != "running" or current.node == node:
+                return current
+            current.node = node
             return self.write(current)
 
     def finish(self, job: Job, state: State, exit_code: int | None, error: str | None) -> Job:

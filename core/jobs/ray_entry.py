@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from core.jobs.run import _interrupt, load_job, run, run_reported
+from core.output import configure_output
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     signal.signal(signal.SIGTERM, _interrupt)
+    configure_output()  # as a local job: no library chatter in the job's log
     return run_reported(lambda: run(load_job(job_file)))
 
 

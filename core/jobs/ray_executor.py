@@ -8,7 +8,9 @@ runner's exactly-once rules, cancel and crash recovery apply unchanged:
 - it submits the job to the cluster named by ``stores.ray_address`` /
   ``COCKPIT_RAY_ADDRESS`` with its resource request (``num_gpus``, ``num_cpus``,
   ``memory_mb`` in the job's ``args["resources"]``; default one GPU when the runner gave
-  the job a GPU slot, else none, and one CPU), tagged with the cockpit job id;
+  the job a GPU slot - the runner has one slot per GPU of the cluster, or per CPU on a
+  cluster without GPUs (``core.jobs.cluster``) - else none, and one CPU), tagged with the
+  cockpit job id; the node Ray runs it on is recorded in the job;
 - it copies the Ray job's log into its own output, which is ``queue/logs/<job>.log``, so
   the Queue and Live panels read it as for a local job (the metrics lines are written by
   the job itself into ``queue/logs/<job>.metrics.jsonl`` on the shared workspace);
@@ -69,7 +71,7 @@ def _resources(job: Job) -> dict[str, Any]:
     wanted = job.args.get("resources") or {}
     gpus = wanted.get("num_gpus")
     if gpus is None:
-        gpus = 1 if (job.device or "").startswith("cuda") else 0
+        gpus = 1 if (job.device or "").startswith(("cuda", "ray-gpu")) else 0
     resources: dict[str, Any] = {
         "entrypoint_num_gpus": float(gpus),
         "entrypoint_num_cpus": float(wanted.get("num_cpus", 1)),
@@ -112,6 +114,27 @@ def _submit_or_follow(client: Any, job: Job, job_file: Path) -> str:
     return submission_id
 
 
+def _record_node(workspace: Workspace, job: Job, details: Any) -> bool:
+    """Once Ray started the job's driver, its node goes into the job (Queue panel,
+    ``queue list``); True when done."""
+    from urllib.parse import urlsplit
+
+    driver = getattr(details, "driver_info", None)
+    node = getattr(driver, "node_ip_address", None) if driver else None
+    agent = getattr(details, "driver_agent_http_address", None)
+    if not node and agent:  # a submitted job's driver runs beside its node's agent
+        node = urlsplit(agent).hostname
+    if not node and getattr(details, "driver_node_id", None):
+        node = f"node {details.driver_node_id[:12]}"
+    if not node:
+        return False
+    from core.jobs.queue import JobQueue
+
+    JobQueue(workspace).place(job.id, str(node))
+    print(f"running on Ray node {node}", flush=True)
+    return True
+
+
 def _exit_code(details: Any) -> int:
     code = getattr(details, "driver_exit_code", None)
     if code is not None:
@@ -134,12 +157,15 @@ def supervise(job: Job, job_file: Path) -> int:
     submission_id = _submit_or_follow(client, job, job_file)
     written = 0
     stop_sent = False
+    placed = False
     while True:
         if stop["requested"] and not stop_sent:
             print(f"stopping Ray job {submission_id} (a checkpoint is kept)", flush=True)
             client.stop_job(submission_id)
             stop_sent = True
         details = client.get_job_info(submission_id)
+        if not placed:
+            placed = _record_node(workspace, job, details)
         logs = client.get_job_logs(submission_id)
         if len(logs) > written:
             sys.stdout.write(logs[written:])

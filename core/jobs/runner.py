@@ -42,7 +42,7 @@ from filelock import FileLock, Timeout
 from core.errors import CockpitError
 from core.fileio import atomic_write_text
 from core.jobs import locks
-from core.jobs.executor import Executor, JobHandle, executor_for, process_alive
+from core.jobs.executor import Executor, JobHandle, RayExecutor, executor_for, process_alive
 from core.jobs.gpus import gpu_status
 from core.jobs.model import Job, attempt_text
 from core.jobs.queue import JobQueue
@@ -64,6 +64,7 @@ RECONCILE_EVERY_S = 1.0
 # point of a job start ("claimed": before the job process starts; "started": after it
 # started, before its pid is recorded anywhere).
 FAULT_ENV = "COCKPIT_RUNNER_FAULT"
+RAY_SLOTS_S = 30.0  # how often the runner asks a Ray cluster for its size
 
 
 @dataclass
@@ -207,6 +208,8 @@ class Runner:
         self.info_file = workspace.queue_dir / "runner.json"
         self._last_heartbeat = 0.0
         self._gpu_indices = [g.index for g in gpu_status()]
+        self._ray_slots: tuple[str, int] | None = None  # ("gpu" | "cpu", how many)
+        self._ray_slots_at = 0.0
         self.mode: Mode = "running"
         self._control_stamp: tuple[int, int] | None = None
         self._started_at = psutil.Process().create_time()
@@ -384,8 +387,29 @@ class Runner:
             self.echo(f"job {job.id}: could not close its MLflow run now ({exc})")
 
     # --- scheduling ----------------------------------------------------------------
+    def _cluster_slots(self) -> tuple[str, int]:
+        """The Ray cluster's slots (one per GPU, or per CPU without GPUs), asked again
+        every ``RAY_SLOTS_S``; while the cluster cannot be asked, the last answer (at
+        first one CPU slot: the job's supervisor then says what is wrong)."""
+        now = time.time()
+        if self._ray_slots is None or now - self._ray_slots_at > RAY_SLOTS_S:
+            from core.jobs.cluster import cluster_nodes, cluster_slots
+
+            try:
+                self._ray_slots = cluster_slots(
+                    cluster_nodes(self.workspace.stores.ray_address, timeout=5)
+                )
+            except Exception as exc:
+                self.echo(f"Ray cluster: {exc}")
+                self._ray_slots = self._ray_slots or ("cpu", 1)
+            self._ray_slots_at = now
+        return self._ray_slots
+
     def _free_devices(self) -> list[str]:
         busy = {a.device for a in self.active.values()}
+        if isinstance(self.executor, RayExecutor):
+            kind, slots = self._cluster_slots()
+            return [f"ray-{kind}:{i}" for i in range(slots) if f"ray-{kind}:{i}" not in busy]
         if self._gpu_indices:
             free_memory = {g.index: g.memory_free_mb for g in gpu_status()}
             return [

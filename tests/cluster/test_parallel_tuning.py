@@ -83,6 +83,7 @@ def test_parallel_workers_share_one_study_and_summarise_once(backend, shapes_wor
         [parents[0].info.experiment_id],
         filter_string=f"tags.mlflow.parentRunId = '{parents[0].info.run_id}'",
     )
-    assert len(children) == len(done)
+    states = [(t.number, t.state.name) for t in study.trials]
+    assert len(children) == len(done), (states, [c.info.run_name for c in children], logs)
     versions = client.search_model_versions("name='shapes_model'")
     assert [v.run_id for v in versions] == [parents[0].info.run_id]

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from core.jobs.queue import JobQueue
 from core.jobs.runner import Runner
@@ -129,3 +130,129 @@ def test_a_runner_killed_mid_job_never_runs_the_job_twice(on_ray, shapes_workspa
     for earlier, later in itertools.pairwise(runs):
         assert earlier.end_time is not None and earlier.end_time <= later.start_time
     assert str(runs[-1].status).endswith("SUCCEEDED")
+
+
+def test_the_cluster_shows_its_nodes_gpus_and_use(on_ray, ray_head, workspace):
+    from click.testing import CliRunner
+
+    from cockpit.cli import cli
+    from core.jobs.cluster import cluster_nodes, cluster_slots
+
+    wait_for(lambda: cluster_nodes(ray_head.address), timeout=60)
+    [node] = cluster_nodes(ray_head.address)
+    assert node.alive and node.head
+    assert (node.gpus_total, node.cpus_total) == (2, 2)  # the head's logical resources
+    assert cluster_slots([node]) == ("gpu", 2)  # the runner sends two jobs at once
+    shown = CliRunner().invoke(cli, ["-w", str(workspace.root), "queue", "cluster"])
+    assert shown.exit_code == 0, shown.output
+    assert f"Ray cluster {ray_head.address}: 1 node" in shown.output
+    assert f"node {node.ip} (head): GPUs" in shown.output and "CPUs" in shown.output
+
+
+def test_the_cluster_command_without_a_cluster_names_the_setting(workspace, monkeypatch):
+    from click.testing import CliRunner
+
+    from cockpit.cli import cli
+
+    for var in ENV_VARS.values():
+        monkeypatch.delenv(var, raising=False)
+    shown = CliRunner().invoke(cli, ["-w", str(workspace.root), "queue", "cluster"])
+    assert shown.exit_code == 2
+    assert "COCKPIT_RAY_ADDRESS or stores.ray_address" in shown.output
+
+
+def test_a_study_runs_its_workers_side_by_side_on_the_cluster(on_ray, shapes_workspace):
+    import threading
+
+    import optuna
+    from optuna.trial import TrialState
+
+    from core.jobs.submit import submit_tune
+
+    ws = shapes_workspace
+    tiny = dict(item.split("=") for item in TINY)
+    tiny["max_epochs"] = "2"
+    base = ", ".join(f"{k}: {v}" for k, v in tiny.items())
+    ws.optuna_params_file.write_text(
+        "study: {name: on_ray, n_trials: 3, n_parallel: 2, pruner: none}\n"
+        f"base_params: {{{base}}}\n"
+        "search_space:\n  lr: {type: float, low: 1.0e-4, high: 1.0e-1, log: true}\n"
+    )
+    jobs, _warnings = submit_tune(ws, "shapes", start=False)
+    assert len(jobs) == 2
+    runner = Runner(ws, echo=lambda _l: None, poll_s=0.05)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    seen_together: list[list[str]] = []
+
+    def both_placed() -> bool:
+        running = JobQueue(ws).jobs(("running",))
+        nodes = [j.where for j in running if j.node]
+        if len(nodes) == 2:
+            seen_together.append(nodes)
+        return bool(seen_together) or not thread.is_alive()
+
+    wait_for(both_placed, timeout=300)
+    thread.join(timeout=600)
+    assert not thread.is_alive()
+    # both workers ran on the cluster at the same time, each on its own GPU slot and node
+    logs = [(ws.logs_dir / f"{j.id}.log").read_text()[-2000:] for j in jobs]
+    assert seen_together, ("the two workers never ran at the same time", logs)
+    assert sorted(w.split(" @ ")[0] for w in seen_together[0]) == ["ray-gpu:0", "ray-gpu:1"]
+    for job in jobs:
+        log = (ws.logs_dir / f"{job.id}.log").read_text()
+        assert JobQueue(ws).get(job.id).state == "finished", log[-3000:]
+        assert "running on Ray node" in log and "database is locked" not in log
+        assert "Warning" not in log  # no library chatter, as in a local job's log
+        [details] = ray_jobs(on_ray, job.id)
+        assert str(details.status).endswith("SUCCEEDED")
+    study = optuna.load_study(study_name="on_ray", storage=ws.optuna_storage_url)
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    assert 3 <= len(done) <= 4
+    assert len({t.user_attrs["worker"]["pid"] for t in done}) == 2
+
+
+@pytest.mark.parametrize("palette", ["light", "dark"])
+def test_the_queue_panel_shows_the_cluster_and_each_jobs_node(
+    on_ray, ray_head, workspace, qtbot, qapp, palette, screenshot_dir
+):
+    from PySide6.QtCore import QThreadPool
+
+    from cockpit.panels.queue import QueuePanel
+    from core.jobs.cluster import cluster_nodes
+    from core.jobs.model import Job
+    from tests.cockpit.palettes import dark_palette
+
+    wait_for(lambda: cluster_nodes(ray_head.address), timeout=60)
+    queue = JobQueue(workspace)
+    job = queue.submit(Job(kind="check", workspace=str(workspace.root)))
+    queue.claim_next("ray-gpu:1", "this-host", os.getpid())
+    queue.place(job.id, "10.0.0.7")  # what the job's supervisor records once Ray placed it
+    before = qapp.palette()
+    if palette == "dark":
+        qapp.setPalette(dark_palette())
+    panel = QueuePanel(workspace)
+    qtbot.addWidget(panel)
+    panel.resize(1280, 700)
+    panel.show()
+    try:
+        qtbot.waitUntil(lambda: panel._loaded, timeout=30_000)
+        qtbot.waitUntil(lambda: "Ray cluster" in panel.device_label.text(), timeout=30_000)
+        text = panel.device_label.text()
+        assert text.startswith("This machine: ")  # the local GPUs (or CPU) stay in view
+        assert f"Ray cluster {ray_head.address}: 1 node" in text and "(head): GPUs" in text
+        label = panel.device_label  # all of its lines in view, not squeezed by the table
+        qtbot.waitUntil(lambda: label.height() >= label.sizeHint().height(), timeout=5_000)
+        assert label.width() >= label.sizeHint().width()
+        model = panel.model
+        headers = [
+            model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())
+        ]
+        column = headers.index("Device")
+        row = [r.id for r in panel.model.rows].index(job.id)
+        assert panel.model.index(row, column).data() == "ray-gpu:1 @ 10.0.0.7"
+        panel.grab().save(str(screenshot_dir / f"queue_cluster_{palette}.png"))
+    finally:
+        panel.shutdown()
+        QThreadPool.globalInstance().waitForDone()
+        qapp.setPalette(before)

@@ -50,8 +50,10 @@ class TuneJobDialog(QDialog):
         self.workers = QSpinBox()
         self.workers.setRange(1, 64)
         self.workers.setValue(config.study.n_parallel)
-        self.workers.setToolTip("workers sharing the study: parallel jobs, one per free GPU, CPU slot or Ray slot "
-            "(the study file's n_parallel)")
+        self.workers.setToolTip(
+            "workers sharing the study: parallel jobs, one per free GPU, CPU slot or Ray "
+            "slot (the study file's n_parallel)"
+        )
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         self.explanation.setObjectName("tune_explanation")

@@ -31,7 +31,7 @@ def details_text(workspace: Workspace, job: Job, progress: Progress | None) -> s
         f"attempt {job.attempts} · {job.failures} failed, gives up at {job.max_retries + 1}"
         + (f" · killed {job.kills}×" if job.kills else ""),
         time_text(job)
-        + (f" on {job.device}" if job.device else "")
+        + (f" on {job.where}" if job.device else "")
         + (f" (pid {job.pid})" if job.pid and job.state == "running" else ""),
     ]
     if job.name:

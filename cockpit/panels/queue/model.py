@@ -235,7 +235,7 @@ class JobTableModel(QAbstractTableModel):
         if name == "ETA":
             return duration_text(row.progress.eta_s) if row.progress else ""
         if name == "Device":
-            return job.device or ""
+            return job.where or ""
         if name == "Prio":
             return str(job.priority)
         return time_text(job)

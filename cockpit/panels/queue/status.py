@@ -38,8 +38,24 @@ def _gb(megabytes: int) -> str:
     return f"{megabytes / 1024:.1f}"
 
 
-def device_text() -> str:
-    """Per GPU utilisation and memory (NVML); without GPUs the CPU's load."""
+def device_text(workspace: Workspace | None = None) -> str:
+    """Per GPU utilisation and memory (NVML); without GPUs the CPU's load. When the
+    workspace sends its jobs to a Ray cluster, the cluster's nodes and GPUs follow (a
+    cluster that cannot be asked says so in its line)."""
+    local = _local_text()
+    address = workspace.stores.ray_address if workspace is not None else ""
+    if not address:
+        return local
+    from core.jobs.cluster import cluster_nodes, cluster_text
+
+    try:
+        cluster = cluster_text(address, cluster_nodes(address, timeout=3))
+    except Exception as exc:  # the local line stays; the cluster's problem is one line
+        cluster = f"Ray cluster: {str(exc).splitlines()[0]}"
+    return f"This machine: {local}\n{cluster}"
+
+
+def _local_text() -> str:
     from core.jobs.gpus import cpu_status, gpu_status
 
     gpus = gpu_status()

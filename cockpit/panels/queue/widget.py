@@ -64,6 +64,7 @@ HIDDEN_SCAN_S = 5.0  # a hidden panel scans less often
 COALESCE_MS = 60
 DEVICE_MS = 2000
 COLUMN_WIDTHS = [80, 220, 130, 46, 100, 100, 136, 180, 60, 62, 40]
+RAY_DEVICE_WIDTH = 150
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -230,6 +231,13 @@ class QueuePanel(QWidget):
         header = self.table.horizontalHeader()
         for column, width in enumerate(COLUMN_WIDTHS):
             header.resizeSection(column, width)
+        if self.workspace.stores.ray_address:  # "ray-gpu:1 @ 10.0.0.7": the node is in view
+            device = COLUMNS.index("Device")
+            extra = RAY_DEVICE_WIDTH - COLUMN_WIDTHS[device]
+            header.resizeSection(device, RAY_DEVICE_WIDTH)
+            for name in ("Name", "Progress"):  # the table keeps its width
+                column = COLUMNS.index(name)
+                header.resizeSection(column, COLUMN_WIDTHS[column] - extra // 2)
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -384,7 +392,7 @@ class QueuePanel(QWidget):
             if not self._closed:
                 self.device_label.setText(f"device status unavailable: {_message(exc)}")
 
-        run_in_background(device_text, shown, failed)
+        run_in_background(lambda: device_text(self.workspace), shown, failed)
 
     def _filter_changed(self, tab: int) -> None:
         self.model.states = FILTERS[tab][1]
