@@ -142,7 +142,8 @@ def ray_overhead(count: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         local = run_checks(Path(tmp) / "local", count)
-        head = RayHead().start()
+        # one CPU, no GPU: the runner sends one job at a time, as the local runner runs them
+        head = RayHead(num_gpus=0, num_cpus=1).start()
         try:
             os.environ["COCKPIT_RAY_ADDRESS"] = head.address
             os.environ["PYTHONPATH"] = str(ROOT)

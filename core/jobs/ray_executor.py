@@ -26,11 +26,14 @@ node (``docs/scale-out.md``); a node that does not see it fails the job with one
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,8 @@ from core.jobs.run import ALREADY_RUNNING, _hold_job_lock, load_job
 from core.settings import ENV_VARS, store_problem
 from core.workspace import Workspace
 
-POLL_S = 0.5
+POLL_S = 0.2  # the job's state
+LOG_POLL_S = 1.0  # its log
 SUBMIT_RETRY_S = 90.0
 JOB_ID_KEY = "cockpit_job_id"
 # what the job's processes on the cluster need from this environment
@@ -48,21 +52,61 @@ PASSED_ENV = ("PYTHONPATH", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWOR
               "PGPASSWORD", *ENV_VARS.values())
 
 
-def client_for(address: str) -> Any:
+TERMINAL = ("STOPPED", "SUCCEEDED", "FAILED")
+
+
+class JobsClient:
+    """Ray's Jobs REST API (what ``ray.job_submission.JobSubmissionClient`` calls), over
+    plain HTTP: the supervisor starts without importing Ray (most of a job's overhead)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address.rstrip("/")
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(
+            f"{self.address}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data else {},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def list_jobs(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/api/jobs/") or [])
+
+    def submit_job(self, **request: Any) -> str:
+        return str(self._call("POST", "/api/jobs/", request)["submission_id"])
+
+    def get_job_info(self, submission_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/api/jobs/{submission_id}"))
+
+    def get_job_logs(self, submission_id: str) -> str:
+        return str(self._call("GET", f"/api/jobs/{submission_id}/logs").get("logs") or "")
+
+    def stop_job(self, submission_id: str) -> None:
+        self._call("POST", f"/api/jobs/{submission_id}/stop")
+
+
+def client_for(address: str) -> JobsClient:
     """A Jobs API client of the cluster at ``address``; one line when it cannot be reached."""
     if not address:
         raise CockpitError(
             "no Ray cluster is named: set COCKPIT_RAY_ADDRESS or stores.ray_address in "
             "cockpit.yaml (e.g. http://head.lab:8265)"
         )
+    if not address.startswith(("http://", "https://")):
+        raise CockpitError(
+            f"stores.ray_address: {address!r} is not the URL of a Ray dashboard; use e.g. "
+            "http://head.lab:8265"
+        )
+    client = JobsClient(address)
     try:
-        from ray.job_submission import JobSubmissionClient
-    except ModuleNotFoundError as exc:
+        client._call("GET", "/api/version")
+    except (OSError, ValueError) as exc:  # connection refused, not a Ray dashboard, ...
         raise store_problem("ray_address", address, exc) from exc
-    try:
-        return JobSubmissionClient(address)
-    except Exception as exc:  # connection refused, not a Ray dashboard, ...
-        raise store_problem("ray_address", address, exc) from exc
+    return client
 
 
 def _resources(job: Job) -> dict[str, Any]:
@@ -81,13 +125,20 @@ def _resources(job: Job) -> dict[str, Any]:
     return resources
 
 
-def _submit_or_follow(client: Any, job: Job, job_file: Path) -> str:
+def _http_problem(exc: urllib.error.HTTPError) -> str:
+    try:
+        return exc.read().decode("utf-8", errors="replace") or str(exc)
+    except OSError:
+        return str(exc)
+
+
+def _submit_or_follow(client: JobsClient, job: Job, job_file: Path) -> str:
     """The submission id of this job's Ray job: a still-running one, else a new one."""
-    mine = [d for d in client.list_jobs() if (d.metadata or {}).get(JOB_ID_KEY) == job.id]
+    mine = [d for d in client.list_jobs() if (d.get("metadata") or {}).get(JOB_ID_KEY) == job.id]
     for details in mine:
-        if not details.status.is_terminal():
-            print(f"following Ray job {details.submission_id}, which still runs", flush=True)
-            return details.submission_id
+        if details.get("status") not in TERMINAL:
+            print(f"following Ray job {details['submission_id']}, which still runs", flush=True)
+            return str(details["submission_id"])
     env = {name: os.environ[name] for name in PASSED_ENV if os.environ.get(name)}
     entrypoint = (
         f"cd {shlex.quote(job.workspace)} && "
@@ -104,28 +155,28 @@ def _submit_or_follow(client: Any, job: Job, job_file: Path) -> str:
                 **_resources(job),
             )
             break
-        except RuntimeError as exc:
+        except urllib.error.HTTPError as exc:
             # a head that has just started has no job agent yet: "try again later"
-            if "try again" not in str(exc) or time.time() > deadline:
+            problem = _http_problem(exc)
+            if "try again" not in problem.lower() or time.time() > deadline:
                 address = Workspace.resolve(job.workspace).stores.ray_address
-                raise store_problem("ray_address", address, exc) from exc
+                raise store_problem("ray_address", address, problem) from exc
             time.sleep(1)
     print(f"submitted as Ray job {submission_id}", flush=True)
     return submission_id
 
 
-def _record_node(workspace: Workspace, job: Job, details: Any) -> bool:
+def _record_node(workspace: Workspace, job: Job, details: dict[str, Any]) -> bool:
     """Once Ray started the job's driver, its node goes into the job (Queue panel,
     ``queue list``); True when done."""
     from urllib.parse import urlsplit
 
-    driver = getattr(details, "driver_info", None)
-    node = getattr(driver, "node_ip_address", None) if driver else None
-    agent = getattr(details, "driver_agent_http_address", None)
+    node = (details.get("driver_info") or {}).get("node_ip_address")
+    agent = details.get("driver_agent_http_address")
     if not node and agent:  # a submitted job's driver runs beside its node's agent
         node = urlsplit(agent).hostname
-    if not node and getattr(details, "driver_node_id", None):
-        node = f"node {details.driver_node_id[:12]}"
+    if not node and details.get("driver_node_id"):
+        node = f"node {details['driver_node_id'][:12]}"
     if not node:
         return False
     from core.jobs.queue import JobQueue
@@ -135,12 +186,11 @@ def _record_node(workspace: Workspace, job: Job, details: Any) -> bool:
     return True
 
 
-def _exit_code(details: Any) -> int:
-    code = getattr(details, "driver_exit_code", None)
+def _exit_code(details: dict[str, Any]) -> int:
+    code = details.get("driver_exit_code")
     if code is not None:
         return int(code)
-    name = str(details.status).rsplit(".", 1)[-1].upper()
-    return {"SUCCEEDED": 0, "STOPPED": 130}.get(name, 1)
+    return {"SUCCEEDED": 0, "STOPPED": 130}.get(str(details.get("status")), 1)
 
 
 def supervise(job: Job, job_file: Path) -> int:
@@ -158,6 +208,7 @@ def supervise(job: Job, job_file: Path) -> int:
     written = 0
     stop_sent = False
     placed = False
+    logs_read_at = 0.0
     while True:
         if stop["requested"] and not stop_sent:
             print(f"stopping Ray job {submission_id} (a checkpoint is kept)", flush=True)
@@ -166,15 +217,18 @@ def supervise(job: Job, job_file: Path) -> int:
         details = client.get_job_info(submission_id)
         if not placed:
             placed = _record_node(workspace, job, details)
-        logs = client.get_job_logs(submission_id)
-        if len(logs) > written:
-            sys.stdout.write(logs[written:])
-            sys.stdout.flush()
-            written = len(logs)
-        if details.status.is_terminal():
+        ended = details.get("status") in TERMINAL
+        if ended or time.time() - logs_read_at >= LOG_POLL_S:
+            logs = client.get_job_logs(submission_id)  # the whole log: copy what is new
+            logs_read_at = time.time()
+            if len(logs) > written:
+                sys.stdout.write(logs[written:])
+                sys.stdout.flush()
+                written = len(logs)
+        if ended:
             code = _exit_code(details)
-            if code != 0 and details.message:
-                print(f"Ray: {details.message}", flush=True)
+            if code != 0 and details.get("message"):
+                print(f"Ray: {details['message']}", flush=True)
             return code
         time.sleep(POLL_S)
 
