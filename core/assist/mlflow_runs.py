@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,16 +34,29 @@ def log_assist_run(
     run = client.create_run(experiment_id, run_name=run_name, tags={KIND_TAG: kind, **(tags or {})})
     run_id = run.info.run_id
     try:
-        for key, value in params.items():
-            client.log_param(run_id, key, str(value)[:6000])
-        for key, value in counts.items():
-            client.log_metric(run_id, key, float(value))
+        from mlflow.entities import Metric, Param
+
+        now = int(time.time() * 1000)
+        client.log_batch(  # one store transaction for every parameter and count
+            run_id,
+            metrics=[Metric(key, float(value), now, 0) for key, value in counts.items()],
+            params=[Param(key, str(value)[:6000]) for key, value in params.items()],
+        )
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"{kind}.json"
-            path.write_text(json.dumps(artifact, indent=1) + "\n", encoding="utf-8")
+            path.write_text(_json_rows(artifact), encoding="utf-8")
             client.log_artifact(run_id, str(path), "assist")
     except BaseException:
         client.set_terminated(run_id, "FAILED")
         raise
     client.set_terminated(run_id, "FINISHED")
     return run_id
+
+
+def _json_rows(artifact: Mapping[str, Any] | list[Any]) -> str:
+    """JSON written by the C encoder in one call (``indent``, or a call per item, costs a
+    tenth of what suggesting 20,000 images adds to a bare predict); a mapping, small,
+    stays indented."""
+    if not isinstance(artifact, list):
+        return json.dumps(artifact, indent=1) + "\n"
+    return json.dumps(artifact) + "\n"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import DateTime, bindparam, select, text
+from sqlalchemy import DateTime, select
 
 from core.assist.mlflow_runs import log_assist_run
 from core.assist.scores import uncertainty
@@ -158,6 +158,7 @@ def suggest(
     )
     ranked: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
+    encoded = [json.dumps(name) for name in classes]
     for start in range(0, len(images), batch_size):
         chunk = images[start : start + batch_size]
         blobs, readable = [], []
@@ -187,23 +188,28 @@ def suggest(
         rows = []
         for row, position in enumerate(kept):
             image_id, path = readable[position]
-            best = classes[order_list[row][0]]
-            top = [[classes[i], p] for i, p in zip(order_list[row], top_probs[row], strict=True)]
+            picked = order_list[row]
+            best = classes[picked[0]]
+            # the top classes as JSON, from the names encoded once (a json.dumps per row
+            # was a tenth of what suggesting adds); a float's repr is its JSON
+            top = ", ".join(
+                f"[{encoded[i]}, {p!r}]" for i, p in zip(picked, top_probs[row], strict=True)
+            )
             counts[best] += 1
             rows.append(
-                {
-                    "theme_id": theme_id,
-                    "train_data_id": image_id,
-                    "model_name": version.name,
-                    "model_version": version.version,
-                    "label_id": labels[best],
-                    "probability": best_probs[row],
-                    "top_json": json.dumps(top),
-                    "least_confidence": least_list[row],
-                    "margin": margin_list[row],
-                    "entropy": entropy_list[row],
-                    "run_id": run_id,
-                }
+                (
+                    theme_id,
+                    image_id,
+                    version.name,
+                    version.version,
+                    labels[best],
+                    best_probs[row],
+                    f"[{top}]",
+                    least_list[row],
+                    margin_list[row],
+                    entropy_list[row],
+                    run_id,
+                )
             )
             ranked.append(
                 {
@@ -264,23 +270,33 @@ _COLUMNS = (
     "created_at",
 )
 _REPLACED = _COLUMNS[4:]
-# one prepared statement run with executemany: compiling a multi-row VALUES per batch cost
-# more than the prediction itself (measured, benchmarks/bench_label_issues.py)
-_UPSERT = text(
-    f"INSERT INTO prediction ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
+# one statement handed to the driver's executemany with plain tuples: compiling a
+# multi-row VALUES per batch cost more than the prediction itself, and SQLAlchemy's
+# per-row parameter processing a fifth of what suggesting adds to a bare predict
+# (measured, benchmarks/bench_label_issues.py). The same SQL on SQLite and PostgreSQL.
+_UPSERT = (
+    f"INSERT INTO prediction ({', '.join(_COLUMNS)}) VALUES ({{marks}}) "
     "ON CONFLICT (train_data_id, model_name, model_version) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _REPLACED)
-).bindparams(bindparam("created_at", type_=DateTime(timezone=True)))
+)
 
 
-def _store(db: Database, rows: list[dict[str, Any]]) -> None:
-    """Insert or replace the batch's predictions in one transaction."""
+def _store(db: Database, rows: list[tuple[Any, ...]]) -> None:
+    """Insert or replace the batch's predictions (tuples in the order of ``_COLUMNS``,
+    without ``created_at``) in one transaction."""
     if not rows:
         return
+    dialect = db.engine.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = _UPSERT.format(marks=", ".join([mark] * len(_COLUMNS)))
+    # the timestamp as the column type writes it on this backend, converted once
+    stamp_type = DateTime(timezone=True).dialect_impl(dialect)
+    convert = stamp_type.bind_processor(dialect)
     now = utcnow()
+    stamp = convert(now) if convert else now
+    values = [(*row, stamp) for row in rows]
     with db.session() as session:
-        session.execute(_UPSERT, [{**row, "created_at": now} for row in rows])
+        session.connection().exec_driver_sql(sql, values)
 
 
 @dataclass(frozen=True)
