@@ -107,3 +107,46 @@ def test_a_tune_job_runs_its_study_through_the_queue(backend, shapes_workspace):
     study = optuna.load_study(study_name="queued", storage=ws.optuna_storage_url)
     assert sorted(t.params["optimizer"] for t in study.trials) == ["adam", "sgd"]
     assert (ws.optuna_db_file.exists()) == (backend == "sqlite")
+
+
+def test_predictions_are_upserted_the_same_way_on_every_backend(backend, workspace):
+    """``suggest`` hands its rows to the driver's executemany: the same SQL, the right
+    placeholders and timestamps on SQLite and PostgreSQL; a rerun of one model version
+    replaces its rows."""
+    import json
+
+    from core.assist.suggest import _store, suggestions
+    from core.db import AssistRun
+
+    db = open_database(workspace)
+    with db.session() as session:
+        theme = Theme(name="cells", labels=[Label(label_name="a"), Label(label_name="b")])
+        session.add(theme)
+        session.flush()
+        images = [
+            TrainData(image_path=f"images/{i}.png", theme_id=theme.id, content_hash=f"{i:064x}",
+                      width=8, height=8)
+            for i in range(3)
+        ]
+        session.add_all(images)
+        run = AssistRun(theme_id=theme.id, kind="suggest", model_name="m", model_version="1")
+        session.add(run)
+        session.flush()
+        ids = (theme.id, [i.id for i in images], {lb.label_name: lb.id for lb in theme.labels})
+        run_id = run.id
+    theme_id, image_ids, labels = ids
+
+    def rows(label: str, probability: float):
+        top = json.dumps([[label, probability], ["b" if label == "a" else "a", 0.1]])
+        return [
+            (theme_id, image_id, "m", "1", labels[label], probability, top, 0.2, 0.3, 0.4,
+             run_id)
+            for image_id in image_ids
+        ]
+
+    _store(db, rows("a", 0.9))
+    _store(db, rows("b", 0.7))  # the same version again: replaced, not added
+    shown = suggestions(db, "cells")
+    assert len(shown) == 3
+    assert {(s.label, s.probability) for s in shown} == {("b", 0.7)}
+    assert tuple(shown[0].top[0]) == ("b", 0.7)
