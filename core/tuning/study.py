@@ -363,6 +363,9 @@ def run_study(
             settings,
         )
         _fail_orphaned_trials(study, echo)
+        # a worker that died on another machine: failed (and retried once) when its
+        # heartbeat is older than the grace period, not only when a trial starts
+        optuna.storages.fail_stale_trials(study)
     per_epoch = metric.replace("test_", "valid_")
     log_path = workspace.logs_dir / f"{job_id}.metrics.jsonl" if job_id else None
     trial_log = TrialLog(log_path, metric, config.study.direction, n_trials)

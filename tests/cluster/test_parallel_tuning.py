@@ -71,7 +71,9 @@ def test_parallel_workers_share_one_study_and_summarise_once(backend, shapes_wor
     summaries = [log for log in logs if "best trial" in log]
     assert len(summaries) == 1 or not any("still running in other" in log for log in logs)
     assert summaries, logs
-    client = MlflowClient(ws.mlflow_tracking_uri)
+    # the workspace's tracking store and registry (an earlier test of this process may have
+    # left MLflow's default registry pointing at its own workspace)
+    client = MlflowClient(ws.mlflow_tracking_uri, ws.mlflow_tracking_uri)
     parents = client.search_runs(
         [e.experiment_id for e in client.search_experiments()],
         filter_string="tags.kind = 'tuning' and tags.study_name = 'shared'",
