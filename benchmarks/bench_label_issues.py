@@ -97,6 +97,43 @@ def finder(args, tmp: Path, fraction: float) -> str:
     )
 
 
+FILTERS = ("prune_by_noise_rate", "prune_by_class", "both", "confident_learning",
+           "predicted_neq_given", "low_normalized_margin", "low_self_confidence")
+
+
+def compare_filters(args, tmp: Path, fraction: float) -> list[str]:
+    """cleanlab's filters on the same out-of-sample probabilities (the finder's folds)."""
+    import numpy as np
+    from cleanlab.filter import find_label_issues as cleanlab_issues
+
+    from core.assist.issues import _from_crossval
+
+    workspace = init_workspace(tmp / f"ws-filters-{int(fraction * 100)}").workspace
+    db = open_database(workspace)
+    create_theme(db, "shapes")
+    write_demo_images(tmp / "shapes-filters", per_class=args.per_class, size=32, seed=1)
+    import_images(db, workspace, "shapes", [tmp / "shapes-filters"])
+    flipped = flip(db, "shapes", fraction, seed=7)
+    params = resolve_params(
+        workspace,
+        overrides=parse_overrides(
+            [*DEMO_SETTINGS, f"max_epochs={args.epochs}", "early_stopping_patience=0", *args.set]
+        ),
+    )
+    scored = _from_crossval(workspace, "shapes", params, args.folds, quiet)
+    ids = np.array(scored.image_ids)
+    agree = float(np.mean(scored.probabilities.argmax(1) == scored.labels))
+    lines = [f"{int(fraction * 100)} % noise, {len(flipped)} flipped; the folds' models agree "
+             f"with the given labels on {agree:.2f} of the images"]
+    for name in FILTERS:
+        ranked = cleanlab_issues(labels=scored.labels, pred_probs=scored.probabilities,
+                                 filter_by=name, return_indices_ranked_by="self_confidence")
+        precision, recall = scores([int(ids[i]) for i in ranked], flipped)
+        lines.append(f"  {name:<24} flagged {len(ranked):4}  precision {precision:.3f}  "
+                     f"recall {recall:.3f}")
+    return lines
+
+
 def throughput(args, tmp: Path) -> list[str]:
     from core.training.run import train_experiment
 
@@ -168,12 +205,24 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-finder", action="store_true")
     parser.add_argument(
+        "--compare-filters", action="store_true",
+        help="cleanlab's filters on the same out-of-sample probabilities, then stop",
+    )
+    parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="training parameter"
     )
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}")
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
+        if args.compare_filters:
+            import warnings
+
+            warnings.simplefilter("ignore")
+            for fraction in (0.10, 0.20):
+                for line in compare_filters(args, tmp, fraction):
+                    print(line, flush=True)
+            return
         if not args.skip_finder:
             print(
                 f"label-error finder: demo shapes {args.per_class}/class, simple_cnn, "
