@@ -132,6 +132,22 @@ def run_checks(root: Path, count: int) -> float:
     return elapsed
 
 
+def jobs_api_floor(address: str, count: int = 5) -> float:
+    """Seconds from submitting ``true`` through Ray's Jobs API to its end: what any job
+    sent through that API costs at least, whatever it runs."""
+    from core.jobs.ray_executor import TERMINAL, JobsClient
+
+    client = JobsClient(address)
+    took = []
+    for _ in range(count):
+        start = time.perf_counter()
+        submission = client.submit_job(entrypoint="true", entrypoint_num_cpus=1.0)
+        while client.get_job_info(submission).get("status") not in TERMINAL:
+            time.sleep(0.05)
+        took.append(time.perf_counter() - start)
+    return sum(took) / len(took)
+
+
 def ray_overhead(count: int) -> None:
     try:
         import ray  # noqa: F401
@@ -149,12 +165,14 @@ def ray_overhead(count: int) -> None:
             os.environ["PYTHONPATH"] = str(ROOT)
             run_checks(Path(tmp) / "warm", 1)  # the head's job agent comes up
             on_ray = run_checks(Path(tmp) / "ray", count)
+            floor = jobs_api_floor(head.address)
         finally:
             os.environ.pop("COCKPIT_RAY_ADDRESS", None)
             head.stop()
     print(f"{count} check jobs, one at a time: local {local:.1f} s ({local / count:.2f} s/job), "
           f"Ray head {on_ray:.1f} s ({on_ray / count:.2f} s/job); "
           f"overhead {(on_ray - local) / count:.2f} s/job (goal < 1 s)")
+    print(f"Ray's Jobs API alone (submit `true`, wait for its end): {floor:.2f} s/job")
 
 
 def main() -> None:
