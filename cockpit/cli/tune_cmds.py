@@ -176,6 +176,16 @@ def submit_tune_command(
         click.secho(f"warning: {warning}", fg="yellow")
     for job in jobs:
         click.echo(f"queued {job.id}: tune {theme_name} {job.name!r} (study {config.study.name})")
+    if len(jobs) > 1 and not workspace.stores.ray_address:
+        from core.jobs.gpus import gpu_status
+
+        if not gpu_status():
+            click.echo(
+                f"note: no GPU here: a runner started for you runs one CPU job at a time, so "
+                f"the {len(jobs)} workers would run one after the other; to run them side by "
+                f"side, queue them with --no-runner and start `cockpit runner --cpu-slots "
+                f"{len(jobs)}`"
+            )
 
 
 _storage_option = click.option(

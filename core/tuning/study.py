@@ -73,6 +73,7 @@ class StudyOutcome:
 
 SAMPLER_SEED_ATTR = "sampler_seed"
 SQLITE_BUSY_TIMEOUT_S = 60
+SUMMARISED_ATTR = "summarised_trials"  # the done trials the last summary covered
 WORKER_SEED_STRIDE = 1_000_003  # worker k's sampler seed: the study's + k * this
 
 
@@ -452,6 +453,8 @@ def run_study(
             catch=(CockpitError,),
             callbacks=[enough, trial_log, stop],
         )
+    elif workers > 1:
+        echo(f"the study's workers have run its {n_trials} trials: nothing to run")
     else:
         echo(
             f"study {study_name!r} already has {done} of {n_trials} trials done: nothing to "
@@ -479,7 +482,14 @@ def run_study(
                 "running in other workers: the last of them summarises the study"
             )
             return outcome
+        now = len(study.get_trials(deepcopy=False, states=counted))
+        if workers > 1 and study.user_attrs.get(SUMMARISED_ATTR) == now:
+            # another worker summarised these very trials (a worker started after the
+            # others had run them all); a worker that died before its summary has not
+            echo(f"another worker summarised the study's {now} trials")
+            return outcome
         summarise(workspace, theme, study, outcome, metric, time.time() - started, echo)
+        study.set_user_attr(SUMMARISED_ATTR, now)
     return outcome
 
 

@@ -14,16 +14,24 @@ from tests.core.training.conftest import TINY
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
+
+def cli(ws, *args):
+    from click.testing import CliRunner
+
+    from cockpit.cli import cli as main
+
+    return CliRunner().invoke(main, ["-w", str(ws.root), *args])
+
 N_TRIALS = 4
 WORKERS = 2
 
 
-def _study_file(ws) -> None:
+def _study_file(ws, n_trials: int = N_TRIALS) -> None:
     tiny = dict(item.split("=") for item in TINY)
     tiny["max_epochs"] = "1"
     base = ", ".join(f"{k}: {v}" for k, v in tiny.items())
     ws.optuna_params_file.write_text(
-        f"study: {{name: shared, n_trials: {N_TRIALS}, n_parallel: {WORKERS}, "
+        f"study: {{name: shared, n_trials: {n_trials}, n_parallel: {WORKERS}, "
         "pruner: none, sampler: tpe}\n"
         f"base_params: {{{base}}}\n"
         "search_space:\n  lr: {type: float, low: 1.0e-4, high: 1.0e-1, log: true}\n"
@@ -36,13 +44,18 @@ def test_parallel_workers_share_one_study_and_summarise_once(backend, shapes_wor
     from mlflow import MlflowClient
     from optuna.trial import TrialState
 
-    from core.jobs.submit import submit_tune
-
     ws = shapes_workspace
     _study_file(ws)
-    jobs, _warnings = submit_tune(ws, "shapes", start=False)
-    assert [job.args["worker"] for job in jobs] == list(range(WORKERS))  # n_parallel
-    assert Runner(ws, echo=lambda _l: None, poll_s=0.05, cpu_slots=WORKERS).run() == 0
+    # as a user on a machine without GPUs: the submit says how to run the workers side by
+    # side, and that command does
+    queued = cli(ws, "submit", "tune", "--theme", "shapes", "--no-runner")
+    assert queued.exit_code == 0, queued.output
+    advice = f"start `cockpit runner --cpu-slots {WORKERS}`"
+    assert advice in queued.output
+    jobs = JobQueue(ws).pending()
+    assert sorted(job.args["worker"] for job in jobs) == list(range(WORKERS))  # n_parallel
+    ran = cli(ws, "runner", "--cpu-slots", str(WORKERS))
+    assert ran.exit_code == 0, ran.output
 
     logs = [(ws.logs_dir / f"{job.id}.log").read_text() for job in jobs]
     for job, log in zip(jobs, logs, strict=True):
@@ -89,3 +102,22 @@ def test_parallel_workers_share_one_study_and_summarise_once(backend, shapes_wor
     assert len(children) == len(done), (states, [c.info.run_name for c in children], logs)
     versions = client.search_model_versions("name='shapes_model'")
     assert [v.run_id for v in versions] == [parents[0].info.run_id]
+
+
+def test_a_worker_that_starts_after_the_others_ran_every_trial_adds_nothing(shapes_workspace):
+    """One CPU slot: the workers run one after the other; the first runs every trial and
+    summarises, the second finds them done, runs nothing and registers nothing."""
+    from core.jobs.submit import submit_tune
+    from core.training.tracking import tracking_client
+
+    ws = shapes_workspace
+    _study_file(ws, n_trials=2)
+    jobs, _warnings = submit_tune(ws, "shapes", start=False)
+    assert len(jobs) == WORKERS
+    assert Runner(ws, echo=lambda _l: None, poll_s=0.05, cpu_slots=1).run() == 0
+    first, second = ((ws.logs_dir / f"{job.id}.log").read_text() for job in jobs)
+    assert "best trial" in first and "ran 2 trials" in first, first
+    assert "the study's workers have run its 2 trials: nothing to run" in second, second
+    assert "another worker summarised the study's 2 trials" in second
+    assert "best trial" not in second
+    assert len(tracking_client(ws).search_model_versions("name='shapes_model'")) == 1
