@@ -67,24 +67,27 @@ def scores(found: list[int], truth: set[int]) -> tuple[float, float]:
     return (hit / len(found) if found else 0.0, hit / len(truth) if truth else 0.0)
 
 
-def finder(args, tmp: Path, fraction: float) -> str:
-    workspace = init_workspace(tmp / f"ws-{int(fraction * 100)}").workspace
+def flipped_workspace(args, tmp: Path, fraction: float, name: str):
+    """A workspace of demo shapes with ``fraction`` of the labels flipped: the workspace,
+    the flipped image ids and the finder's training parameters."""
+    workspace = init_workspace(tmp / f"ws-{name}-{int(fraction * 100)}").workspace
     db = open_database(workspace)
     create_theme(db, "shapes")
-    write_demo_images(tmp / "shapes", per_class=args.per_class, size=32, seed=1)
-    import_images(db, workspace, "shapes", [tmp / "shapes"])
+    images = tmp / f"shapes-{name}"
+    write_demo_images(images, per_class=args.per_class, size=32, seed=1)
+    import_images(db, workspace, "shapes", [images])
     flipped = flip(db, "shapes", fraction, seed=7)
     params = resolve_params(
         workspace,
         overrides=parse_overrides(
-            [
-                *DEMO_SETTINGS,
-                f"max_epochs={args.epochs}",
-                "early_stopping_patience=0",
-                *args.set,
-            ]
+            [*DEMO_SETTINGS, f"max_epochs={args.epochs}", "early_stopping_patience=0", *args.set]
         ),
     )
+    return workspace, flipped, params
+
+
+def finder(args, tmp: Path, fraction: float) -> str:
+    workspace, flipped, params = flipped_workspace(args, tmp, fraction, "finder")
     started = time.perf_counter()
     outcome = find_label_issues(workspace, "shapes", params, folds=args.folds, echo=quiet)
     seconds = time.perf_counter() - started
@@ -108,18 +111,7 @@ def compare_filters(args, tmp: Path, fraction: float) -> list[str]:
 
     from core.assist.issues import _from_crossval
 
-    workspace = init_workspace(tmp / f"ws-filters-{int(fraction * 100)}").workspace
-    db = open_database(workspace)
-    create_theme(db, "shapes")
-    write_demo_images(tmp / "shapes-filters", per_class=args.per_class, size=32, seed=1)
-    import_images(db, workspace, "shapes", [tmp / "shapes-filters"])
-    flipped = flip(db, "shapes", fraction, seed=7)
-    params = resolve_params(
-        workspace,
-        overrides=parse_overrides(
-            [*DEMO_SETTINGS, f"max_epochs={args.epochs}", "early_stopping_patience=0", *args.set]
-        ),
-    )
+    workspace, flipped, params = flipped_workspace(args, tmp, fraction, "filters")
     scored = _from_crossval(workspace, "shapes", params, args.folds, quiet)
     ids = np.array(scored.image_ids)
     agree = float(np.mean(scored.probabilities.argmax(1) == scored.labels))

@@ -11,6 +11,7 @@ from core.db import Base, Database, Label, Theme, TrainData, open_database
 from core.jobs.queue import JobQueue
 from core.jobs.runner import Runner
 from tests.cluster.conftest import BACKENDS
+from tests.cluster.studies import OPTIMIZER_SPACE, write_study
 from tests.core.training.conftest import TINY
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -91,14 +92,7 @@ def test_a_tune_job_runs_its_study_through_the_queue(backend, shapes_workspace):
     from core.jobs.submit import submit_tune
 
     ws = shapes_workspace
-    tiny = dict(item.split("=") for item in TINY)
-    tiny["max_epochs"] = "1"
-    base = ", ".join(f"{k}: {v}" for k, v in tiny.items())
-    ws.optuna_params_file.write_text(
-        "study: {name: queued, n_trials: 2, pruner: none}\n"
-        f"base_params: {{{base}}}\n"
-        "search_space:\n  optimizer: {type: categorical, choices: [adam, sgd]}\n"
-    )
+    write_study(ws, "name: queued, n_trials: 2, pruner: none", space=OPTIMIZER_SPACE)
     [job], _warnings = submit_tune(ws, "shapes", start=False)
     assert Runner(ws, echo=quiet, poll_s=0.05).run() == 0
     log = (ws.logs_dir / f"{job.id}.log").read_text()

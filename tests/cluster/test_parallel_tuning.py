@@ -10,7 +10,7 @@ import pytest
 from core.jobs.queue import JobQueue
 from core.jobs.runner import Runner
 from tests.cluster.conftest import BACKENDS
-from tests.core.training.conftest import TINY
+from tests.cluster.studies import write_study
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -27,14 +27,8 @@ WORKERS = 2
 
 
 def _study_file(ws, n_trials: int = N_TRIALS) -> None:
-    tiny = dict(item.split("=") for item in TINY)
-    tiny["max_epochs"] = "1"
-    base = ", ".join(f"{k}: {v}" for k, v in tiny.items())
-    ws.optuna_params_file.write_text(
-        f"study: {{name: shared, n_trials: {n_trials}, n_parallel: {WORKERS}, "
-        "pruner: none, sampler: tpe}\n"
-        f"base_params: {{{base}}}\n"
-        "search_space:\n  lr: {type: float, low: 1.0e-4, high: 1.0e-1, log: true}\n"
+    write_study(
+        ws, f"name: shared, n_trials: {n_trials}, n_parallel: {WORKERS}, pruner: none, sampler: tpe"
     )
 
 

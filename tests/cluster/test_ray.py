@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt
 from core.jobs.queue import JobQueue
 from core.jobs.runner import Runner
 from core.settings import ENV_VARS
+from tests.cluster.studies import write_study
 from tests.core.training.conftest import TINY
 
 pytestmark = [pytest.mark.cluster, pytest.mark.filterwarnings("ignore")]
@@ -170,14 +171,7 @@ def test_a_study_runs_its_workers_side_by_side_on_the_cluster(on_ray, shapes_wor
     from core.jobs.submit import submit_tune
 
     ws = shapes_workspace
-    tiny = dict(item.split("=") for item in TINY)
-    tiny["max_epochs"] = "2"
-    base = ", ".join(f"{k}: {v}" for k, v in tiny.items())
-    ws.optuna_params_file.write_text(
-        "study: {name: on_ray, n_trials: 3, n_parallel: 2, pruner: none}\n"
-        f"base_params: {{{base}}}\n"
-        "search_space:\n  lr: {type: float, low: 1.0e-4, high: 1.0e-1, log: true}\n"
-    )
+    write_study(ws, "name: on_ray, n_trials: 3, n_parallel: 2, pruner: none", max_epochs=2)
     jobs, _warnings = submit_tune(ws, "shapes", start=False)
     assert len(jobs) == 2
     runner = Runner(ws, echo=lambda _l: None, poll_s=0.05)
