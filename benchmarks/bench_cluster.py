@@ -37,7 +37,7 @@ from core.db import Model, ModelTrainData, Theme, TrainData, open_database  # no
 from core.db.engine import _sqlite_pragmas  # noqa: E402
 from core.scaffold import init_workspace  # noqa: E402
 from core.training.packaging import record_model  # noqa: E402
-from tests.cluster.servers import PostgresServer, find_pg_bin  # noqa: E402
+from tests.cluster.servers import postgres_for_benchmark  # noqa: E402
 
 IMAGES = 200
 
@@ -189,19 +189,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws = init_workspace(Path(tmp) / "sqlite").workspace
         results["sqlite"] = run_backend("sqlite", ws, ws.database_url, jobs)
-        bin_dir = find_pg_bin()
-        if bin_dir is None:
-            print("no PostgreSQL server binaries: PostgreSQL not measured")
-        else:
-            server = PostgresServer(bin_dir).start()
-            try:
+        with postgres_for_benchmark() as server:
+            if server is not None:
                 url = server.create_database("bench")
                 os.environ["COCKPIT_DATABASE_URL"] = url
-                ws = init_workspace(Path(tmp) / "pg").workspace
-                results["postgresql"] = run_backend("postgresql", ws, url, jobs)
-            finally:
-                os.environ.pop("COCKPIT_DATABASE_URL", None)
-                server.stop()
+                try:
+                    ws = init_workspace(Path(tmp) / "pg").workspace
+                    results["postgresql"] = run_backend("postgresql", ws, url, jobs)
+                finally:
+                    os.environ.pop("COCKPIT_DATABASE_URL", None)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; {jobs} jobs x {IMAGES} image links")
     print("backend     write ms/job (ours / bare = ratio)   read all runs ms (ours / bare)")

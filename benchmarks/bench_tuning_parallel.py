@@ -121,7 +121,7 @@ def main() -> None:
     parser.add_argument("--epoch-s", type=float, default=0.1)
     parser.add_argument("--workers", type=int, default=4)
     options = parser.parse_args()
-    from tests.cluster.servers import PostgresServer, find_pg_bin
+    from tests.cluster.servers import postgres_for_benchmark
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,19 +129,13 @@ def main() -> None:
         rows.append(measure("sqlite-1", sqlite, 1, options.trials, options.epoch_s))
         rows.append(measure(f"sqlite-{options.workers}", sqlite, options.workers,
                             options.trials, options.epoch_s))
-        bin_dir = find_pg_bin()
-        if bin_dir is None:
-            print("no PostgreSQL server binaries: PostgreSQL not measured")
-        else:
-            server = PostgresServer(bin_dir).start()
-            try:
+        with postgres_for_benchmark() as server:
+            if server is not None:
                 url = server.create_database("optuna")
                 rows.append(measure(f"postgresql-{options.workers}", url, options.workers,
                                     options.trials, options.epoch_s))
                 rows.append(measure("postgresql-1", server.create_database("optuna"), 1,
                                     options.trials, options.epoch_s))
-            finally:
-                server.stop()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; {options.trials} trials x {EPOCHS} epochs of "
           f"{options.epoch_s} s (sleep), TPE + median pruner")

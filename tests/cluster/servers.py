@@ -8,6 +8,7 @@ root, the server runs as the ``postgres`` (else ``nobody``) user.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 USER = "cockpit"
@@ -104,6 +106,21 @@ class PostgresServer:
         ) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+
+@contextlib.contextmanager
+def postgres_for_benchmark() -> Iterator[PostgresServer | None]:
+    """A throw-away server for a benchmark, or None (said in one line) without binaries."""
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        print("no PostgreSQL server binaries: PostgreSQL not measured")
+        yield None
+        return
+    server = PostgresServer(bin_dir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class RayHead:
