@@ -45,6 +45,7 @@ from core.workspace import Workspace
 
 POLL_S = 0.2  # the job's state
 LOG_POLL_S = 1.0  # its log
+DASHBOARD_PATIENCE_S = 120.0  # a dashboard not answering for longer fails the job
 SUBMIT_RETRY_S = 90.0
 JOB_ID_KEY = "cockpit_job_id"
 # what the job's processes on the cluster need from this environment
@@ -205,32 +206,57 @@ def supervise(job: Job, job_file: Path) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     submission_id = _submit_or_follow(client, job, job_file)
-    written = 0
-    stop_sent = False
-    placed = False
-    logs_read_at = 0.0
+    state = {"written": 0, "stop_sent": False, "placed": False, "logs_read_at": 0.0}
+    unreachable_since: float | None = None
     while True:
-        if stop["requested"] and not stop_sent:
-            print(f"stopping Ray job {submission_id} (a checkpoint is kept)", flush=True)
-            client.stop_job(submission_id)
-            stop_sent = True
-        details = client.get_job_info(submission_id)
-        if not placed:
-            placed = _record_node(workspace, job, details)
-        ended = details.get("status") in TERMINAL
-        if ended or time.time() - logs_read_at >= LOG_POLL_S:
-            logs = client.get_job_logs(submission_id)  # the whole log: copy what is new
-            logs_read_at = time.time()
-            if len(logs) > written:
-                sys.stdout.write(logs[written:])
-                sys.stdout.flush()
-                written = len(logs)
-        if ended:
-            code = _exit_code(details)
-            if code != 0 and details.get("message"):
-                print(f"Ray: {details['message']}", flush=True)
+        try:
+            code = _poll(client, workspace, job, submission_id, stop["requested"], state)
+        except (OSError, ValueError) as exc:  # the dashboard restarting, a network blip
+            now = time.time()
+            if unreachable_since is None:
+                unreachable_since = now
+                print(f"Ray dashboard not answering ({exc}); asking again", flush=True)
+            elif now - unreachable_since > DASHBOARD_PATIENCE_S:
+                raise store_problem("ray_address", address, exc) from exc
+            time.sleep(1)
+            continue
+        unreachable_since = None
+        if code is not None:
             return code
         time.sleep(POLL_S)
+
+
+def _poll(
+    client: JobsClient,
+    workspace: Workspace,
+    job: Job,
+    submission_id: str,
+    stop_requested: bool,
+    state: dict[str, Any],
+) -> int | None:
+    """One look at the Ray job: stop it when asked, record its node, copy its new log;
+    its exit code once it ended, else None."""
+    if stop_requested and not state["stop_sent"]:
+        print(f"stopping Ray job {submission_id} (a checkpoint is kept)", flush=True)
+        client.stop_job(submission_id)
+        state["stop_sent"] = True
+    details = client.get_job_info(submission_id)
+    if not state["placed"]:
+        state["placed"] = _record_node(workspace, job, details)
+    ended = details.get("status") in TERMINAL
+    if ended or time.time() - state["logs_read_at"] >= LOG_POLL_S:
+        logs = client.get_job_logs(submission_id)  # the whole log: copy what is new
+        state["logs_read_at"] = time.time()
+        if len(logs) > state["written"]:
+            sys.stdout.write(logs[state["written"] :])
+            sys.stdout.flush()
+            state["written"] = len(logs)
+    if not ended:
+        return None
+    code = _exit_code(details)
+    if code != 0 and details.get("message"):
+        print(f"Ray: {details['message']}", flush=True)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
