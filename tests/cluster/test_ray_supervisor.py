@@ -33,7 +33,7 @@ class Dashboard(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.path == "/api/version":
             self._answer(200, {"ray_version": "test"})
         elif self.path == "/api/jobs/":
@@ -49,7 +49,7 @@ class Dashboard(BaseHTTPRequestHandler):
             self._answer(200, {"status": "SUCCEEDED", "driver_exit_code": 0,
                                "driver_agent_http_address": "http://10.0.0.9:52365"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self._answer(200, {"submission_id": "cockpit-test-1", "job_id": None})
 
