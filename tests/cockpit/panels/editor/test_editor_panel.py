@@ -256,8 +256,14 @@ def test_add_train_and_tune_jobs(qtbot, open_panel, trained, screenshot_dir):
     assert named.name == "lower lr" and panel.run_name.text() == ""
     assert JobQueue(trained).get(submitted[0]).name  # derived from what differs
 
+    config = panel.check.optuna
+    parallel = config.model_copy(update={"study": config.study.model_copy(update={"n_parallel": 3})})
+    workers = TuneJobDialog(parallel, "shapes", panel)
+    qtbot.addWidget(workers)
+    assert workers.workers.value() == 3  # the study file's n_parallel is the default
     dialog = TuneJobDialog(panel.check.optuna, "shapes", panel)
     qtbot.addWidget(dialog)
+    assert dialog.workers.value() == 1
     assert "Recommended: <b>30 trials</b> — 30 trials: about 10 per dimension" in (
         dialog.recommendation.text()
     )
