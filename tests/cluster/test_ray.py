@@ -222,6 +222,12 @@ def test_the_queue_panel_shows_the_cluster_and_each_jobs_node(
     job = queue.submit(Job(kind="check", workspace=str(workspace.root)))
     queue.claim_next("ray-gpu:1", "this-host", os.getpid())
     queue.place(job.id, "10.0.0.7")  # what the job's supervisor records once Ray placed it
+    from click.testing import CliRunner
+
+    from cockpit.cli import cli
+
+    listed = CliRunner().invoke(cli, ["-w", str(workspace.root), "queue", "list"])
+    assert "ray-gpu:1 @ 10.0.0.7" in listed.output, listed.output
     before = qapp.palette()
     if palette == "dark":
         qapp.setPalette(dark_palette())
