@@ -6,7 +6,8 @@ SQLite (and 4 on one SQLite file), in one run.
 Each worker is a process doing with the Optuna storage what a tune job's worker does
 (``core.tuning.study``): the cockpit's storage (heartbeat, retry of a dead worker's trial,
 SQLite busy timeout), its sampler (TPE; a constant liar and a seed of its own per worker
-when parallel), ``EnoughTrials`` (no trial started once done + running reach n_trials), and
+when parallel), ``EnoughTrials`` with a file lock (no trial started once done + running
+reach n_trials), and
 per trial one report and one pruning question per epoch to a median pruner. The training
 of an epoch is a sleep of ``--epoch-s`` seconds, so what is measured beyond it is the
 storage's and the sampler's cost.
@@ -36,8 +37,9 @@ EPOCHS = 5
 
 
 def worker(url: str, study_name: str, index: int, workers: int, trials: int, epoch_s: float,
-           queue: multiprocessing.Queue) -> None:
+           lock_file: str, queue: multiprocessing.Queue) -> None:
     import optuna
+    from filelock import FileLock
 
     from core.config.optuna_params import OptunaParams
     from core.tuning.selection import Choice, build_sampler
@@ -61,8 +63,11 @@ def worker(url: str, study_name: str, index: int, workers: int, trials: int, epo
             Choice("tpe", "benchmark"), config, 7 + index * 1_000_003, parallel=workers > 1
         )
 
+        enough = EnoughTrials(trials, FileLock(lock_file))  # as the study's file lock
+
         def objective(trial: optuna.Trial) -> float:
             nonlocal ran, slept
+            enough.started()
             ran += 1
             lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
             batch = trial.suggest_int("batch_size", 16, 64, step=16)
@@ -75,9 +80,12 @@ def worker(url: str, study_name: str, index: int, workers: int, trials: int, epo
                     raise optuna.TrialPruned()
             return value
 
-        enough = EnoughTrials(trials)
-        if not enough.reached(study):
-            study.optimize(objective, callbacks=[enough])
+        enough.hold()
+        try:
+            if not enough.reached(study):
+                study.optimize(objective, callbacks=[enough])
+        finally:
+            enough.release()
     except Exception as exc:  # a storage error ends the worker: counted, not hidden
         errors.append(f"{type(exc).__name__}: {exc}")
     queue.put({"ran": ran, "slept": slept, "seconds": time.perf_counter() - start,
@@ -85,6 +93,7 @@ def worker(url: str, study_name: str, index: int, workers: int, trials: int, epo
 
 
 def measure(name: str, url: str, workers: int, trials: int, epoch_s: float) -> dict:
+    lock_file = f"{tempfile.gettempdir()}/bench-{name}-{os.getpid()}.lock"
     import optuna
     from optuna.trial import TrialState
 
@@ -96,7 +105,10 @@ def measure(name: str, url: str, workers: int, trials: int, epoch_s: float) -> d
 
     optuna.create_study(study_name=study_name, storage=_storage(url), direction="minimize")
     processes = [
-        context.Process(target=worker, args=(url, study_name, i, workers, trials, epoch_s, queue))
+        context.Process(
+            target=worker,
+            args=(url, study_name, i, workers, trials, epoch_s, lock_file, queue),
+        )
         for i in range(workers)
     ]
     start = time.perf_counter()

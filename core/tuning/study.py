@@ -11,8 +11,9 @@
 - Several workers (``n_parallel`` queue jobs, here or on a Ray cluster) may share a study
   through its storage (PostgreSQL for a lab): each has its own sampler seed (TPE with a
   constant liar), none starts a trial once the done and running trials reach
-  ``n_trials``, and the last one to finish summarises; a file lock in the study's output
-  folder makes the parent run, the seed and the summary happen once.
+  ``n_trials`` (the check and the start of the next trial are one step under a file lock
+  in the study's output folder, so exactly ``n_trials`` run), and the last one to finish
+  summarises; the same lock makes the parent run, the seed and the summary happen once.
 """
 
 from __future__ import annotations
@@ -432,13 +433,17 @@ def run_study(
     done = len(study.get_trials(deepcopy=False, states=counted))
     ran = 0
 
+    enough = EnoughTrials(n_trials, _study_lock(workspace, study_name))
+
     def counting_objective(trial: Any) -> float:
         nonlocal ran
+        enough.started()
         ran += 1
         return objective(trial)
 
-    enough = EnoughTrials(n_trials)
+    enough.hold()  # until this worker's first trial runs (or it starts none)
     if done < n_trials and enough.reached(study):
+        enough.release()
         echo(
             f"{done} trial(s) done and the other workers run the rest of the {n_trials}: "
             "nothing to start"
@@ -447,15 +452,20 @@ def run_study(
         echo(f"{done} trial(s) already done; running up to {n_trials - done} more")
         if workers > 1:
             echo(f"worker {worker + 1} of {workers} sharing the study")
-        study.optimize(
-            counting_objective,
-            timeout=timeout,
-            catch=(CockpitError,),
-            callbacks=[enough, trial_log, stop],
-        )
+        try:
+            study.optimize(
+                counting_objective,
+                timeout=timeout,
+                catch=(CockpitError,),
+                callbacks=[enough, trial_log, stop],
+            )
+        finally:
+            enough.release()
     elif workers > 1:
+        enough.release()
         echo(f"the study's workers have run its {n_trials} trials: nothing to run")
     else:
+        enough.release()
         echo(
             f"study {study_name!r} already has {done} of {n_trials} trials done: nothing to "
             f"run; give --n-trials above {done} to run more"
@@ -497,10 +507,18 @@ def run_study(
 class EnoughTrials:
     """Optuna callback: stop once the trials done (complete or pruned) and those running
     in any worker reach ``n_trials``; the running ones will finish (or be retried), so the
-    study ends at ``n_trials`` without every worker starting one trial too many."""
+    study ends at ``n_trials`` without every worker starting one trial too many.
 
-    def __init__(self, n_trials: int) -> None:
+    With ``lock`` (the study's file lock, shared by the workers on the workspace) the
+    check and the start of the next trial are one step: the callback takes the lock, and
+    the objective, which runs once Optuna has created the trial as running, lets it go
+    (``started``); so two workers cannot both see one trial missing and both start one.
+    ``release()`` after ``optimize`` frees it when no trial followed (stop, timeout)."""
+
+    def __init__(self, n_trials: int, lock: Any = None) -> None:
         self.n_trials = n_trials
+        self.lock = lock
+        self.held = False
 
     def reached(self, study: Any) -> bool:
         from optuna.trial import TrialState
@@ -508,8 +526,22 @@ class EnoughTrials:
         states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
         return len(study.get_trials(deepcopy=False, states=states)) >= self.n_trials
 
+    def hold(self) -> None:
+        if self.lock is not None and not self.held:
+            self.lock.acquire()
+            self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.lock.release()
+
+    started = release  # the objective's first step: its trial now counts as running
+
     def __call__(self, study: Any, _trial: Any) -> None:
+        self.hold()
         if self.reached(study):
+            self.release()
             study.stop()
 
 
