@@ -65,6 +65,7 @@ RECONCILE_EVERY_S = 1.0
 # started, before its pid is recorded anywhere).
 FAULT_ENV = "COCKPIT_RUNNER_FAULT"
 RAY_SLOTS_S = 30.0  # how often the runner asks a Ray cluster for its size
+RAY_SLOTS_RETRY_S = 2.0  # how soon again while it lists no live node
 
 
 @dataclass
@@ -392,17 +393,22 @@ class Runner:
         every ``RAY_SLOTS_S``; while the cluster cannot be asked, the last answer (at
         first one CPU slot: the job's supervisor then says what is wrong)."""
         now = time.time()
-        if self._ray_slots is None or now - self._ray_slots_at > RAY_SLOTS_S:
+        if self._ray_slots is None or now >= self._ray_slots_at:
             from core.jobs.cluster import cluster_nodes, cluster_slots
 
+            self._ray_slots_at = now + RAY_SLOTS_S
             try:
-                self._ray_slots = cluster_slots(
-                    cluster_nodes(self.workspace.stores.ray_address, timeout=5)
-                )
-            except Exception as exc:
+                nodes = cluster_nodes(self.workspace.stores.ray_address, timeout=5)
+            except Exception as exc:  # one job's supervisor then says what is wrong
                 self.echo(f"Ray cluster: {exc}")
                 self._ray_slots = self._ray_slots or ("cpu", 1)
-            self._ray_slots_at = now
+                return self._ray_slots
+            if any(node.alive for node in nodes):
+                self._ray_slots = cluster_slots(nodes)
+            else:  # a head that has just started lists its nodes a moment later: no
+                # job is sent (it would go without its GPU) until it does
+                self._ray_slots_at = now + RAY_SLOTS_RETRY_S
+                return self._ray_slots or ("gpu", 0)
         return self._ray_slots
 
     def _free_devices(self) -> list[str]:

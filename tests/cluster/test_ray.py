@@ -193,6 +193,7 @@ def test_a_study_runs_its_workers_side_by_side_on_the_cluster(on_ray, shapes_wor
     logs = [(ws.logs_dir / f"{j.id}.log").read_text()[-2000:] for j in jobs]
     assert seen_together, ("the two workers never ran at the same time", logs)
     assert sorted(w.split(" @ ")[0] for w in seen_together[0]) == ["ray-gpu:0", "ray-gpu:1"]
+    ran = []
     for job in jobs:
         log = (ws.logs_dir / f"{job.id}.log").read_text()
         assert JobQueue(ws).get(job.id).state == "finished", log[-3000:]
@@ -200,10 +201,12 @@ def test_a_study_runs_its_workers_side_by_side_on_the_cluster(on_ray, shapes_wor
         assert "Warning" not in log  # no library chatter, as in a local job's log
         [details] = ray_jobs(on_ray, job.id)
         assert str(details.status).endswith("SUCCEEDED")
+        ran.append((details.start_time, details.end_time))
+    (start_a, end_a), (start_b, end_b) = ran
+    assert start_a < end_b and start_b < end_a  # Ray ran the two jobs at the same time
     study = optuna.load_study(study_name="on_ray", storage=ws.optuna_storage_url)
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
-    assert len(done) == 3 == len(study.trials)
-    assert len({t.user_attrs["worker"]["pid"] for t in done}) == 2
+    assert len(done) == 3 == len(study.trials)  # which worker ran which: as they came
 
 
 @pytest.mark.parametrize("palette", ["light", "dark"])
