@@ -53,9 +53,11 @@ def backend(request, monkeypatch):
     forget_database(database)  # its pooled connections end with the test
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_head():
-    """One local Ray head for the session: 127.0.0.1, 2 logical GPUs, 2 CPUs."""
+    """One local Ray head for a test module: 127.0.0.1, 2 logical GPUs, 2 CPUs. Stopped
+    after the module, so its processes (and the workers its jobs leave idle) do not load
+    the machine while the rest of the suite runs its timing-sensitive kill tests."""
     if importlib.util.find_spec("ray") is None:
         pytest.skip("no ray: install the extra with pip install -e '.[cluster]'")
     from tests.cluster.servers import RayHead
