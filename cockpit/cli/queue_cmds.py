@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from cockpit.cli.common import current_workspace, param_options, resolved_params, workspace_option
-from core.errors import CockpitError
 
 
 def _when(timestamp: float | None) -> str:
@@ -256,15 +255,11 @@ def queue_list(state: tuple[str, ...], fmt: str) -> None:
 def queue_cluster() -> None:
     """The Ray cluster the jobs go to (stores.ray_address): its nodes, their GPUs and
     CPUs in use, each GPU's utilisation and memory, and which job runs on which node."""
-    from core.jobs.cluster import cluster_nodes, cluster_text
+    from core.jobs.cluster import check_address, cluster_nodes, cluster_text
 
     workspace = current_workspace()
     address = workspace.stores.ray_address
-    if not address:
-        raise CockpitError(
-            "no Ray cluster is named: jobs run on this machine; set COCKPIT_RAY_ADDRESS or "
-            "stores.ray_address in cockpit.yaml (e.g. http://head.lab:8265)"
-        )
+    check_address(address, unset=" (jobs run on this machine)")
     click.echo(cluster_text(address, cluster_nodes(address)))
     for job in _queue().jobs(("running",)):
         if job.node:

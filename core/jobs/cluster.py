@@ -79,6 +79,21 @@ def _usage(text: str) -> dict[str, tuple[float, float]]:
     return found
 
 
+def check_address(address: str, unset: str = "") -> None:
+    """One line when no Ray cluster is named (``unset``: what that means where it is
+    asked) or the address is not a dashboard's URL."""
+    if not address:
+        raise CockpitError(
+            f"no Ray cluster is named{unset}: set COCKPIT_RAY_ADDRESS or stores.ray_address "
+            "in cockpit.yaml (e.g. http://head.lab:8265)"
+        )
+    if not address.startswith(("http://", "https://")):
+        raise CockpitError(
+            f"stores.ray_address: {address!r} is not the URL of a Ray dashboard; use e.g. "
+            "http://head.lab:8265"
+        )
+
+
 def _get(address: str, path: str, timeout: float) -> dict[str, Any]:
     url = f"{address.rstrip('/')}{path}"
     with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -114,11 +129,7 @@ def _gpus(entry: dict[str, Any]) -> tuple[ClusterGpu, ...]:
 def cluster_nodes(address: str, timeout: float = 5.0) -> list[ClusterNode]:
     """The cluster's nodes, the head first; one line naming the address when it cannot
     be asked."""
-    if not address.startswith(("http://", "https://")):
-        raise CockpitError(
-            f"stores.ray_address: {address!r} is not the URL of a Ray dashboard; use e.g. "
-            "http://head.lab:8265"
-        )
+    check_address(address)
     try:
         states = _get(address, "/api/v0/nodes?detail=1&limit=10000", timeout)["result"]["result"]
     except (OSError, ValueError, KeyError, TypeError) as exc:  # refused, not a Ray dashboard

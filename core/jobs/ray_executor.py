@@ -92,16 +92,9 @@ class JobsClient:
 
 def client_for(address: str) -> JobsClient:
     """A Jobs API client of the cluster at ``address``; one line when it cannot be reached."""
-    if not address:
-        raise CockpitError(
-            "no Ray cluster is named: set COCKPIT_RAY_ADDRESS or stores.ray_address in "
-            "cockpit.yaml (e.g. http://head.lab:8265)"
-        )
-    if not address.startswith(("http://", "https://")):
-        raise CockpitError(
-            f"stores.ray_address: {address!r} is not the URL of a Ray dashboard; use e.g. "
-            "http://head.lab:8265"
-        )
+    from core.jobs.cluster import check_address
+
+    check_address(address)
     client = JobsClient(address)
     try:
         client._call("GET", "/api/version")
