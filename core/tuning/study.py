@@ -550,15 +550,16 @@ def _running_elsewhere(study: Any) -> list[int]:
     now): a trial of a dead process of this machine does not count."""
     from optuna.trial import TrialState
 
-    numbers = []
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        worker = trial.user_attrs.get("worker") or {}
-        if worker.get("host") == this_host() and not process_alive(
-            worker.get("pid"), worker.get("started")
-        ):
-            continue
-        numbers.append(trial.number)
-    return numbers
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return [trial.number for trial in running if not _orphaned_here(trial)]
+
+
+def _orphaned_here(trial: Any) -> bool:
+    """Whether a running trial's worker was a process of this machine that is gone."""
+    worker = trial.user_attrs.get("worker") or {}
+    if worker.get("host") != this_host():
+        return False
+    return not process_alive(worker.get("pid"), worker.get("started"))
 
 
 def _study_lock(workspace: Workspace, study_name: str) -> Any:
@@ -695,10 +696,7 @@ def _fail_orphaned_trials(study: Any, echo: Echo) -> None:
     from optuna.trial import TrialState
 
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        worker = trial.user_attrs.get("worker") or {}
-        if worker.get("host") != this_host():
-            continue
-        if process_alive(worker.get("pid"), worker.get("started")):
+        if not _orphaned_here(trial):
             continue
         study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
         study.enqueue_trial(trial.params, skip_if_exists=False)
