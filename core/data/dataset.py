@@ -20,6 +20,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from core.data.image_cache import ImageCache
+from core.data.png_decode import decode_plain_png
 from core.data.snapshot import SnapshotItem
 from core.errors import CockpitError
 from core.preprocessing import (
@@ -72,8 +73,21 @@ class SnapshotImageDataset(Dataset):
 
     def _decode(self, item: SnapshotItem, path: Path | None = None) -> np.ndarray:
         try:
-            with Image.open(path or self.root / item.image_path) as image:
-                return load_image_array(image, self.preprocess.image_mode)
+            data = (path or self.root / item.image_path).read_bytes()
+        except OSError as exc:
+            raise self._fail(item, exc) from exc
+        return self._decode_bytes(item, data)
+
+    def _decode_bytes(self, item: SnapshotItem, data: bytes) -> np.ndarray:
+        """What Pillow decodes (``load_image_array``); a plain PNG by a faster decoder
+        that gives the same array (``core.data.png_decode``)."""
+        mode = self.preprocess.image_mode
+        fast = decode_plain_png(data, mode)
+        if fast is not None:
+            return fast
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                return load_image_array(image, mode)
         except (OSError, ValueError) as exc:
             raise self._fail(item, exc) from exc
 
@@ -101,11 +115,7 @@ class SnapshotImageDataset(Dataset):
             return self._finish(array), item.class_index
 
         def build(data: bytes) -> np.ndarray:
-            try:
-                with Image.open(io.BytesIO(data)) as image:
-                    decoded = load_image_array(image, self.preprocess.image_mode)
-            except (OSError, ValueError) as exc:
-                raise self._fail(item, exc) from exc
+            decoded = self._decode_bytes(item, data)
             return self._prepared(correct_brightness(decoded, self.preprocess), patch_index)
 
         try:
