@@ -203,13 +203,13 @@ def trainer_settings(ctx: ExperimentContext) -> dict[str, Any]:
 def _trainer(ctx: ExperimentContext, callbacks: list[Any]) -> Any:
     import pytorch_lightning as pl
 
-    from core.training.checkpoint_io import SafeCheckpointIO
+    from core.training.checkpoint_io import DEFAULT_BUDGET, SafeCheckpointIO
 
     return pl.Trainer(
         **trainer_settings(ctx),
         callbacks=callbacks,
         default_root_dir=str(ctx.experiment_dir),
-        plugins=[SafeCheckpointIO(asynchronous=True)],
+        plugins=[SafeCheckpointIO(asynchronous=True, budget=DEFAULT_BUDGET)],
     )
 
 
@@ -229,7 +229,8 @@ def _fit(
     from core.training.checkpoint_io import InterruptCheckpoint
 
     # Two checkpoints: Lightning's save_last only writes when the monitored value improves,
-    # but resuming needs the state after every epoch.
+    # but resuming needs the state after every epoch. last.ckpt reuses best.ckpt's bytes at an
+    # epoch that improves, and is paced for a large model (``SafeCheckpointIO``'s budget).
     best = ModelCheckpoint(
         dirpath=ctx.experiment_dir,
         filename="best",
