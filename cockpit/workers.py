@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 # Imported once, in one thread, before any other background work: pydantic's lazy module
@@ -94,9 +95,31 @@ def run_in_background(
         _relays.discard(relay)
         relay.deleteLater()
 
-    # connected as given: a callback bound to a widget deleted meanwhile is not called
-    relay.sig_done.connect(on_done)
-    relay.sig_failed.connect(on_failed)
+    relay.sig_done.connect(_while_alive(on_done))
+    relay.sig_failed.connect(_while_alive(on_failed))
     relay.sig_done.connect(release)
     relay.sig_failed.connect(release)
     pool.start(_Task(task, relay))
+
+
+def _while_alive(callback: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``callback``, skipped once a Qt object it is bound to or closes over (the ``self``
+    of a panel's lambda) has been deleted: a result that arrives after its panel was
+    closed is dropped, not delivered to a deleted widget."""
+    owners: list[QObject] = []
+    bound = getattr(callback, "__self__", None)
+    if isinstance(bound, QObject):
+        owners.append(bound)
+    for cell in getattr(callback, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # a cell not filled yet
+            continue
+        if isinstance(value, QObject):
+            owners.append(value)
+
+    def call(value: Any) -> None:
+        if all(shiboken6.isValid(owner) for owner in owners):
+            callback(value)
+
+    return call
