@@ -364,6 +364,12 @@ def train_experiment(
     plan = manager.plan(int(params.values["max_epochs"]))
     for line in plan.skipped:
         echo(line)
+    if plan.mode == "new" and trial is None and not restart and journal.last_epoch() >= 0:
+        # epochs were logged but no checkpoint holds them (a process killed outright before
+        # its first checkpoint, or checkpoints deleted): the fit starts over, in a run of
+        # its own, and the earlier run is kept as it was, not logged into a second time
+        echo("no checkpoint of the earlier epochs: starting over in a new MLflow run")
+        journal.retire_run()
     if plan.unreadable:
         # Lightning would overwrite them; kept for a look, out of the resume's way
         manager.set_aside(plan.unreadable)

@@ -108,6 +108,26 @@ def test_same_config_is_complete_more_epochs_extend(shapes_workspace):
     assert model.version("2").metrics["test_acc"] == pytest.approx(longer.metrics["test_acc"])
 
 
+def test_epochs_logged_without_a_checkpoint_are_not_logged_twice(shapes_workspace):
+    """A large model's checkpoints are paced: a process killed outright before its first
+    one has logged epochs that no checkpoint holds. The same command starts over in a new
+    run (the earlier run kept), so no step is logged twice into one run."""
+    ws = shapes_workspace
+    first = train_experiment(ws, "shapes", tiny_params(ws), echo=quiet)
+    manager = CheckpointManager(ws.experiment_dir(first.experiment_id))
+    for path in (manager.last, manager.best, manager.state_file):
+        path.unlink()  # as if the process had died before writing them
+    lines = []
+    again = train_experiment(ws, "shapes", tiny_params(ws), echo=lines.append)
+    assert again.plan.mode == "new" and again.run_id != first.run_id
+    assert any("starting over in a new MLflow run" in line for line in lines)
+    client = MlflowClient(ws.mlflow_tracking_uri)
+    for run_id in (first.run_id, again.run_id):
+        assert [m.step for m in client.get_metric_history(run_id, "valid_loss")] == [0, 1]
+    record = json.loads((manager.dir / "mlflow_run.json").read_text())
+    assert record["previous_run_ids"] == [first.run_id]
+
+
 def test_registration_policy_keeps_the_registry_to_improvements(shapes_workspace):
     """registration: better (the default) makes a version only of a training that beats every
     registered version of the theme; never registers nothing; the same weights are never
