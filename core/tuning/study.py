@@ -442,34 +442,31 @@ def run_study(
         return objective(trial)
 
     enough.hold()  # until this worker's first trial runs (or it starts none)
-    if done < n_trials and enough.reached(study):
-        enough.release()
-        echo(
-            f"{done} trial(s) done and the other workers run the rest of the {n_trials}: "
-            "nothing to start"
-        )
-    elif done < n_trials:
-        echo(f"{done} trial(s) already done; running up to {n_trials - done} more")
-        if workers > 1:
-            echo(f"worker {worker + 1} of {workers} sharing the study")
-        try:
+    try:
+        if done < n_trials and enough.reached(study):
+            echo(
+                f"{done} trial(s) done and the other workers run the rest of the {n_trials}: "
+                "nothing to start"
+            )
+        elif done < n_trials:
+            echo(f"{done} trial(s) already done; running up to {n_trials - done} more")
+            if workers > 1:
+                echo(f"worker {worker + 1} of {workers} sharing the study")
             study.optimize(
                 counting_objective,
                 timeout=timeout,
                 catch=(CockpitError,),
                 callbacks=[enough, trial_log, stop],
             )
-        finally:
-            enough.release()
-    elif workers > 1:
-        enough.release()
-        echo(f"the study's workers have run its {n_trials} trials: nothing to run")
-    else:
-        enough.release()
-        echo(
-            f"study {study_name!r} already has {done} of {n_trials} trials done: nothing to "
-            f"run; give --n-trials above {done} to run more"
-        )
+        elif workers > 1:
+            echo(f"the study's workers have run its {n_trials} trials: nothing to run")
+        else:
+            echo(
+                f"study {study_name!r} already has {done} of {n_trials} trials done: nothing "
+                f"to run; give --n-trials above {done} to run more"
+            )
+    finally:
+        enough.release()  # held by no one once no trial of this worker follows
     now_done = len(study.get_trials(deepcopy=False, states=counted))
     echo(
         f"ran {_trials(ran)} in this run; the study had {_trials(done)} done before and has "
@@ -501,7 +498,6 @@ def run_study(
         summarise(workspace, theme, study, outcome, metric, time.time() - started, echo)
         study.set_user_attr(SUMMARISED_ATTR, now)
     return outcome
-
 
 
 class EnoughTrials:
