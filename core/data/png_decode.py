@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import struct
 
+import cv2
 import numpy as np
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GREY, RGB, RGBA = 0, 2, 6
+# the colour types decoded exactly in each mode (Pillow's RGB -> L is arithmetic: not here)
+TAKEN = {"RGB": (GREY, RGB, RGBA), "L": (GREY,)}
 # ancillary chunks that never change decoded pixels, in Pillow or elsewhere
 HARMLESS = frozenset({b"tEXt", b"zTXt", b"iTXt", b"pHYs", b"tIME"})
 _HEADER = struct.Struct(">I4sIIBBBBB")  # IHDR: length, type, width, height, depth, ...
@@ -35,7 +38,7 @@ def plain_png(data: bytes, mode: str) -> tuple[int, int, int] | None:
     _, kind, width, height, depth, colour, _, _, interlace = _HEADER.unpack_from(data, 8)
     if kind != b"IHDR" or depth != 8 or interlace != 0:
         return None
-    if colour not in ((GREY, RGB, RGBA) if mode == "RGB" else (GREY,) if mode == "L" else ()):
+    if colour not in TAKEN.get(mode, ()):
         return None
     offset = 33  # after the signature and IHDR (8 + 4 + 4 + 13 + 4)
     while offset + 8 <= len(data):
@@ -55,8 +58,6 @@ def decode_plain_png(data: bytes, mode: str) -> np.ndarray | None:
     shape = plain_png(data, mode)
     if shape is None:
         return None
-    import cv2
-
     height, width, colour = shape
     array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if array is None or array.dtype != np.uint8 or array.shape[:2] != (height, width):
