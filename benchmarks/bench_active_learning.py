@@ -1,10 +1,12 @@
-"""Active learning on the demo shapes: uncertainty sampling vs random sampling.
+"""Active learning on the demo shapes (or a real image set): uncertainty vs random sampling.
 
     .venv/bin/python benchmarks/bench_active_learning.py [--pool N] [--heldout H]
         [--start S] [--batch B] [--rounds R] [--epochs E] [--score margin]
-        [--seed SEED] [--repeats K] [--set KEY=VALUE ...]
+        [--seed SEED] [--repeats K] [--images FOLDER] [--set KEY=VALUE ...]
 
-A pool of N unlabeled demo shapes (32 px) is imported into a fresh workspace, once per
+A pool of N unlabeled demo shapes (32 px; or, with ``--images``, N images drawn at random
+from that ImageFolder of PNGs, such as the handwritten digits ``real_digits.py`` writes,
+and H others of it held out) is imported into a fresh workspace, once per
 strategy, and the same S pool images (as many per class as possible, fixed seed) get their
 true label. Each round trains the theme (``train_experiment``: split, fit, register a model
 version) with the demo's simple_cnn settings, lr 0.001 and E epochs, measures the accuracy
@@ -85,15 +87,27 @@ def heldout_accuracy(workspace, version: str, files: list[Path]) -> float:
     return sum(a == b for a, b in zip(predicted["label"], truth, strict=True)) / len(files)
 
 
-def initial_names(pool: list[Path], start: int, seed: int) -> list[str]:
+def real_split(
+    images: Path, pool_size: int, heldout_size: int, seed: int
+) -> tuple[list[Path], list[Path]]:
+    """A real image set's files drawn at random into a pool and a held-out set."""
+    files = sorted(images.rglob("*.png"))
+    if pool_size + heldout_size > len(files):
+        raise SystemExit(
+            f"--pool {pool_size} + --heldout {heldout_size} exceed the {len(files)} PNGs "
+            f"of {images}"
+        )
+    random.Random(f"split-{seed}").shuffle(files)
+    return sorted(files[:pool_size]), files[pool_size : pool_size + heldout_size]
+
+
+def initial_names(pool: list[Path], start: int, seed: int, classes: tuple[str, ...]) -> list[str]:
     """``start`` pool file names, as even across the classes as possible, at random."""
     rng = random.Random(seed)
-    by_class = {
-        kind: sorted(p.name for p in pool if p.parent.name == kind) for kind in DEMO_CLASSES
-    }
+    by_class = {kind: sorted(p.name for p in pool if p.parent.name == kind) for kind in classes}
     chosen = []
-    for kind in DEMO_CLASSES:
-        chosen += rng.sample(by_class[kind], start // len(DEMO_CLASSES))
+    for kind in classes:
+        chosen += rng.sample(by_class[kind], min(len(by_class[kind]), start // len(classes)))
     rest = sorted({p.name for p in pool} - set(chosen))
     chosen += rng.sample(rest, start - len(chosen))
     return chosen
@@ -108,10 +122,11 @@ def run_strategy(
     started = time.perf_counter()
     workspace = init_workspace(tmp / f"ws-{strategy}-{seed}").workspace
     db = open_database(workspace)
-    create_theme(db, THEME, labels=DEMO_CLASSES)
+    create_theme(db, THEME, labels=args.classes)
     # one worker, sorted files: the same image ids in every workspace
     import_images(db, workspace, THEME, pool, imagefolder=False, workers=1)
     truth = {p.name: p.parent.name for p in pool}
+    assert len(truth) == len(pool), "pool file names must be unique across the classes"
     with db.session() as session:
         theme = get_theme(session, THEME)
         theme_id = theme.id
@@ -125,11 +140,11 @@ def run_strategy(
     names = {image_id: name for name, image_id in ids.items()}
 
     def label(chosen_names: list[str]) -> None:
-        for kind in DEMO_CLASSES:
+        for kind in args.classes:
             chosen = [ids[n] for n in chosen_names if truth[n] == kind]
             set_labels(db, theme_id, chosen, label_ids[kind], labeled_by=f"benchmark-{strategy}")
 
-    labeled = initial_names(pool, args.start, seed)
+    labeled = initial_names(pool, args.start, seed, args.classes)
     label(labeled)
     params = resolve_params(
         workspace, overrides=parse_overrides(training_settings(args, seed)), read_params_file=False
@@ -225,14 +240,27 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--score", choices=SCORES, default="margin")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--images", type=Path,
+        help="a real image set: an ImageFolder of PNGs (default: demo shapes)",
+    )
     parser.add_argument("--repeats", type=int, default=4, help="seeds, averaged")
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="training parameter"
     )
     args = parser.parse_args()
-    per_class = -(-args.pool // len(DEMO_CLASSES))
-    if args.start < 2 * len(DEMO_CLASSES) or args.start + args.rounds * args.batch > per_class * 3:
-        raise SystemExit("--start must be at least 6 and start + rounds x batch within --pool")
+    if args.images:
+        args.classes = tuple(sorted(d.name for d in args.images.iterdir() if d.is_dir()))
+        pool_size = args.pool
+    else:
+        args.classes = DEMO_CLASSES
+        per_class = -(-args.pool // len(DEMO_CLASSES))
+        pool_size = per_class * len(DEMO_CLASSES)
+    if args.start < 2 * len(args.classes) or args.start + args.rounds * args.batch > pool_size:
+        raise SystemExit(
+            f"--start must be at least {2 * len(args.classes)} (two per class) and start + "
+            "rounds x batch within --pool"
+        )
 
     import torch
 
@@ -243,7 +271,8 @@ def main() -> None:
         f"torch {torch.__version__}"
     )
     print(
-        f"settings: demo shapes 32 px, pool {per_class * 3}, held-out {args.heldout}, start "
+        f"settings: {args.images or 'demo shapes'} 32 px, pool {pool_size}, held-out "
+        f"{args.heldout}, start "
         f"{args.start}, +{args.batch} x {args.rounds} rounds, score {args.score}, seeds "
         f"{args.seed}..{args.seed + args.repeats - 1} ({args.repeats} repeat(s))"
     )
@@ -256,14 +285,18 @@ def main() -> None:
         tmp = Path(folder)
         for repeat in range(args.repeats):
             seed = args.seed + repeat
-            pool = write_demo_images(tmp / f"pool-{seed}", per_class=per_class, size=32, seed=seed)
-            pool = sorted(pool)
-            heldout = write_demo_images(
-                tmp / f"heldout-{seed}",
-                per_class=-(-args.heldout // len(DEMO_CLASSES)),
-                size=32,
-                seed=seed + 10_000,
-            )
+            if args.images:
+                pool, heldout = real_split(args.images, args.pool, args.heldout, seed)
+            else:
+                pool = sorted(
+                    write_demo_images(tmp / f"pool-{seed}", per_class=per_class, size=32, seed=seed)
+                )
+                heldout = write_demo_images(
+                    tmp / f"heldout-{seed}",
+                    per_class=-(-args.heldout // len(DEMO_CLASSES)),
+                    size=32,
+                    seed=seed + 10_000,
+                )
             for strategy in STRATEGIES:
                 counts, accuracies, took = run_strategy(args, tmp, strategy, seed, pool, heldout)
                 curves[strategy].append(accuracies)

@@ -1,9 +1,11 @@
-"""Model-assisted labeling on the demo shapes.
+"""Model-assisted labeling on the demo shapes (or a real image set for the finder).
 
     .venv/bin/python benchmarks/bench_label_issues.py [--per-class N] [--epochs E]
-        [--folds K] [--suggest-images M]
+        [--folds K] [--suggest-images M] [--images FOLDER]
 
-1. Label-error finder: the demo theme with 10 % and 20 % of its labels flipped at random
+1. Label-error finder: the demo theme (or ``--images``, an ImageFolder of PNGs such as
+   the handwritten digits ``benchmarks/real_digits.py`` writes) with 10 % and 20 % of its
+   labels flipped at random
    (to another class, fixed seed); K-fold cross-validation with the demo's simple_cnn
    settings, then cleanlab. Precision and recall of the flagged set and of the top-N
    (N = number flipped) against the flips.
@@ -73,10 +75,12 @@ def flipped_workspace(args, tmp: Path, fraction: float, name: str):
     workspace = init_workspace(tmp / f"ws-{name}-{int(fraction * 100)}").workspace
     db = open_database(workspace)
     create_theme(db, "shapes")
-    images = tmp / f"shapes-{name}"
-    write_demo_images(images, per_class=args.per_class, size=32, seed=1)
+    images = args.images
+    if images is None:
+        images = tmp / f"shapes-{name}"
+        write_demo_images(images, per_class=args.per_class, size=32, seed=1)
     import_images(db, workspace, "shapes", [images])
-    flipped = flip(db, "shapes", fraction, seed=7)
+    flipped = flip(db, "shapes", fraction, seed=args.flip_seed)
     params = resolve_params(
         workspace,
         overrides=parse_overrides(
@@ -190,7 +194,13 @@ def throughput(args, tmp: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--images", type=Path,
+        help="the finder's images: an ImageFolder of PNGs, e.g. benchmarks/real_digits.py's "
+        "(default: demo shapes, --per-class of each)",
+    )
     parser.add_argument("--per-class", type=int, default=100)
+    parser.add_argument("--flip-seed", type=int, default=7, help="which labels are flipped")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--suggest-images", type=int, default=2000)
@@ -216,8 +226,9 @@ def main() -> None:
                     print(line, flush=True)
             return
         if not args.skip_finder:
+            data = args.images or f"demo shapes {args.per_class}/class"
             print(
-                f"label-error finder: demo shapes {args.per_class}/class, simple_cnn, "
+                f"label-error finder: {data}, simple_cnn, "
                 f"{args.folds} folds x {args.epochs} epochs {' '.join(args.set)}"
             )
             print("noise  images flipped flagged  precision recall   top-N prec  recall   time")
