@@ -71,19 +71,9 @@ def label_set_problem(model_classes: Sequence[str], theme_labels: Sequence[str])
 
 def load_pyfunc(workspace: Workspace, spec: str) -> tuple[Any, Any, list[str]]:
     """(version info, loaded pyfunc model, its class names) of NAME, NAME/V or NAME@ALIAS."""
-    import mlflow
+    from core.models.predict import load_pyfunc as load
 
-    from core.models.catalog import resolve_version
-
-    version = resolve_version(workspace, spec)
-    mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
-    mlflow.set_registry_uri(workspace.mlflow_tracking_uri)
-    try:
-        model = mlflow.pyfunc.load_model(f"models:/{version.name}/{version.version}")
-    except Exception as exc:
-        raise CockpitError(f"--model {version.spec}: cannot load the model ({exc})") from exc
-    classes = list(getattr(model.unwrap_python_model(), "class_names", []) or [])
-    return version, model, classes
+    return load(workspace, spec, field="--model")
 
 
 def _images(db: Database, theme_id: int, every: bool) -> list[tuple[int, str]]:

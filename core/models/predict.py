@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.errors import CockpitError
 from core.models.catalog import resolve_version
@@ -39,6 +40,25 @@ class PredictionReport:
         }
 
 
+def load_pyfunc(
+    workspace: Workspace, spec: str, field: str | None = None
+) -> tuple[Any, Any, list[str]]:
+    """(version info, loaded pyfunc model, its class names) of NAME, NAME/V or NAME@ALIAS;
+    ``field`` (e.g. ``--model``) names where the spec came from in the error line."""
+    import mlflow
+
+    version = resolve_version(workspace, spec)
+    mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
+    mlflow.set_registry_uri(workspace.mlflow_tracking_uri)
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{version.name}/{version.version}")
+    except Exception as exc:
+        where = f"{field} {version.spec}" if field else version.spec
+        raise CockpitError(f"{where}: cannot load the model ({exc})") from exc
+    classes = list(getattr(model.unwrap_python_model(), "class_names", []) or [])
+    return version, model, classes
+
+
 def _unreadable(path: Path) -> str | None:
     from PIL import Image
 
@@ -64,16 +84,9 @@ def predict_images(
         raise CockpitError(
             f"IMAGE: no such file: {', '.join(missing)}; check the path(s) and try again"
         )
-    import mlflow
     import pandas as pd
 
-    version = resolve_version(workspace, spec)
-    mlflow.set_tracking_uri(workspace.mlflow_tracking_uri)
-    mlflow.set_registry_uri(workspace.mlflow_tracking_uri)
-    try:
-        model = mlflow.pyfunc.load_model(f"models:/{version.name}/{version.version}")
-    except Exception as exc:
-        raise CockpitError(f"{version.spec}: cannot load the model ({exc})") from exc
+    version, model, _classes = load_pyfunc(workspace, spec)
     problems = {str(p): _unreadable(Path(p)) for p in paths}
     readable = [str(p) for p in paths if problems[str(p)] is None]
     rows = {}
