@@ -61,6 +61,11 @@ def suggest(
     )
 
 
+def _named(path: str | None, original: str | None) -> str:
+    """A stored image path with the file name it was imported from."""
+    return f"{path} ({original})" if original else str(path)
+
+
 @click.group()
 def suggestions() -> None:
     """List, accept or undo the stored label suggestions of a theme."""
@@ -101,7 +106,8 @@ def list_suggestions(
     for row in rows[: limit or None]:
         given = f" (labeled {row.given_label})" if row.given_label else ""
         click.echo(
-            f"{row.image_path}  {row.label} {row.probability:.3f}  margin {row.margin:.3f}{given}"
+            f"{_named(row.image_path, row.original_name)}  {row.label} {row.probability:.3f}  "
+            f"margin {row.margin:.3f}{given}"
         )
     click.echo(f"{len(rows)} suggestion(s) of {rows[0].model}")
 
@@ -259,11 +265,13 @@ def label_issues(
         for issue in issues[: limit or None]:
             if issue.kind == "duplicate":
                 click.echo(
-                    f"  {issue.rank:>3}. {issue.image_path} ~ {issue.other_path}  {issue.detail}"
+                    f"  {issue.rank:>3}. {_named(issue.image_path, issue.original_name)} ~ "
+                    f"{_named(issue.other_path, issue.other_original_name)}  {issue.detail}"
                 )
             else:
                 click.echo(
-                    f"  {issue.rank:>3}. {issue.image_path}  labeled {issue.given}, model says "
+                    f"  {issue.rank:>3}. {_named(issue.image_path, issue.original_name)}  "
+                    f"labeled {issue.given}, model says "
                     f"{issue.suggested}  (score {issue.score:.3f})"
                 )
     click.echo(f"finder run {outcome.run_id} ({outcome.source}) stored")

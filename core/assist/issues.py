@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,9 @@ class Issue:
     other_id: int | None = None
     other_path: str | None = None
     detail: str = ""
+    # the file names the images were imported from (what the user knows them by)
+    original_name: str | None = None
+    other_original_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -240,6 +243,7 @@ def find_label_issues(
         for rank, i in enumerate(np.argsort(ood, kind="stable")[:limit])
     ]
     duplicates = _duplicates(workspace, db, theme_id, max_distance)
+    issues, duplicates, outliers = _with_original_names(db, theme_id, issues, duplicates, outliers)
     outcome = IssuesOutcome(0, source, len(scored.image_ids), issues, duplicates, outliers, warning)
     outcome.run_id = _store(db, theme_id, outcome, folds, model_spec, max_distance)
     echo(
@@ -275,6 +279,27 @@ def find_label_issues(
         with db.session() as session:
             session.get(AssistRun, outcome.run_id).mlflow_run_id = outcome.mlflow_run_id
     return outcome
+
+
+def _with_original_names(db: Database, theme_id: int, *kinds: list[Issue]) -> list[list[Issue]]:
+    """The issues with the names their images were imported under."""
+    with db.session() as session:
+        names = dict(
+            session.execute(
+                select(TrainData.id, TrainData.original_name).where(TrainData.theme_id == theme_id)
+            ).all()
+        )
+    return [
+        [
+            replace(
+                issue,
+                original_name=names.get(issue.image_id),
+                other_original_name=names.get(issue.other_id) if issue.other_id else None,
+            )
+            for issue in issues
+        ]
+        for issues in kinds
+    ]
 
 
 def _duplicates(
@@ -381,7 +406,7 @@ def latest_issues(db: Database, theme_name: str, kind: str = "label") -> list[di
             return []
         names = dict(session.execute(select(Label.id, Label.label_name)).all())
         rows = session.execute(
-            select(LabelIssue, TrainData.image_path, TrainData.label_id)
+            select(LabelIssue, TrainData.image_path, TrainData.label_id, TrainData.original_name)
             .join(TrainData, TrainData.id == LabelIssue.train_data_id)
             .where(LabelIssue.run_id == run_id, LabelIssue.kind == kind)
             .order_by(LabelIssue.rank)
@@ -390,6 +415,7 @@ def latest_issues(db: Database, theme_name: str, kind: str = "label") -> list[di
         {
             "image_id": issue.train_data_id,
             "image_path": path,
+            "original_name": original,
             "rank": issue.rank,
             "score": issue.score,
             "given": names.get(issue.given_label_id),
@@ -398,5 +424,5 @@ def latest_issues(db: Database, theme_name: str, kind: str = "label") -> list[di
             "other_id": issue.other_train_data_id,
             "detail": issue.detail,
         }
-        for issue, path, current in rows
+        for issue, path, current, original in rows
     ]

@@ -301,6 +301,7 @@ class Suggestion:
     margin: float
     entropy: float
     model: str  # NAME/VERSION
+    original_name: str | None = None  # the file name it was imported from
 
     @property
     def disagrees(self) -> bool:
@@ -332,7 +333,7 @@ def suggestions(db: Database, theme_name: str, model_spec: str | None = None) ->
     with db.session() as session:
         names = dict(session.execute(select(Label.id, Label.label_name)).all())
         rows = session.execute(
-            select(Prediction, TrainData.image_path, TrainData.label_id)
+            select(Prediction, TrainData.image_path, TrainData.label_id, TrainData.original_name)
             .join(TrainData, TrainData.id == Prediction.train_data_id)
             .where(
                 Prediction.theme_id == theme_id,
@@ -353,6 +354,7 @@ def suggestions(db: Database, theme_name: str, model_spec: str | None = None) ->
             margin=p.margin,
             entropy=p.entropy,
             model=f"{name}/{number}",
+            original_name=original,
         )
-        for p, path, given in rows
+        for p, path, given, original in rows
     ]

@@ -325,6 +325,11 @@ class ReviewDialog(QDialog):
         self.image.setMinimumSize(256, 256)
         self.given = QLabel()
         self.suggested = QLabel()
+        for label in (self.given, self.suggested):  # the two labels to compare: large
+            font = label.font()
+            font.setPointSizeF(font.pointSizeF() * 1.4)
+            font.setBold(True)
+            label.setFont(font)
         self.counter = QLabel("loading …")
         side = QHBoxLayout()
         side.addWidget(self.given, 1)
@@ -371,7 +376,12 @@ class ReviewDialog(QDialog):
 
     def show_issue(self, position: int) -> None:
         if not self.issues:
-            self.counter.setText("no suspected label errors: run `cockpit label-issues` first")
+            self.counter.setText(
+                escaped(
+                    "no suspected label errors in the latest finder run of this theme (or it "
+                    f"has none yet: `cockpit label-issues --theme {self.theme}`)"
+                )
+            )
             return
         self.position = max(0, min(position, len(self.issues) - 1))
         issue = self.issues[self.position]
@@ -388,8 +398,9 @@ class ReviewDialog(QDialog):
         decided = self.decisions.get(issue["image_id"])
         self.counter.setText(
             escaped(
-                f"{self.position + 1} / {len(self.issues)}  (rank {issue['rank']}, label quality "
-                f"{issue['score']:.3f})" + (f" — {decided}" if decided else "")
+                f"{self.position + 1} / {len(self.issues)}  {issue.get('original_name') or ''}  "
+                f"(rank {issue['rank']}, label quality {issue['score']:.3f})"
+                + (f" — {decided}" if decided else "")
             )
         )
         self.given.setText(escaped(f"labeled: {issue['current'] or 'unlabeled'}"))

@@ -59,6 +59,12 @@ def test_finder_ranks_flipped_labels_and_finds_a_resized_copy(shapes_workspace, 
     assert found & set(flipped), (found, flipped)
     [pair] = [d for d in outcome.duplicates if {d.image_id, d.other_id} >= {images[0][0]}][:1]
     assert pair.score <= 4
+    # each issue names the file the image was imported from (what the user knows it by)
+    with db.session() as session:
+        imported = dict(session.execute(select(TrainData.id, TrainData.original_name)).all())
+    for issue in [*outcome.label_issues, *outcome.outliers, *outcome.duplicates]:
+        assert issue.original_name == imported[issue.image_id] is not None
+    assert {pair.original_name, pair.other_original_name} >= {"copy.png"}
     assert outcome.outliers and all(o.kind == "outlier" for o in outcome.outliers)
 
     with db.session() as session:
@@ -71,6 +77,7 @@ def test_finder_ranks_flipped_labels_and_finds_a_resized_copy(shapes_workspace, 
     listed = latest_issues(db, "shapes")
     assert [r["image_id"] for r in listed] == [i.image_id for i in outcome.label_issues]
     assert listed[0]["rank"] == 1 and listed[0]["given"] != listed[0]["suggested"]
+    assert listed[0]["original_name"] == outcome.label_issues[0].original_name
 
     from core.training.tracking import tracking_client
 

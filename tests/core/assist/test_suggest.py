@@ -43,6 +43,10 @@ def test_suggest_stores_each_unlabeled_image_with_scores_and_an_mlflow_run(assis
         assert row.created_at.year >= 2026  # written by the batch upsert, read by the ORM
     listed = suggestions(db, "shapes")
     assert [s.margin for s in listed] == sorted(s.margin for s in listed)  # uncertain first
+    with db.session() as session:
+        imported = dict(session.execute(select(TrainData.id, TrainData.original_name)).all())
+    assert [s.original_name for s in listed] == [imported[s.image_id] for s in listed]
+    assert all(s.original_name for s in listed)
 
     again = suggest(ws, "shapes", "shapes_model/1", echo=_quiet)  # replaces, never doubles
     with db.session() as session:
