@@ -176,13 +176,16 @@ def cluster_slots(nodes: list[ClusterNode]) -> tuple[str, int]:
 def cluster_text(address: str, nodes: list[ClusterNode]) -> str:
     """A few lines for the Queue panel and ``cockpit queue cluster``."""
     if not nodes:
-        return f"Ray cluster {address}: no node has joined yet"
+        return (
+            f"Ray cluster {address}: no node has reported yet (a node that has just "
+            "started reports within a few seconds)"
+        )
     alive = [n for n in nodes if n.alive]
     gpus = sum(n.gpus_total for n in alive)
     head = f"Ray cluster {address}: {len(alive)} node{'s' if len(alive) != 1 else ''}"
     if gpus and all(n.gpus_used is not None for n in alive):
         head += f", GPUs {sum(n.gpus_used or 0 for n in alive):g}/{gpus:g} in use"
     elif gpus:
-        head += f", {gpus:g} GPUs"
+        head += f", {gpus:g} GPU{'s' if gpus != 1 else ''}"
     return "\n".join([head, *(f"  {node.describe()}" for node in nodes)])
 
