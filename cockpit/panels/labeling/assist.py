@@ -11,10 +11,11 @@ panel's hooks are listed in ``LabelingPanel`` (``assist`` attribute)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QPixmap
+from PySide6.QtGui import QColor, QImage, QImageReader, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -305,6 +306,22 @@ def _relabel(workspace: Workspace, theme: str, image_id: int, label_id: int | No
     set_labels(db, theme_id, [image_id], label_id, labeled_by="review")
 
 
+REVIEW_SIZE = 256  # the image's square in the review dialog
+
+
+def _review_image(path: Path) -> QImage:
+    """The image to review, decoded at the review's size when it is larger (a photo is
+    not decoded whole), its EXIF orientation applied; null when it cannot be read."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > REVIEW_SIZE:
+        reader.setScaledSize(
+            size.scaled(REVIEW_SIZE, REVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio)
+        )
+    return reader.read()
+
+
 class ReviewDialog(QDialog):
     """Suspected label errors of the latest finder run, best first: the image, its given
     and suggested label side by side. K keeps, R relabels to the suggestion, U unlabels;
@@ -312,6 +329,7 @@ class ReviewDialog(QDialog):
 
     sig_loaded = Signal()
     sig_saved = Signal()
+    sig_image_shown = Signal(int)  # the image id whose picture is on show
 
     def __init__(self, workspace: Workspace, theme: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -322,7 +340,7 @@ class ReviewDialog(QDialog):
         self.position = 0
         self.decisions: dict[int, str] = {}
         self.image = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumSize(256, 256)
+        self.image.setMinimumSize(REVIEW_SIZE, REVIEW_SIZE)
         self.given = QLabel()
         self.suggested = QLabel()
         for label in (self.given, self.suggested):  # the two labels to compare: large
@@ -385,16 +403,13 @@ class ReviewDialog(QDialog):
             return
         self.position = max(0, min(position, len(self.issues) - 1))
         issue = self.issues[self.position]
-        pixmap = QPixmap(str(self.workspace.root / issue["image_path"]))
-        if not pixmap.isNull():
-            self.image.setPixmap(
-                pixmap.scaled(
-                    256,
-                    256,
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-            )
+        # decoded on a worker thread: a large photo would hold the window for its decode
+        wanted, path = issue["image_id"], self.workspace.root / issue["image_path"]
+        run_in_background(
+            lambda: _review_image(path),
+            lambda image: self._image_read(wanted, image),
+            lambda exc: self._image_read(wanted, None),
+        )
         decided = self.decisions.get(issue["image_id"])
         self.counter.setText(
             escaped(
@@ -405,6 +420,24 @@ class ReviewDialog(QDialog):
         )
         self.given.setText(escaped(f"labeled: {issue['current'] or 'unlabeled'}"))
         self.suggested.setText(escaped(f"model suggests: {issue['suggested'] or '—'}"))
+
+    def _image_read(self, image_id: int, image: QImage | None) -> None:
+        issue = self.current()
+        if issue is None or issue["image_id"] != image_id:
+            return  # moved on meanwhile
+        if image is None or image.isNull():
+            self.image.setPixmap(QPixmap())
+            self.image.setText(escaped(f"cannot read {issue['image_path']}"))
+        else:  # small images are shown enlarged to the square
+            self.image.setPixmap(
+                QPixmap.fromImage(image).scaled(
+                    REVIEW_SIZE,
+                    REVIEW_SIZE,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
+        self.sig_image_shown.emit(image_id)
 
     def _decide(self, what: str, label_id: int | None, write: bool) -> None:
         issue = self.current()

@@ -217,6 +217,13 @@ def test_review_dialog_keeps_relabels_and_unlabels_by_key(qtbot, shapes_workspac
     assert len(outcome.label_issues) >= 2
     first = dialog.current()
     assert first["image_id"] == outcome.label_issues[0].image_id
+    # the picture is read on a worker thread and shown for the image still current
+    if dialog.image.pixmap().isNull():
+        with qtbot.waitSignal(dialog.sig_image_shown, timeout=30_000) as shown:
+            pass
+        assert shown.args == [first["image_id"]]
+    picture = dialog.image.pixmap()
+    assert not picture.isNull() and max(picture.width(), picture.height()) == 256
     assert first["given"] in dialog.given.text() and first["suggested"] in dialog.suggested.text()
     qtbot.keyClick(dialog, Qt.Key.Key_K)
     assert dialog.decisions[first["image_id"]] == "kept"
@@ -233,3 +240,15 @@ def test_review_dialog_keeps_relabels_and_unlabels_by_key(qtbot, shapes_workspac
             qtbot.keyClick(dialog, Qt.Key.Key_U)
         with open_database(ws).session() as session:
             assert session.get(TrainData, third["image_id"]).label_id is None
+
+
+def test_a_large_photo_is_decoded_at_the_review_size(tmp_path, qtbot):
+    from PIL import Image as PilImage
+
+    from cockpit.panels.labeling.assist import REVIEW_SIZE, _review_image
+
+    photo = tmp_path / "photo.jpg"
+    PilImage.new("RGB", (4000, 3000), (200, 40, 40)).save(photo, quality=80)
+    image = _review_image(photo)
+    assert (image.width(), image.height()) == (REVIEW_SIZE, REVIEW_SIZE * 3 // 4)
+    assert _review_image(tmp_path / "missing.png").isNull()
