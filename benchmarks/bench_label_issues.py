@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from core.assist.issues import find_label_issues  # noqa: E402
-from core.assist.suggest import BATCH, load_pyfunc, suggest  # noqa: E402
+from core.assist.suggest import BATCH, suggest  # noqa: E402
 from core.config import parse_overrides, resolve_params  # noqa: E402
 from core.data.importer import import_images  # noqa: E402
 from core.data.labeling import set_labels  # noqa: E402
@@ -38,6 +38,7 @@ from core.data.themes import create_theme, get_theme  # noqa: E402
 from core.db import TrainData, open_database  # noqa: E402
 from core.demo.pipeline import DEMO_SETTINGS  # noqa: E402
 from core.demo.shapes import write_demo_images  # noqa: E402
+from core.models.predict import load_pyfunc  # noqa: E402
 from core.scaffold import init_workspace  # noqa: E402
 
 

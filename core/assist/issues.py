@@ -105,9 +105,10 @@ def _from_model(workspace: Workspace, db: Database, theme_name: str, spec: str, 
     (its valid and test images, and images labeled after it)."""
     import pandas as pd
 
-    from core.assist.suggest import PROB_PREFIX, label_set_problem, load_pyfunc
+    from core.assist.suggest import label_set_problem
+    from core.models.predict import PROB_PREFIX, load_pyfunc
 
-    version, model, classes = load_pyfunc(workspace, spec)
+    version, model, classes = load_pyfunc(workspace, spec, option="--model")
     with db.session() as session:
         theme = get_theme(session, theme_name)
         names = {label.id: label.label_name for label in theme.labels}

@@ -25,7 +25,6 @@ from core.workspace import Workspace
 Echo = Callable[[str], None]
 BATCH = 256
 TOP_K = 3
-PROB_PREFIX = "prob_"
 
 
 @dataclass
@@ -67,13 +66,6 @@ def label_set_problem(model_classes: Sequence[str], theme_labels: Sequence[str])
     if extra:
         parts.append(f"the model's classes {', '.join(extra)} are not labels of the theme")
     return "; ".join(parts)
-
-
-def load_pyfunc(workspace: Workspace, spec: str) -> tuple[Any, Any, list[str]]:
-    """(version info, loaded pyfunc model, its class names) of NAME, NAME/V or NAME@ALIAS."""
-    from core.models.predict import load_pyfunc as load
-
-    return load(workspace, spec, field="--model")
 
 
 def _images(db: Database, theme_id: int, every: bool) -> list[tuple[int, str]]:
@@ -121,7 +113,9 @@ def suggest(
         theme = get_theme(session, theme_name)
         theme_id = theme.id
         labels = {label.label_name: label.id for label in theme.labels}
-    version, model, classes = load_pyfunc(workspace, spec)
+    from core.models.predict import PROB_PREFIX, load_pyfunc
+
+    version, model, classes = load_pyfunc(workspace, spec, option="--model")
     problem = label_set_problem(classes, list(labels))
     if problem is not None:
         raise CockpitError(

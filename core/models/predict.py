@@ -11,7 +11,7 @@ from core.errors import CockpitError
 from core.models.catalog import resolve_version
 from core.workspace import Workspace
 
-PROB_PREFIX = "prob_"
+PROB_PREFIX = "prob_"  # the served model's probability columns: prob_<class>
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,10 @@ class PredictionReport:
 
 
 def load_pyfunc(
-    workspace: Workspace, spec: str, field: str | None = None
+    workspace: Workspace, spec: str, option: str | None = None
 ) -> tuple[Any, Any, list[str]]:
     """(version info, loaded pyfunc model, its class names) of NAME, NAME/V or NAME@ALIAS;
-    ``field`` (e.g. ``--model``) names where the spec came from in the error line."""
+    ``option`` (e.g. ``--model``) names where the spec came from in the error line."""
     import mlflow
 
     version = resolve_version(workspace, spec)
@@ -53,7 +53,7 @@ def load_pyfunc(
     try:
         model = mlflow.pyfunc.load_model(f"models:/{version.name}/{version.version}")
     except Exception as exc:
-        where = f"{field} {version.spec}" if field else version.spec
+        where = f"{option} {version.spec}" if option else version.spec
         raise CockpitError(f"{where}: cannot load the model ({exc})") from exc
     classes = list(getattr(model.unwrap_python_model(), "class_names", []) or [])
     return version, model, classes
