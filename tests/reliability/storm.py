@@ -85,6 +85,13 @@ def valid_epochs(ws: Workspace, job_id: str) -> list[int]:
     return epochs
 
 
+def _live(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 class ProcessWatch:
     """Samples the live job processes (``core.jobs.run`` command lines) in a thread and
     keeps, per job, the most processes seen alive at once: more than one means the job
@@ -107,15 +114,19 @@ class ProcessWatch:
     def _watch(self) -> None:
         queue_dir = str(self.ws.queue_dir)
         while not self._stop.is_set():
-            seen: Counter = Counter()
+            seen: dict[str, list[psutil.Process]] = {}
             for process in psutil.process_iter(["cmdline", "status"]):
                 cmdline = process.info["cmdline"] or []
                 if process.info["status"] == psutil.STATUS_ZOMBIE or "core.jobs.run" not in cmdline:
                     continue
                 if cmdline[-1].startswith(queue_dir):
-                    seen[Path(cmdline[-1]).stem] += 1
-            for job_id, count in seen.items():
-                self.most[job_id] = max(self.most[job_id], count)
+                    seen.setdefault(Path(cmdline[-1]).stem, []).append(process)
+            for job_id, processes in seen.items():
+                # a pass reads the processes one after another: two of a job count only if
+                # both still live once it is done, i.e. at one moment (not a process that
+                # ended while the pass went on and its successor started later in the pass)
+                alive = [p for p in processes if _live(p)] if len(processes) > 1 else processes
+                self.most[job_id] = max(self.most[job_id], len(alive))
             self._stop.wait(self.step)
 
     def run_twice(self) -> list[str]:

@@ -286,3 +286,25 @@ def test_reconcile_never_requeues_a_job_whose_lock_is_held(workspace):
     stopping = f"job {claimed.id}: stopping the process a dead runner left behind"
     assert f"{stopping} (pid {holder.pid})" in lines
     assert JobQueue(workspace).get(claimed.id).state == "pending"
+
+
+def test_the_process_watch_counts_copies_alive_together_and_not_one_after_another(tmp_path):
+    """The instrument of the exactly-once tests: two live copies of a job are seen as two,
+    a copy that ended before the next started as one each."""
+    ws = Workspace.resolve(tmp_path)
+    ws.queue_dir.mkdir(parents=True, exist_ok=True)
+
+    def copy(job_id: str, seconds: float) -> subprocess.Popen:
+        job_file = str(ws.queue_dir / "running" / f"{job_id}.json")
+        sleep = f"import time; time.sleep({seconds})"
+        return subprocess.Popen([sys.executable, "-c", sleep, "core.jobs.run", job_file])
+
+    with ProcessWatch(ws, step=0.05) as watch:
+        together = [copy("twice", 2.0), copy("twice", 2.0)]
+        first = copy("once", 0.5)
+        first.wait()
+        second = copy("once", 0.5)
+        for process in [*together, second]:
+            process.wait()
+    assert watch.most["twice"] == 2 and watch.run_twice() == ["twice"]
+    assert watch.most["once"] == 1
