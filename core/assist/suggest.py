@@ -5,6 +5,7 @@ suggested label, top-k probabilities and uncertainty are stored per model versio
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from core.workspace import Workspace
 
 Echo = Callable[[str], None]
 BATCH = 256
+STORE_EVERY = 2048  # rows per database transaction
 TOP_K = 3
 
 
@@ -74,6 +76,23 @@ def _images(db: Database, theme_id: int, every: bool) -> list[tuple[int, str]]:
         if not every:
             query = query.where(TrainData.label_id.is_(None))
         return [tuple(row) for row in session.execute(query.order_by(TrainData.id)).all()]
+
+
+def _read_chunk(
+    root: str, chunk: list[tuple[int, str]]
+) -> tuple[list[bytes], list[tuple[int, str]], list[str]]:
+    """The bytes of a batch's files, the (id, path) of those read, and the paths that
+    could not be read."""
+    blobs, readable, unreadable = [], [], []
+    for image_id, path in chunk:
+        try:
+            with open(os.path.join(root, path), "rb") as file:
+                blobs.append(file.read())
+        except OSError:
+            unreadable.append(path)
+            continue
+        readable.append((image_id, path))
+    return blobs, readable, unreadable
 
 
 def _predict_batch(model: Any, blobs: list[bytes]) -> tuple[Any, list[int]]:
@@ -143,39 +162,36 @@ def suggest(
     ranked: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
     encoded = [json.dumps(name) for name in classes]
-    for start in range(0, len(images), batch_size):
-        chunk = images[start : start + batch_size]
-        blobs, readable = [], []
-        for image_id, path in chunk:
-            try:
-                blobs.append((workspace.root / path).read_bytes())
-            except OSError:
-                outcome.unreadable.append(path)
-                continue
-            readable.append((image_id, path))
+    columns = [PROB_PREFIX + name for name in classes]
+    root = str(workspace.root)
+    chunks = [images[start : start + batch_size] for start in range(0, len(images), batch_size)]
+    pending: list[tuple[Any, ...]] = []
+    for number, chunk in enumerate(chunks):
+        blobs, readable, unreadable = _read_chunk(root, chunk)
+        outcome.unreadable += unreadable
         frame, kept = _predict_batch(model, blobs) if blobs else (None, [])
         outcome.unreadable += [
             readable[i][1] for i in sorted(set(range(len(readable))) - set(kept))
         ]
         if frame is None:
             continue
-        columns = [PROB_PREFIX + name for name in classes]
         probs = frame[columns].to_numpy(dtype=np.float64)
         least, margin, entropy = uncertainty(probs)
-        # whole-batch numpy, then plain Python values (a row at a time cost a third of
-        # what suggesting adds to a bare predict)
+        # whole-batch numpy, then plain Python values (a row at a time cost a third
+        # of what suggesting adds to a bare predict)
         order = np.argsort(-probs, axis=1, kind="stable")[:, :TOP_K]
         top_probs = np.take_along_axis(probs, order, axis=1).round(6).tolist()
         best_probs = np.take_along_axis(probs, order[:, :1], axis=1)[:, 0].tolist()
         order_list = order.tolist()
-        least_list, margin_list, entropy_list = least.tolist(), margin.tolist(), entropy.tolist()
+        least_list, margin_list = least.tolist(), margin.tolist()
+        entropy_list = entropy.tolist()
         rows = []
         for row, position in enumerate(kept):
             image_id, path = readable[position]
             picked = order_list[row]
             best = classes[picked[0]]
-            # the top classes as JSON, from the names encoded once (a json.dumps per row
-            # was a tenth of what suggesting adds); a float's repr is its JSON
+            # the top classes as JSON, from the names encoded once (a json.dumps per
+            # row was a tenth of what suggesting adds); a float's repr is its JSON
             top = ", ".join(
                 f"[{encoded[i]}, {p!r}]" for i, p in zip(picked, top_probs[row], strict=True)
             )
@@ -205,9 +221,17 @@ def suggest(
                     "entropy": entropy_list[row],
                 }
             )
-        _store(db, rows)
+        # stored a few batches at a time: a commit per batch cost a tenth of what
+        # suggesting adds to a bare predict; a crash loses at most the unstored batches'
+        # predictions (no user data: rerunning predicts them again)
+        pending += rows
+        if len(pending) >= STORE_EVERY:
+            _store(db, pending)
+            pending = []
         outcome.predicted += len(rows)
-        echo(f"  {min(start + batch_size, len(images))}/{len(images)} image(s)")
+        done = min((number + 1) * batch_size, len(images))
+        echo(f"  {done}/{len(images)} image(s)")
+    _store(db, pending)
     outcome.by_label = dict(sorted(counts.items()))
     outcome.seconds = time.perf_counter() - started
     ranked.sort(key=lambda r: r["margin"])  # most uncertain first: the active-learning order

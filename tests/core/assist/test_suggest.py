@@ -61,6 +61,41 @@ def test_suggest_stores_each_unlabeled_image_with_scores_and_an_mlflow_run(assis
     assert artifact.path.endswith("suggest.json")
 
 
+def test_batches_stored_a_few_at_a_time_all_land_and_a_bad_last_file_costs_one_row(
+    assisted, monkeypatch
+):
+    """Small batches, a transaction every three rows and a corrupt file in the last batch:
+    every readable image's prediction is stored, the bad file is named, nothing else."""
+    import core.assist.suggest as module
+
+    ws = assisted.workspace
+    db = open_database(ws)
+    with db.session() as session:
+        theme_id = get_theme(session, "shapes").id
+        unlabeled = session.execute(
+            select(TrainData.id, TrainData.image_path)
+            .where(TrainData.theme_id == theme_id, TrainData.label_id.is_(None))
+            .order_by(TrainData.id)
+        ).all()
+    last_path = ws.root / unlabeled[-1][1]
+    kept = last_path.read_bytes()  # the fixture's workspace is shared: put the file back
+    last_path.write_bytes(b"not an image")
+    monkeypatch.setattr(module, "STORE_EVERY", 3)
+    try:
+        outcome = suggest(ws, "shapes", "shapes_model", batch_size=2, echo=_quiet)
+    finally:
+        last_path.write_bytes(kept)
+    assert outcome.unreadable == [unlabeled[-1][1]]
+    assert outcome.predicted == len(unlabeled) - 1
+    with db.session() as session:
+        stored = set(
+            session.scalars(
+                select(Prediction.train_data_id).where(Prediction.run_id == outcome.run_id)
+            ).all()
+        )
+    assert stored == {image_id for image_id, _ in unlabeled[:-1]}
+
+
 def test_accept_sets_model_labels_above_the_threshold_and_undo_restores(assisted):
     ws = assisted.workspace
     suggest(ws, "shapes", "shapes_model", echo=_quiet)
