@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+DECODING = 2  # raised whenever load_image_array makes other arrays of the same file
+
 
 @dataclass(frozen=True)
 class PreprocessConfig:
@@ -42,9 +44,10 @@ class PreprocessConfig:
     @property
     def key(self) -> str:
         """Names the cache folder of preprocessed copies made with these settings."""
-        text = json.dumps(
-            {k: v for k, v in self.to_dict().items() if k != "patch_grid"}, sort_keys=True
-        )
+        settings = {k: v for k, v in self.to_dict().items() if k != "patch_grid"}
+        # the decoding rule's version: copies made before wide grey images were scaled
+        # (``to_8bit``) are not served again
+        text = json.dumps({**settings, "decoding": DECODING}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     @property
@@ -77,9 +80,32 @@ def patch(array: np.ndarray, grid: int, index: int) -> np.ndarray:
     return array[top:bottom, left:right]
 
 
+# Pillow's convert() clips grey values of more than 8 bits at 255: a 16-bit PNG or TIFF
+# (microscopy, medical, scientific cameras) would become a white image. 16-bit grey is
+# scaled from its full range, 0..65535, to 0..255 (the same rule for every image, not a
+# stretch per image: one intensity gives one value in every image; Qt shows such images
+# the same way). 32-bit integer and float grey have no defined range: refused (the
+# importer refuses them too).
+WIDE_GREY = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+NO_RANGE = frozenset({"I", "F"})
+
+
+def to_8bit(image: Image.Image) -> Image.Image:
+    """``image`` with 8-bit channels, from which Pillow converts to L or RGB exactly."""
+    if image.mode in WIDE_GREY:
+        wide = np.asarray(image, dtype=np.uint32)
+        return Image.fromarray(((wide * 255 + 32767) // 65535).astype(np.uint8))
+    if image.mode in NO_RANGE:
+        raise ValueError(
+            f"pixel mode {image.mode!r} (32-bit integer or float) has no defined value "
+            "range: save the image with 8 or 16 bits per channel"
+        )
+    return image
+
+
 def load_image_array(image: Image.Image, mode: str) -> np.ndarray:
     """Decode to an HxWxC uint8 array in ``mode`` (RGB or L)."""
-    array = np.asarray(image.convert(mode))
+    array = np.asarray(to_8bit(image).convert(mode))
     return array[..., None] if array.ndim == 2 else array
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.preprocessing import to_8bit
+
 DEFAULT_DISTANCE = 4  # of 64 bits: resized / recompressed copies, not merely similar images
 CHUNK = 256
 _BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
@@ -37,7 +39,8 @@ def perceptual_hashes(root: Path, images: Sequence[tuple[int, str]]) -> Fingerpr
     hashes, colours = {}, {}
     for image_id, path in images:
         try:
-            with Image.open(root / path) as image:
+            with Image.open(root / path) as opened:
+                image = to_8bit(opened)  # a 16-bit grey image is not white to the hash
                 bits = imagehash.phash(image).hash.flatten()
                 small = image.convert("RGB").resize((4, 4), Image.Resampling.BOX)
         except (OSError, ValueError):

@@ -329,7 +329,11 @@ def _duplicates(
             info[pair.first],
             info[pair.second],
         )
-        what = "exact duplicate" if pair.distance == 0 else f"near duplicate ({pair.distance} bits)"
+        what = (
+            "same picture (identical perceptual hash)"
+            if pair.distance == 0
+            else f"near duplicate ({pair.distance} bits)"
+        )
         found.append(
             Issue(
                 "duplicate",

@@ -34,7 +34,8 @@ SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 )
 
-# Modes that convert to L/RGB without guessing a value range. 16-bit grey comes in three byte
+# Modes that convert to L/RGB without guessing a value range (16-bit grey scaled from its
+# full range: core.preprocessing.to_8bit). 16-bit grey comes in three byte
 # orders that differ only in how Pillow names them. Rejected: 32-bit "I" and float "F"
 # (scientific data with no defined display range) and colour spaces such as YCbCr or LAB.
 SUPPORTED_MODES: frozenset[str] = frozenset(
@@ -302,7 +303,11 @@ def inspect_image(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ValidI
                     f"image too large: {width}x{height} pixels exceeds the limit of {max_pixels}",
                 )
             if image.mode not in SUPPORTED_MODES:
-                return Rejected(path, f"unsupported pixel mode {image.mode!r}")
+                return Rejected(
+                    path,
+                    f"unsupported pixel mode {image.mode!r}: save it as 8-bit or 16-bit grey, "
+                    "RGB or RGBA",
+                )
             try:
                 image.load()
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -188,7 +188,9 @@ def test_image_at_the_limit_is_accepted(tmp_path):
 @pytest.mark.parametrize(("mode", "fmt"), [("F", "TIFF"), ("I", "TIFF"), ("YCbCr", "TIFF")])
 def test_unsupported_mode(tmp_path, mode, fmt):
     path = write_image(tmp_path / "odd.tif", fmt, mode)
-    assert inspect_image(path) == Rejected(path, f"unsupported pixel mode {mode!r}")
+    assert inspect_image(path) == Rejected(
+        path, f"unsupported pixel mode {mode!r}: save it as 8-bit or 16-bit grey, RGB or RGBA"
+    )
 
 
 def test_missing_file_and_folder_are_rejected(tmp_path):
