@@ -174,11 +174,14 @@ def predict(spec: str, top_k: int, as_json: bool, images: tuple[Path, ...]) -> N
     report = predict_images(current_workspace(), spec, list(images), top_k=top_k)
     if as_json:
         click.echo(json.dumps(report.to_dict()))
-        return
-    click.echo(f"{report.model} version {report.version}")
-    for item in report.predictions:
-        if item.error:
-            click.echo(f"{item.path}: error: {item.error}")
-        else:
-            ranked = "  ".join(f"{label} {p:.1%}" for label, p in item.top)
-            click.echo(f"{item.path}: {item.label}  ({ranked})")
+    else:
+        click.echo(f"{report.model} version {report.version}")
+        for item in report.predictions:
+            if item.error:
+                click.echo(f"{item.path}: error: {item.error}")
+            else:
+                ranked = "  ".join(f"{label} {p:.1%}" for label, p in item.top)
+                click.echo(f"{item.path}: {item.label}  ({ranked})")
+    if any(item.error for item in report.predictions):
+        # the others are predicted and printed; the exit status says not all could be
+        raise SystemExit(2)

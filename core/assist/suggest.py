@@ -95,24 +95,6 @@ def _read_chunk(
     return blobs, readable, unreadable
 
 
-def _predict_batch(model: Any, blobs: list[bytes]) -> tuple[Any, list[int]]:
-    """The pyfunc's frame for the readable images of a batch and their positions: a batch
-    with an unreadable file is predicted image by image so one bad file costs one row."""
-    import pandas as pd
-
-    try:
-        return model.predict(pd.DataFrame({"image": blobs})), list(range(len(blobs)))
-    except Exception:
-        frames, kept = [], []
-        for i, blob in enumerate(blobs):
-            try:
-                frames.append(model.predict(pd.DataFrame({"image": [blob]})))
-            except Exception:
-                continue
-            kept.append(i)
-        return (pd.concat(frames, ignore_index=True) if frames else None), kept
-
-
 def suggest(
     workspace: Workspace,
     theme_name: str,
@@ -132,7 +114,7 @@ def suggest(
         theme = get_theme(session, theme_name)
         theme_id = theme.id
         labels = {label.label_name: label.id for label in theme.labels}
-    from core.models.predict import PROB_PREFIX, load_pyfunc
+    from core.models.predict import PROB_PREFIX, load_pyfunc, predict_batch
 
     version, model, classes = load_pyfunc(workspace, spec, option="--model")
     problem = label_set_problem(classes, list(labels))
@@ -169,7 +151,7 @@ def suggest(
     for number, chunk in enumerate(chunks):
         blobs, readable, unreadable = _read_chunk(root, chunk)
         outcome.unreadable += unreadable
-        frame, kept = _predict_batch(model, blobs) if blobs else (None, [])
+        frame, kept, _errors = predict_batch(model, blobs) if blobs else (None, [], {})
         outcome.unreadable += [
             readable[i][1] for i in sorted(set(range(len(readable))) - set(kept))
         ]

@@ -72,6 +72,33 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
+def predict_batch(model: Any, blobs: list[bytes]) -> tuple[Any, list[int], dict[int, str]]:
+    """The pyfunc's frame for the images of a batch that it could predict, their positions,
+    and for the others what was wrong: a batch the model refuses is predicted image by
+    image, so one bad file (an undecodable one, a pixel format without a value range)
+    costs one row, not the batch."""
+    import pandas as pd
+
+    try:
+        return model.predict(pd.DataFrame({"image": blobs})), list(range(len(blobs))), {}
+    except Exception:
+        pass
+    frames, kept, errors = [], [], {}
+    for i, blob in enumerate(blobs):
+        try:
+            frames.append(model.predict(pd.DataFrame({"image": [blob]})))
+        except Exception as exc:
+            errors[i] = _one_line(exc)
+            continue
+        kept.append(i)
+    return (pd.concat(frames, ignore_index=True) if frames else None), kept, errors
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text.removeprefix("row 0: ")
+
+
 def predict_images(
     workspace: Workspace, spec: str, paths: list[Path], top_k: int = 3
 ) -> PredictionReport:
@@ -84,17 +111,19 @@ def predict_images(
         raise CockpitError(
             f"IMAGE: no such file: {', '.join(missing)}; check the path(s) and try again"
         )
-    import pandas as pd
-
     version, model, _classes = load_pyfunc(workspace, spec)
     problems = {str(p): _unreadable(Path(p)) for p in paths}
     readable = [str(p) for p in paths if problems[str(p)] is None]
     rows = {}
     if readable:
         # the served model reads no file paths (a scoring server must not): send the bytes
-        frame = model.predict(pd.DataFrame({"image": [Path(p).read_bytes() for p in readable]}))
-        classes = [c for c in frame.columns if c.startswith(PROB_PREFIX)]
-        for path, (_, row) in zip(readable, frame.iterrows(), strict=True):
+        frame, kept, errors = predict_batch(model, [Path(p).read_bytes() for p in readable])
+        for position, error in errors.items():
+            problems[readable[position]] = error
+        predicted = [readable[i] for i in kept]
+        frame_rows = [] if frame is None else [row for _, row in frame.iterrows()]
+        classes = [] if frame is None else [c for c in frame.columns if c.startswith(PROB_PREFIX)]
+        for path, row in zip(predicted, frame_rows, strict=True):
             ranked = sorted(
                 ((c[len(PROB_PREFIX) :], float(row[c])) for c in classes), key=lambda t: -t[1]
             )

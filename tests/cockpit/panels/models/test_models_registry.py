@@ -100,6 +100,38 @@ def test_predict_from_the_cli_with_an_alias(registered):
         predict_images(workspace, "shapes_model", [])
 
 
+def test_predict_names_each_file_it_cannot_predict_predicts_the_others_and_exits_2(
+    registered, tmp_path
+):
+    """A file that is no image and a float TIFF (no defined value range) each get one line
+    saying what is wrong; the good image is still predicted; exit status 2."""
+    import numpy as np
+    from PIL import Image
+
+    workspace, holdout = registered
+    good = next(holdout.rglob("*.png"))
+    floating = tmp_path / "depth.tif"
+    Image.fromarray(np.random.default_rng(0).random((20, 20), dtype=np.float32)).save(floating)
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    done = invoke(
+        workspace, "predict", "--model", "shapes_model", str(floating), str(good), str(text)
+    )
+    assert done.exit_code == 2, done.output
+    assert "Traceback" not in done.output
+    lines = done.output.splitlines()
+    [float_line] = [line for line in lines if line.startswith(f"{floating}: error: ")]
+    assert "'F'" in float_line and "save the image with 8 or 16 bits" in float_line
+    assert any(line.startswith(f"{text}: error: not a readable image") for line in lines)
+    assert any(line.startswith(f"{good}: ") and "error" not in line for line in lines)
+    as_json = invoke(
+        workspace, "predict", "--model", "shapes_model", "--json", str(floating), str(good)
+    )
+    assert as_json.exit_code == 2
+    report = json.loads(as_json.output.strip().splitlines()[-1])
+    assert [p["error"] is None for p in report["predictions"]] == [False, True]
+
+
 def test_the_registry_read_without_mlflow_matches_the_client(registered):
     """``models list`` reads a SQLite store's tables directly (no ``import mlflow``); it
     must say exactly what MLflow's client says: aliases, a deleted version and a prompt
