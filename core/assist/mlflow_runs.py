@@ -4,6 +4,7 @@ the model version used, counts, the ranked list as an artifact."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import time
 from collections.abc import Mapping
@@ -39,7 +40,10 @@ def log_assist_run(
         now = int(time.time() * 1000)
         client.log_batch(  # one store transaction for every parameter and count
             run_id,
-            metrics=[Metric(key, float(value), now, 0) for key, value in counts.items()],
+            metrics=[
+                Metric(key, float(counts[name]), now, 0)
+                for name, key in metric_keys(list(counts)).items()
+            ],
             params=[Param(key, str(value)[:6000]) for key, value in params.items()],
         )
         with tempfile.TemporaryDirectory() as folder:
@@ -51,6 +55,27 @@ def log_assist_run(
         raise
     client.set_terminated(run_id, "FINISHED")
     return run_id
+
+
+# what MLflow takes in a metric key (its rule on Windows: no colon); a label's name, which
+# may hold an apostrophe or a combining accent, becomes a key by replacing the others
+_NOT_IN_KEY = re.compile(r"[^\w.\- ]")
+
+
+def metric_keys(names: list[str]) -> dict[str, str]:
+    """A valid, distinct MLflow metric key for each name (``suggested_dog's`` ->
+    ``suggested_dog_s``; a second name that would give the same key gets ``_2``)."""
+    keys: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        base = _NOT_IN_KEY.sub("_", name)
+        key, number = base, 1
+        while key in used:
+            number += 1
+            key = f"{base}_{number}"
+        used.add(key)
+        keys[name] = key
+    return keys
 
 
 def _json_rows(artifact: Mapping[str, Any] | list[Any]) -> str:

@@ -188,3 +188,30 @@ def test_a_suggest_job_runs_through_the_job_process_dispatch(assisted, capsys):
     from core.jobs.queue import JobQueue
 
     JobQueue(ws).cancel(job.id)
+
+
+def test_counts_of_labels_with_an_apostrophe_or_an_accent_are_logged(tmp_path):
+    """A label's name may hold characters MLflow refuses in a metric key (``dog's``, a
+    combining accent): the suggestion run still logs one distinct count per label."""
+    from core.assist.mlflow_runs import log_assist_run
+    from core.scaffold import init_workspace
+    from core.training.tracking import tracking_client
+
+    workspace = init_workspace(tmp_path / "ws").workspace
+    counts = {"suggested_dog's": 2, "suggested_dog_s": 1, "suggested_cafe\u0301": 4}
+    run_id = log_assist_run(
+        workspace,
+        "names",
+        "suggest",
+        run_name="suggest-names",
+        params={"model": "names_model/1"},
+        counts=counts,
+        artifact=[],
+    )
+    run = tracking_client(workspace).get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics == {
+        "suggested_dog_s": 2.0,
+        "suggested_dog_s_2": 1.0,
+        "suggested_cafe_": 4.0,
+    }
