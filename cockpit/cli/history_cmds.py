@@ -93,8 +93,9 @@ def history() -> None:
     "--kind",
     "kinds",
     multiple=True,
-    type=click.Choice(["train", "tune", "plot", "check"]),
-    help="job kinds (default: train and tune)",
+    type=click.Choice(["train", "tune", "plot", "check", "suggest", "label_issues"]),
+    help="kinds of run (default: train and tune); suggest and label_issues are the "
+    "suggestion and label-issue finder runs",
 )
 @click.option("--since", help="started on or after YYYY-MM-DD[ HH:MM]")
 @click.option("--until", help="started before YYYY-MM-DD[ HH:MM]")
@@ -125,7 +126,13 @@ def history_list(
     fmt: str,
 ) -> None:
     """Runs, newest first; e.g. the best: --sort test_acc --limit 1."""
-    from core.history import HistoryFilter, format_duration, list_entries, sort_entries
+    from core.history import (
+        ASSIST_KINDS,
+        HistoryFilter,
+        format_duration,
+        list_entries,
+        sort_entries,
+    )
     from core.stores import check_mlflow_store
 
     check_mlflow_store(current_workspace())  # else an unreadable store reads as "no runs"
@@ -158,7 +165,8 @@ def history_list(
             f"{(e.experiment_id or '-'):<13} {_when(e.started_at):<16} "
             f"{format_duration(e.duration, '-'):>8} {e.epochs if e.epochs is not None else '-':>6} "
             f"{_number(e.metrics.get('valid_loss')):>10} {_number(e.metrics.get('valid_acc')):>9} "
-            f"{_number(e.metrics.get('test_acc')):>8}  {e.job_id or '-'}"
+            f"{_number(e.metrics.get('test_acc')):>8}  "
+            f"{e.job_id or (e.origin if e.kind in ASSIST_KINDS else None) or '-'}"
         )
     if not entries:
         click.echo("no runs match")
@@ -204,6 +212,9 @@ def history_show(ident: str, fmt: str) -> None:
             click.echo(f"  {name + ':':<12}{value}")
     for key, value in sorted(entry.metrics.items()):
         click.echo(f"  {key + ':':<12}{_number(value)}")
+    for key, value in entry.counts.items():
+        count = int(value) if float(value).is_integer() else value
+        click.echo(f"  {key + ':':<12}{' ' if len(key) >= 11 else ''}{count}")
     if entry.experiment_id and workspace.experiment_dir(entry.experiment_id).exists():
         click.echo(
             f"  {'folder:':<12}{workspace.relative(workspace.experiment_dir(entry.experiment_id))}"

@@ -184,8 +184,12 @@ def find_label_issues(
     max_distance: int = DEFAULT_DISTANCE,
     echo: Echo = print,
     log_mlflow: bool = True,
+    job_id: str | None = None,
 ) -> IssuesOutcome:
+    import time
     import warnings
+
+    started = time.perf_counter()
 
     db = open_database(workspace)
     with db.session() as session:
@@ -246,7 +250,10 @@ def find_label_issues(
     duplicates = _duplicates(workspace, db, theme_id, max_distance)
     issues, duplicates, outliers = _with_original_names(db, theme_id, issues, duplicates, outliers)
     outcome = IssuesOutcome(0, source, len(scored.image_ids), issues, duplicates, outliers, warning)
-    outcome.run_id = _store(db, theme_id, outcome, folds, model_spec, max_distance)
+    outcome.run_id = _store(
+        db, theme_id, outcome, folds, model_spec, max_distance, job_id,
+        time.perf_counter() - started,
+    )
     echo(
         f"{len(issues)} suspected label error(s) among {outcome.scored} image(s), "
         f"{len(duplicates)} near-duplicate pair(s), {len(outliers)} likely outlier(s)"
@@ -352,7 +359,16 @@ def _duplicates(
     return found
 
 
-def _store(db: Database, theme_id: int, outcome: IssuesOutcome, folds, model_spec, distance) -> int:
+def _store(
+    db: Database,
+    theme_id: int,
+    outcome: IssuesOutcome,
+    folds: int,
+    model_spec: str | None,
+    distance: int,
+    job_id: str | None = None,
+    seconds: float | None = None,
+) -> int:
     with db.session() as session:
         ids = {
             label.label_name: label.id
@@ -366,6 +382,7 @@ def _store(db: Database, theme_id: int, outcome: IssuesOutcome, folds, model_spe
             model_version=number or None,
             params_json=json.dumps(
                 {"source": outcome.source, "folds": folds, "max_hash_distance": distance}
+                | ({"job_id": job_id} if job_id else {})
             ),
             counts_json=json.dumps(
                 {
@@ -374,6 +391,7 @@ def _store(db: Database, theme_id: int, outcome: IssuesOutcome, folds, model_spe
                     "duplicates": len(outcome.duplicates),
                     "outliers": len(outcome.outliers),
                 }
+                | ({"seconds": round(seconds, 3)} if seconds is not None else {})
             ),
         )
         session.add(run)

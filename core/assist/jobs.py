@@ -79,7 +79,12 @@ def run_assist_job(workspace: Workspace, job: Job, say: Callable[[str], None]) -
         from core.assist.suggest import suggest
 
         outcome = suggest(
-            workspace, job.theme, job.args["model"], every=bool(job.args.get("every")), echo=say
+            workspace,
+            job.theme,
+            job.args["model"],
+            every=bool(job.args.get("every")),
+            echo=say,
+            job_id=job.id,
         )
         say(f"suggestions of {outcome.spec}: done ({outcome.predicted} image(s))")
         return 0
@@ -101,6 +106,7 @@ def run_assist_job(workspace: Workspace, job: Job, say: Callable[[str], None]) -
         model_spec=job.args.get("model"),
         max_distance=int(job.args.get("max_distance", 4)),
         echo=say,
+        job_id=job.id,
     )
     say(f"label-issue run {outcome.run_id}: done")
     return 0

@@ -104,6 +104,7 @@ def suggest(
     batch_size: int = BATCH,
     echo: Echo = print,
     log_mlflow: bool = True,
+    job_id: str | None = None,
 ) -> SuggestOutcome:
     """Predict the theme's unlabeled images (``every``: all of them) with model ``spec``;
     the model's classes must be the theme's labels. Stored per image and model version
@@ -131,7 +132,10 @@ def suggest(
             kind="suggest",
             model_name=version.name,
             model_version=version.version,
-            params_json=json.dumps({"every": every, "batch_size": batch_size}),
+            params_json=json.dumps(
+                {"every": every, "batch_size": batch_size}
+                | ({"job_id": job_id} if job_id else {})
+            ),
         )
         session.add(run)
         session.flush()
@@ -237,7 +241,11 @@ def suggest(
         stored = session.get(AssistRun, run_id)
         stored.mlflow_run_id = outcome.mlflow_run_id
         stored.counts_json = json.dumps(
-            {"predicted": outcome.predicted, "unreadable": len(outcome.unreadable)}
+            {
+                "predicted": outcome.predicted,
+                "unreadable": len(outcome.unreadable),
+                "seconds": round(time.perf_counter() - started, 3),
+            }
         )
     echo(
         f"{outcome.predicted} suggestion(s) stored"

@@ -15,6 +15,7 @@ from core.history.compare import (
 )
 from core.history.delete import DeletionPlan, delete_entry, plan_delete
 from core.history.entries import (
+    ASSIST_KINDS,
     METRICS,
     PARAM_PREFIX,
     SORT_KEYS,
@@ -36,6 +37,7 @@ from core.history.entries import (
 from core.history.plots import PlotStatus, plot_images, plot_status, request_plots
 
 __all__ = [
+    "ASSIST_KINDS",
     "CURVES",
     "METRICS",
     "PARAM_PREFIX",

@@ -86,6 +86,12 @@ def plan_delete(workspace: Workspace, ident: str) -> DeletionPlan:
     """What deleting the row ``ident`` removes; refuses while a job of it is queued or
     running. Changes nothing."""
     entry = find_entry(list_entries(workspace), ident)
+    if entry.kind in ("suggest", "label_issues") and not entry.job_id:
+        raise CockpitError(
+            f"history row {entry.id} is a {entry.kind.replace('_', '-')} run: it holds the "
+            "theme's stored suggestions or findings, which a new run of the same kind "
+            "replaces; it is not deleted from here"
+        )
     jobs = JobQueue(workspace).jobs()
     # a plot, check or tune job row is that job alone; a training row is its experiment
     experiment_id = entry.experiment_id if entry.kind == "train" else None

@@ -7,11 +7,15 @@ without loading the tracking library):
 - ``queue/{finished,failed,cancelled}/<job>.json``: kind, state, times, error, parameters;
 - ``output/experiments/<id>/``: ``record/resolved_config.yaml`` (theme, parameters),
   ``state.json`` (epochs, metrics of the best weights), ``mlflow_run.json`` (the run id);
-- the database's Model rows (the experiment was recorded as a model).
+- the database's Model rows (the experiment was recorded as a model), and its runs of
+  model-assisted labeling (``assist_run``: suggestions and label-issue finder runs, their
+  counts and MLflow run).
 
 One row per ended job (its experiment's metrics when it trained one) and one per
-experiment no job trained (foreground ``cockpit train``, ``cockpit demo``, tuning trials).
-Experiments of pending or running jobs are left out until the job ends.
+experiment no job trained (foreground ``cockpit train``, ``cockpit demo``, tuning trials)
+or suggestion / finder run no job made (foreground ``cockpit suggest``,
+``cockpit label-issues``). Experiments of pending or running jobs are left out until the
+job ends.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ class HistoryEntry:
     experiment that no job trained."""
 
     id: str
-    kind: str  # train, tune, plot, check
+    kind: str  # train, tune, plot, check, suggest, label_issues
     status: str  # finished, failed, cancelled, incomplete, pruned (a tuning trial)
     theme: str | None = None
     model: str | None = None
@@ -74,7 +78,8 @@ class HistoryEntry:
     recorded: bool = False  # the database holds a Model row of this run
     error: str | None = None
     duration: float | None = None  # seconds it ran (None: never started, or unknown)
-    origin: str | None = None  # what trained an experiment no job trained: "trial 3 of S"
+    # what made a row no job made: "trial 3 of S" (an experiment), "suggest-4" (a run)
+    origin: str | None = None
     # a tune job's study runs (its run_id stays None: deleting the job's row never deletes
     # the study's runs, which its trials' rows and the registry still use)
     parent_run_id: str | None = None
@@ -86,6 +91,8 @@ class HistoryEntry:
     study: str | None = None  # a tune job's study, or the study a trial belongs to
     trial: int | None = None  # a trial's number in its study
     best_trial: int | None = None  # a tune job's best trial (its metrics are the row's)
+    # a suggestion or finder run's counts (predicted, unreadable; scored, label_issues, ...)
+    counts: dict[str, float] = field(default_factory=dict)
 
     def value(self, key: str) -> Any:
         """The value of a sort key / column (None when unknown); ``param:<key>`` is a
@@ -298,9 +305,121 @@ def list_entries(workspace: Workspace, filters: HistoryFilter | None = None) -> 
                 trial=_int(experiment.trial.get("trial")) if experiment.trial else None,
             )
         )
+    entries = _with_assist_runs(entries, _assist_runs(workspace))
     entries = _with_best_trials(entries)
     entries.sort(key=lambda e: e.started_at or 0.0, reverse=True)
     return filter_entries(entries, filters) if filters is not None else entries
+
+
+ASSIST_KINDS = ("suggest", "label_issues")
+
+
+@dataclass(frozen=True)
+class AssistRow:
+    """One suggestion or finder run as the database holds it."""
+
+    id: int
+    kind: str
+    theme: str
+    model: str | None  # the registered version used: NAME/VERSION
+    mlflow_run_id: str | None
+    params: dict[str, Any]
+    counts: dict[str, float]
+    created_at: float
+
+    @property
+    def ident(self) -> str:
+        return f"{self.kind.replace('_', '-')}-{self.id}"
+
+    @property
+    def name(self) -> str:
+        if self.kind == "suggest":
+            return f"suggest {self.model}"
+        return f"label-issues ({self.params.get('source') or 'finder'})"
+
+
+def _assist_runs(workspace: Workspace) -> list[AssistRow]:
+    if not workspace.has_database():
+        return []
+    from sqlalchemy import select
+
+    from core.db import AssistRun, Theme, open_database
+
+    with open_database(workspace).session() as session:
+        rows = session.execute(
+            select(AssistRun, Theme.name)
+            .join(Theme, AssistRun.theme_id == Theme.id)
+            .where(AssistRun.kind.in_(ASSIST_KINDS))
+        ).all()
+        return [
+            AssistRow(
+                run.id,
+                run.kind,
+                theme,
+                f"{run.model_name}/{run.model_version}" if run.model_name else None,
+                run.mlflow_run_id,
+                _loads(run.params_json),
+                {k: v for k, v in _loads(run.counts_json).items() if isinstance(v, int | float)},
+                _posix(run.created_at),
+            )
+            for run, theme in rows
+        ]
+
+
+def _posix(moment: Any) -> float:
+    """SQLite gives the stored UTC time back without its zone; PostgreSQL with it."""
+    from datetime import UTC
+
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _loads(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _with_assist_runs(entries: list[HistoryEntry], runs: list[AssistRow]) -> list[HistoryEntry]:
+    """A suggestion or finder job's row gets its run's counts and MLflow run; a run no job
+    made (the command in the foreground) is a row of its own."""
+    by_job = {str(run.params["job_id"]): run for run in runs if run.params.get("job_id")}
+    out = []
+    for entry in entries:
+        run = by_job.get(entry.job_id or "") if entry.kind in ASSIST_KINDS else None
+        if run is not None:
+            entry = replace(
+                entry,
+                run_id=run.mlflow_run_id,
+                counts={k: v for k, v in run.counts.items() if k != "seconds"},
+                name=entry.name or run.name,
+            )
+        out.append(entry)
+    for run in runs:
+        if run.params.get("job_id"):
+            continue  # its job's row (or none while the job is queued or running)
+        seconds = run.counts.get("seconds")
+        started = run.created_at
+        if run.kind == "label_issues" and seconds:
+            started -= seconds  # a finder run is stored when it ends, suggestions at start
+        finished = started + seconds if seconds is not None else None
+        out.append(
+            HistoryEntry(
+                id=run.ident,
+                kind=run.kind,
+                status="finished" if run.mlflow_run_id or seconds is not None else "incomplete",
+                theme=run.theme,
+                started_at=started,
+                finished_at=finished,
+                duration=seconds,
+                run_id=run.mlflow_run_id,
+                name=run.name,
+                origin=run.ident,  # shown where a job's id would be: the row's id
+                counts={k: v for k, v in run.counts.items() if k != "seconds"},
+            )
+        )
+    return out
 
 
 def _int(value: Any) -> int | None:
@@ -553,8 +672,9 @@ def sort_entries(
 
 
 def history_signature(workspace: Workspace) -> tuple:
-    """Changes whenever a job ends or moves, or an experiment starts or finishes: cheap
-    (a few directory scans and stat calls), for polling."""
+    """Changes whenever a job ends or moves, an experiment starts or finishes, or a
+    suggestion or finder run is stored or ends: cheap (a few directory scans and stat
+    calls, one indexed count in the database), for polling."""
     parts: list[Any] = []
     for state in ("pending", "running", *TERMINAL):
         folder = workspace.queue_dir / state
@@ -563,4 +683,23 @@ def history_signature(workspace: Workspace) -> tuple:
     for experiment_id in experiment_ids(workspace):
         folder = workspace.experiment_dir(experiment_id)
         parts.append((experiment_id, _mtime(folder / "state.json")))
+    parts.append(_assist_signature(workspace))
     return tuple(parts)
+
+
+def _assist_signature(workspace: Workspace) -> tuple:
+    if not workspace.has_database():
+        return ()
+    from sqlalchemy import func, select
+
+    from core.db import AssistRun, open_database
+
+    with open_database(workspace).session() as session:
+        row = session.execute(
+            select(
+                func.count(AssistRun.id),
+                func.max(AssistRun.id),
+                func.count(AssistRun.mlflow_run_id),
+            ).where(AssistRun.kind.in_(ASSIST_KINDS))
+        ).one()
+    return tuple(row)

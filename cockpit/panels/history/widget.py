@@ -47,6 +47,7 @@ from cockpit.panels.models.reproduction import Reproducer
 from cockpit.richtext import plain, plain_rich
 from cockpit.workers import run_in_background
 from core.history import (
+    ASSIST_KINDS,
     METRICS,
     STATUSES,
     HistoryEntry,
@@ -61,7 +62,22 @@ from core.workspace import Workspace
 ANY_DATE = QDate(2000, 1, 1)
 REFRESH_MS = 3000
 PLOT_POLL_MS = 1000
-KIND_CHOICES = (("training && tuning", ("train", "tune")), ("all jobs", ()))
+KIND_CHOICES = (
+    ("training && tuning", ("train", "tune")),
+    ("suggestions && label issues", ("suggest", "label_issues")),
+    ("all runs", ()),
+)
+
+
+def _no_job(entry: HistoryEntry) -> str:
+    """What made a row no job made; a suggestion or finder run is named by its row id."""
+    if entry.kind in ASSIST_KINDS:
+        return f"(run in the foreground: {entry.origin})"
+    return "(trained in the foreground)"
+
+
+def _count(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else format_metric(value)
 
 
 def _load(workspace: Workspace) -> dict[str, Any]:
@@ -515,7 +531,11 @@ class HistoryPanel(QWidget):
         self.plot_button.setEnabled(
             one is not None and one.kind == "train" and one.status == "finished"
         )
-        self.delete_button.setEnabled(bool(chosen))
+        # a suggestion or finder run made in the foreground holds the theme's stored
+        # results: not deleted from here (core.history.delete says why)
+        self.delete_button.setEnabled(
+            bool(chosen) and not any(e.kind in ASSIST_KINDS and not e.job_id for e in chosen)
+        )
         self.reproducer.set_available(
             one is not None
             and one.kind == "train"
@@ -554,7 +574,7 @@ class HistoryPanel(QWidget):
             ("Theme", entry.theme or ""),
             ("Model", entry.model or ""),
             ("Experiment", entry.experiment_id or ""),
-            ("Job", entry.job_id or "(trained in the foreground)"),
+            ("Job", entry.job_id or _no_job(entry)),
             ("MLflow run", entry.run_id or ""),
             ("Study's parent run", entry.parent_run_id or ""),
             ("Best trial's run", entry.best_run_id or ""),
@@ -563,6 +583,7 @@ class HistoryPanel(QWidget):
             ("Epochs", format_value(entry, "epochs")),
         ]
         rows += [(k.replace("_", " "), format_metric(v)) for k, v in sorted(entry.metrics.items())]
+        rows += [(k.replace("_", " "), _count(v)) for k, v in entry.counts.items()]
         if entry.experiment_id:
             folder = self.workspace.experiment_dir(entry.experiment_id)
             rows.append(("Folder", self.workspace.relative(folder)))

@@ -91,6 +91,15 @@ def test_finder_ranks_flipped_labels_and_finds_a_resized_copy(shapes_workspace, 
     ranked = json.loads(Path(path).read_text())["label_issues"]
     assert [r["image_id"] for r in ranked] == [i.image_id for i in outcome.label_issues]
 
+    # a history row of its own, with its counts and run, started before it was stored
+    from core.history import list_entries
+
+    [row] = [e for e in list_entries(ws) if e.id == f"label-issues-{outcome.run_id}"]
+    assert (row.kind, row.status, row.run_id) == ("label_issues", "finished", mlrun.info.run_id)
+    assert row.counts["label_issues"] == len(outcome.label_issues)
+    assert row.counts["scored"] == 36 and row.name == "label-issues (3-fold cross-validation)"
+    assert row.duration > 0 and row.started_at + row.duration == row.finished_at
+
 
 def test_too_many_folds_names_the_short_label_and_the_fold_count_that_works(shapes_workspace):
     ws = shapes_workspace
