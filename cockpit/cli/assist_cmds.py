@@ -274,4 +274,7 @@ def label_issues(
                     f"labeled {issue.given}, model says "
                     f"{issue.suggested}  (score {issue.score:.3f})"
                 )
-    click.echo(f"finder run {outcome.run_id} ({outcome.source}) stored")
+    click.echo(
+        f"finder run {outcome.run_id} ({outcome.source}) stored (History: "
+        f"label-issues-{outcome.run_id})"
+    )

@@ -248,7 +248,8 @@ def suggest(
             }
         )
     echo(
-        f"{outcome.predicted} suggestion(s) stored"
+        f"{outcome.predicted} suggestion(s) stored (suggestion run {run_id}; History: "
+        f"suggest-{run_id})"
         + (f"; {len(outcome.unreadable)} unreadable file(s) skipped" if outcome.unreadable else "")
     )
     return outcome
