@@ -410,7 +410,9 @@ class ModelsPanel(QWidget):
                 self.show_message("prediction cancelled")
                 return
             lines = [line for line in out.splitlines() if line.startswith("{")]
-            if code != 0 or not lines:
+            # exit status 2 with a report: some files could not be predicted, the report
+            # says which; without a report the command itself failed
+            if not lines or code not in (0, 2):
                 self.show_message(f"predict failed: {error_lines(err)}", error=True)
                 return
             report = json.loads(lines[-1])
