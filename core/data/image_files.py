@@ -64,6 +64,21 @@ _OUTSIDE = "symlink points outside the imported folder"
 class ImageCandidate:
     source: Path  # absolute, resolved path of the file
     label: str | None  # class folder name in an ImageFolder layout, else None
+    split: str | None = None  # train, valid or test: the split folder it lies in, if any
+
+
+# Split folders of a dataset laid out as split/class/file (train/cat/a.png, val/cat/b.png):
+# the folder names datasets use, and the split each stands for.
+SPLIT_FOLDERS = {
+    "train": "train",
+    "training": "train",
+    "val": "valid",
+    "valid": "valid",
+    "validation": "valid",
+    "dev": "valid",
+    "test": "test",
+    "testing": "test",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +117,11 @@ def discover(
     the top-level sub-folder it lies under (``cat/a.png`` and ``cat/sub/b.png`` -> "cat").
     Images directly inside the folder keep no label. False never sets labels.
 
+    Split layout: when every top-level sub-folder is named as a split (``SPLIT_FOLDERS``:
+    train, val, valid, validation, dev, test, ...) and every image lies in a class folder
+    inside one (``train/cat/a.png``, ``val/cat/b.png``), the class folder is the label and
+    the split folder the image's split - the layout most published datasets come in.
+
     Candidates keep the order of ``paths``, and within a folder are sorted by relative path;
     the same real file reached twice is returned once, the first time it is reached.
     """
@@ -115,10 +135,10 @@ def discover(
             seen_rejected.add(source)
             rejected.append(Rejected(source, reason))
 
-    def accept(real: str, label: str | None) -> None:
+    def accept(real: str, label: str | None, split: str | None = None) -> None:
         if real not in seen_files:
             seen_files.add(real)
-            candidates.append(ImageCandidate(Path(real), label))
+            candidates.append(ImageCandidate(Path(real), label, split))
 
     for given in paths:
         shown = Path(os.path.abspath(given))
@@ -133,13 +153,24 @@ def discover(
                 use_labels = bool(found) and all(len(rel) > 1 for rel, _ in found)
             else:
                 use_labels = imagefolder
+            by_split = use_labels and _split_layout(found)
             for rel, file_real in found:
-                accept(file_real, rel[0] if use_labels and len(rel) > 1 else None)
+                if by_split:
+                    accept(file_real, rel[1], SPLIT_FOLDERS[rel[0].lower()])
+                else:
+                    accept(file_real, rel[0] if use_labels and len(rel) > 1 else None)
         elif (reason := _file_problem(shown.name, real)) is not None:
             reject(shown, reason)
         else:
             accept(real, None)
     return candidates, rejected
+
+
+def _split_layout(found: list[tuple[tuple[str, ...], str]]) -> bool:
+    """Whether the images lie as split/class/file, every top folder named as a split."""
+    return bool(found) and all(
+        len(rel) > 2 and rel[0].lower() in SPLIT_FOLDERS for rel, _real in found
+    )
 
 
 def _walk_folder(root: str) -> tuple[list[tuple[tuple[str, ...], str]], list[Rejected]]:

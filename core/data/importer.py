@@ -45,6 +45,8 @@ class ImportReport:
     rejected: list[tuple[Path, str]] = field(default_factory=list)
     labels_created: list[str] = field(default_factory=list)
     orphans_removed: int = 0
+    # images given a split by the split folder they lay in (train/cat/a.png): split -> count
+    splits_from_folders: dict[str, int] = field(default_factory=dict)
 
     @property
     def examined(self) -> int:
@@ -261,6 +263,7 @@ def import_images(
                             label_id=None,
                             labeled_by=labeled_by if image_label else None,
                             content_hash=result.sha256,
+                            split=candidate.split,
                             original_name=candidate.source.name[:500],
                             width=result.width,
                             height=result.height,
@@ -269,6 +272,9 @@ def import_images(
                     )
                 )
                 known[result.sha256] = relative
+                if candidate.split:
+                    counts = report.splits_from_folders
+                    counts[candidate.split] = counts.get(candidate.split, 0) + 1
                 if len(pending_rows) >= batch_size:
                     commit_batch()
             commit_batch()

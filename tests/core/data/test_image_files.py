@@ -443,3 +443,40 @@ def test_discover_then_inspect(tmp_path):
     candidates, _ = discover([root])
     results = [inspect_image(c.source) for c in candidates]
     assert [type(r) for r in results] == [ValidImage, Rejected]
+
+
+def test_a_split_layout_gives_the_class_folder_as_label_and_the_split_folder_as_split(tmp_path):
+    root = tmp_path / "dataset"
+    train_cat = write_image(root / "train" / "cat" / "a.png")
+    val_dog = write_image(root / "Val" / "dog" / "b.png")
+    test_cat = write_image(root / "test" / "cat" / "deeper" / "c.png")
+    candidates, _ = discover([root])
+    assert candidates == [
+        ImageCandidate(real(val_dog), "dog", "valid"),
+        ImageCandidate(real(test_cat), "cat", "test"),
+        ImageCandidate(real(train_cat), "cat", "train"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        ("train/a.png", "cat/b.png"),  # a class named train beside other classes
+        ("train/cat/a.png", "other/cat/b.png"),  # not every top folder is a split
+        ("train/cat/a.png", "train/b.png"),  # an image right inside a split folder
+    ],
+)
+def test_other_layouts_keep_the_top_folder_as_label_and_no_split(tmp_path, layout):
+    root = tmp_path / "dataset"
+    for relative in layout:
+        write_image(root / relative)
+    candidates, _ = discover([root])
+    assert {c.split for c in candidates} == {None}
+    assert {c.label for c in candidates} == {relative.split("/")[0] for relative in layout}
+
+
+def test_a_split_layout_forced_off_gets_neither_labels_nor_splits(tmp_path):
+    root = tmp_path / "dataset"
+    write_image(root / "train" / "cat" / "a.png")
+    candidates, _ = discover([root], imagefolder=False)
+    assert [(c.label, c.split) for c in candidates] == [(None, None)]

@@ -142,3 +142,35 @@ def test_unwritable_images_folder_is_reported(db, workspace, tmp_path):
             import_images(db, workspace, "pets", [make_image(tmp_path / "a.png", 1)])
     finally:
         folder.chmod(0o700)
+
+
+def test_a_split_layout_imports_labels_and_splits_from_its_folders(db, workspace, tmp_path):
+    """train/<class>, val/<class>, test/<class>: the way most datasets are published."""
+    source = tmp_path / "dataset"
+    make_imagefolder(source / "train", {"cat": 4, "dog": 3}, start_seed=100)
+    make_imagefolder(source / "val", {"cat": 2, "dog": 1}, start_seed=200)
+    make_imagefolder(source / "test", {"cat": 1, "dog": 2}, start_seed=300)
+    report = import_images(db, workspace, "pets", [source])
+    assert report.imported == 13 and report.labels_created == ["dog"]
+    assert report.splits_from_folders == {"train": 7, "valid": 3, "test": 3}
+    with db.session() as session:
+        stored = session.execute(
+            select(TrainData.original_name, TrainData.split, TrainData.label_id)
+        ).all()
+    assert {split for _name, split, _label in stored} == {"train", "valid", "test"}
+    assert all(label is not None for _name, _split, label in stored)
+    [summary] = list_themes(db)
+    assert summary.labels == {"cat": 7, "dog": 6}
+
+    from click.testing import CliRunner
+
+    from cockpit.cli import cli
+
+    again = tmp_path / "more"
+    make_imagefolder(again / "training", {"cat": 1}, start_seed=400)
+    make_imagefolder(again / "validation", {"cat": 1}, start_seed=500)
+    done = CliRunner().invoke(
+        cli, ["-w", str(workspace.root), "import", "--theme", "pets", str(again)]
+    )
+    assert done.exit_code == 0, done.output
+    assert "splits from the split folders: train 1, valid 1" in done.output
