@@ -195,6 +195,30 @@ def test_import_label_by_keys_chips_drops_and_undo(qtbot, workspace, tmp_path, p
     assert panel.model.data(panel.model.index(0), BadgeRole) is None
 
 
+def test_a_dropped_split_layout_keeps_classes_and_splits(qtbot, workspace, tmp_path, panels):
+    """A dataset folder laid out as train/<class>, val/<class> dropped on the grid: its
+    class folders are the labels, its split folders the splits, and the panel says so."""
+    create_theme(open_database(workspace), "pets", TWELVE)
+    panel = make_panel(qtbot, workspace)
+    panels.append(panel)
+    dataset = tmp_path / "published"
+    make_imagefolder(dataset / "train", {"cat": 3, "dog": 2}, start_seed=700)
+    make_imagefolder(dataset / "val", {"cat": 1, "dog": 1}, start_seed=800)
+    with qtbot.waitSignal(panel.sig_import_finished, timeout=60_000) as report:
+        assert deliver_drop(panel.grid.viewport(), file_drop([dataset]))
+    assert report.args[0].imported == 7
+    assert "splits from the split folders: train 5, valid 2" in panel.message.text()
+    with open_database(workspace).session() as session:
+        rows = session.execute(
+            select(Label.label_name, TrainData.split).join(
+                Label, TrainData.label_id == Label.id
+            )
+        ).all()
+    assert sorted(rows) == [("cat", "train")] * 3 + [("cat", "valid")] + [
+        ("dog", "train")
+    ] * 2 + [("dog", "valid")]
+
+
 def test_keys_follow_the_chip_not_its_place(qtbot, workspace, tmp_path, panels):
     db = open_database(workspace)
     create_theme(db, "digits", [str(d) for d in (9, 8, 7, 6, 5, 4, 3, 2, 1, 0)] + ["other"])
