@@ -350,6 +350,7 @@ def _assist_runs(workspace: Workspace) -> list[AssistRow]:
             select(AssistRun, Theme.name)
             .join(Theme, AssistRun.theme_id == Theme.id)
             .where(AssistRun.kind.in_(ASSIST_KINDS))
+            .order_by(AssistRun.id)  # a retried job's later run is the one its row shows
         ).all()
         return [
             AssistRow(
