@@ -2,7 +2,10 @@
 keyboard, selected with a click on the table, their counts and MLflow run in the details,
 and no delete button for a run that holds the theme's stored suggestions."""
 
+import gc
+
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -18,7 +21,6 @@ def test_a_suggestion_run_is_listed_selected_and_described(qtbot, assisted):  # 
     outcome = suggest(assisted.workspace, "shapes", "shapes_model", echo=lambda _l: None)
     ident = f"suggest-{outcome.run_id}"
     panel = HistoryPanel(assisted.workspace)
-    qtbot.addWidget(panel)
     panel.resize(1280, 800)
     with qtbot.waitSignal(panel.sig_loaded, timeout=30_000):
         panel.show()
@@ -45,4 +47,12 @@ def test_a_suggestion_run_is_listed_selected_and_described(qtbot, assisted):  # 
         assert not panel.delete_button.isEnabled()
         assert panel.mlflow_button.isEnabled()
     finally:
+        # deleted here, on the GUI thread: a panel left to the garbage collector can be
+        # collected on a worker thread of a later test, and Qt then deletes it on the GUI
+        # thread while that worker waits for the interpreter (a deadlock seen once)
         panel.shutdown()
+        panel.compare_window.close()
+        panel.close()
+        shiboken6.delete(panel.compare_window)
+        shiboken6.delete(panel)
+        gc.collect()
