@@ -113,6 +113,9 @@ class HistoryPanel(QWidget):
         self._closing = False
         self._refreshing = False
         self._plot_job: str | None = None
+        # moves each time a plot job puts its images in the gallery: details read before
+        # then (a slow read that ends after the job) do not replace them
+        self._gallery_version = 0
         self._polling = False
         self._details_for: str | None = None
         self._build()
@@ -547,12 +550,13 @@ class HistoryPanel(QWidget):
         self._details_for = entry.id
         self.details.setHtml(self._details_html(entry, None))
         workspace = self.workspace
+        gallery_version = self._gallery_version
 
         def done(data: dict[str, Any]) -> None:
             if self._closing or self._details_for != entry.id:
                 return
             self.details.setHtml(self._details_html(entry, data["params"]))
-            if self._plot_job is None:
+            if self._plot_job is None and self._gallery_version == gallery_version:
                 count = len(data["images"])
                 self.gallery.show_images(
                     data["images"],
@@ -690,6 +694,7 @@ class HistoryPanel(QWidget):
             if self._closing:
                 return
             self._plot_job = job.id
+            self._gallery_version += 1
             self.gallery.show_images(
                 [], f"plot job {job.id} queued for {job.args['experiment_id']}…"
             )
@@ -722,6 +727,7 @@ class HistoryPanel(QWidget):
                 return
             self._plot_timer.stop()
             self._plot_job = None
+            self._gallery_version += 1
             if status.state == "finished":
                 text = f"plot job {job_id} finished: {len(result['images'])} plot(s)"
             else:
