@@ -46,6 +46,9 @@ def run_gui(
             print(f"the cockpit is already open on {workspace.root}: its window was raised")
             return 0
     workspace.ensure_dirs()
+    from cockpit.collector import GuiThreadCollector
+
+    app.cockpit_collector = GuiThreadCollector(app)  # garbage: see cockpit.collector
     window = MainWindow(workspace, remember=screenshot is None)
     if screenshot is None:
         server = InstanceServer(workspace, lambda: _bring_to_front(window))
