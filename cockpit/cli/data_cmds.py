@@ -327,10 +327,8 @@ def import_(
         )
     if report.labels_created:
         click.echo(f"created labels: {', '.join(report.labels_created)}")
-    if report.splits_from_folders:
-        counts = report.splits_from_folders
-        shown = ", ".join(f"{s} {counts[s]}" for s in ("train", "valid", "test") if s in counts)
-        click.echo(f"splits from the split folders: {shown}")
+    if report.splits_line():
+        click.echo(report.splits_line())
     for source, reason in report.duplicates:
         click.echo(f"duplicate  {source}: {reason}")
     if report.imported or report.duplicates:

@@ -52,6 +52,14 @@ class ImportReport:
     def examined(self) -> int:
         return self.imported + len(self.duplicates) + len(self.rejected)
 
+    def splits_line(self) -> str | None:
+        """"splits from the split folders: train 5, valid 2", or None without any."""
+        counts = self.splits_from_folders
+        if not counts:
+            return None
+        shown = ", ".join(f"{s} {counts[s]}" for s in ("train", "valid", "test") if s in counts)
+        return f"splits from the split folders: {shown}"
+
 
 def theme_image_dir(workspace: Workspace, theme_id: int) -> Path:
     return workspace.images_dir / str(theme_id)

@@ -705,12 +705,8 @@ class LabelingPanel(QWidget):
             f"imported {report.imported} image(s); {len(report.duplicates)} duplicate(s), "
             f"{len(report.rejected)} skipped"
         ]
-        if report.splits_from_folders:
-            counts = report.splits_from_folders
-            lines.append(
-                "splits from the split folders: "
-                + ", ".join(f"{s} {counts[s]}" for s in ("train", "valid", "test") if s in counts)
-            )
+        if report.splits_line():
+            lines.append(report.splits_line())
         lines += [f"skipped {p.name}: {reason}" for p, reason in report.rejected[:20]]
         if len(report.rejected) > 20:
             lines.append(f"… and {len(report.rejected) - 20} more")
