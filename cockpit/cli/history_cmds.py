@@ -180,7 +180,13 @@ def history_list(
 @workspace_option
 def history_show(ident: str, fmt: str) -> None:
     """One run: status, metrics, parameters, files (IDENT: job or experiment id)."""
-    from core.history import entry_params, format_duration, get_entry, plot_images
+    from core.history import (
+        entry_params,
+        format_count,
+        format_duration,
+        get_entry,
+        plot_images,
+    )
 
     workspace = current_workspace()
     entry = get_entry(workspace, ident)
@@ -213,8 +219,7 @@ def history_show(ident: str, fmt: str) -> None:
     for key, value in sorted(entry.metrics.items()):
         click.echo(f"  {key + ':':<12}{_number(value)}")
     for key, value in entry.counts.items():
-        count = int(value) if float(value).is_integer() else value
-        click.echo(f"  {key + ':':<12}{' ' if len(key) >= 11 else ''}{count}")
+        click.echo(f"  {key + ':':<12}{' ' if len(key) >= 11 else ''}{format_count(value)}")
     if entry.experiment_id and workspace.experiment_dir(entry.experiment_id).exists():
         click.echo(
             f"  {'folder:':<12}{workspace.relative(workspace.experiment_dir(entry.experiment_id))}"

@@ -161,6 +161,11 @@ def format_metric(value: float | None, unknown: str = "") -> str:
     return f"{value:.4f}"
 
 
+def format_count(value: float) -> str:
+    """A suggestion or finder run's count: a whole number as one, else as a metric."""
+    return str(int(value)) if float(value).is_integer() else format_metric(value)
+
+
 def format_duration(seconds: float | None, unknown: str = "") -> str:
     """``m:ss`` or ``h:mm:ss``, as the history shows durations."""
     if seconds is None:

@@ -53,6 +53,7 @@ from core.history import (
     HistoryEntry,
     HistoryFilter,
     differing_param_keys,
+    format_count,
     format_duration,
     format_metric,
     matches,
@@ -74,10 +75,6 @@ def _no_job(entry: HistoryEntry) -> str:
     if entry.kind in ASSIST_KINDS:
         return f"(run in the foreground: {entry.origin})"
     return "(trained in the foreground)"
-
-
-def _count(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else format_metric(value)
 
 
 def _load(workspace: Workspace) -> dict[str, Any]:
@@ -587,7 +584,7 @@ class HistoryPanel(QWidget):
             ("Epochs", format_value(entry, "epochs")),
         ]
         rows += [(k.replace("_", " "), format_metric(v)) for k, v in sorted(entry.metrics.items())]
-        rows += [(k.replace("_", " "), _count(v)) for k, v in entry.counts.items()]
+        rows += [(k.replace("_", " "), format_count(v)) for k, v in entry.counts.items()]
         if entry.experiment_id:
             folder = self.workspace.experiment_dir(entry.experiment_id)
             rows.append(("Folder", self.workspace.relative(folder)))
