@@ -27,6 +27,8 @@ QUIET_ENVIRONMENT = {
     # MLflow then leaves its loggers to the root handler below instead of printing INFO
     "MLFLOW_CONFIGURE_LOGGING": "false",
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    # with a tracking server, each ended run printed two "View run ... at: URL" lines
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
     # albumentations asks PyPI for a newer version on import (up to 2 s, and the network)
     "NO_ALBUMENTATIONS_UPDATE": "1",
     # (MLflow's telemetry is turned off by importing ``core`` at all: core/__init__.py)

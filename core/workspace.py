@@ -145,9 +145,15 @@ class Workspace:
         return self.root / "mlartifacts"
 
     @property
-    def mlflow_artifact_location(self) -> str:
-        """Artifact location URI for new MLflow experiments (file://, s3://, ...)."""
-        return self.stores.mlflow_artifacts
+    def mlflow_artifact_location(self) -> str | None:
+        """Artifact location URI for new MLflow experiments (file://, s3://, ...); None
+        (the server's own artifact store) for an MLflow tracking server when no location
+        is named: a local folder would keep each machine's artifacts on that machine."""
+        stores = self.stores
+        served = stores.mlflow_tracking_uri.split(":", 1)[0].lower() in ("http", "https")
+        if served and stores.source("mlflow_artifacts") == "default":
+            return None
+        return stores.mlflow_artifacts
 
     @property
     def optuna_db_file(self) -> Path:

@@ -106,7 +106,7 @@ def experiment_for_theme(client: Any, workspace: Workspace, theme_name: str) -> 
             client.restore_experiment(found.experiment_id)
         return found.experiment_id
     location = workspace.mlflow_artifact_location
-    if location.startswith("file:"):
+    if location is not None and location.startswith("file:"):
         workspace.mlflow_artifacts_dir.mkdir(parents=True, exist_ok=True)
     return client.create_experiment(theme_name, artifact_location=location)
 
