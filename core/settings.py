@@ -8,12 +8,17 @@
       mlflow_artifacts: /mnt/lab/mlartifacts        # or s3://bucket/path, file:///...
       optuna_storage: postgresql+psycopg://cockpit:secret@db.lab:5432/optuna
       ray_address: http://head.lab:8265              # Ray Jobs API of a cluster
+      ray_data: shared                               # or ship: see below
 
 Each is overridden by its environment variable (``COCKPIT_DATABASE_URL``,
 ``COCKPIT_MLFLOW_TRACKING_URI``, ``COCKPIT_MLFLOW_ARTIFACTS``, ``COCKPIT_OPTUNA_STORAGE``,
-``COCKPIT_RAY_ADDRESS``); what is named nowhere is today's default: the SQLite files
-``database.db``, ``mlflow.db`` and ``optuna.db`` and the folder ``mlartifacts/`` in the
-workspace, and no cluster. Passwords are never shown: :func:`mask_url` hides them.
+``COCKPIT_RAY_ADDRESS``, ``COCKPIT_RAY_DATA``); what is named nowhere is today's default:
+the SQLite files ``database.db``, ``mlflow.db`` and ``optuna.db`` and the folder
+``mlartifacts/`` in the workspace, and no cluster. ``ray_data`` says where a Ray node
+finds a job's data: ``shared`` (the workspace is mounted at the same path on every
+node) or ``ship`` (a train job takes a frozen copy of its images and definitions with
+it, and its outputs come back through the workspace database; ``core.jobs.shipping``).
+Passwords are never shown: :func:`mask_url` hides them.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from core.errors import CockpitError
 
 __all__ = [
     "ENV_VARS",
+    "RAY_DATA_MODES",
     "SETTINGS_FILE_NAME",
     "StoreSettings",
     "StoreUnavailable",
@@ -51,7 +57,9 @@ ENV_VARS = {
     "mlflow_artifacts": "COCKPIT_MLFLOW_ARTIFACTS",
     "optuna_storage": "COCKPIT_OPTUNA_STORAGE",
     "ray_address": "COCKPIT_RAY_ADDRESS",
+    "ray_data": "COCKPIT_RAY_DATA",
 }
+RAY_DATA_MODES = ("shared", "ship")
 
 DESCRIPTIONS = {
     "database": "workspace database (themes, labels, images, models)",
@@ -59,6 +67,7 @@ DESCRIPTIONS = {
     "mlflow_artifacts": "MLflow artifact location for new experiments",
     "optuna_storage": "Optuna storage (studies and trials)",
     "ray_address": "Ray cluster for the runner (empty: run jobs on this machine)",
+    "ray_data": "where Ray nodes find a job's data: shared (same mount) or ship (a copy)",
 }
 
 
@@ -71,6 +80,7 @@ class StoreSettings:
     mlflow_artifacts: str
     optuna_storage: str
     ray_address: str
+    ray_data: str = "shared"
     sources: tuple[tuple[str, str], ...] = ()
 
     def source(self, name: str) -> str:
@@ -173,6 +183,7 @@ def _defaults(root: Path) -> dict[str, str]:
         "mlflow_artifacts": (root / "mlartifacts").as_uri(),
         "optuna_storage": sqlite_url(root / "optuna.db"),
         "ray_address": "",
+        "ray_data": "shared",
     }
 
 
@@ -213,6 +224,8 @@ def _read_file(path: Path) -> dict[str, str]:
 
 def _resolve_relative(root: Path, name: str, value: str) -> str:
     """A relative SQLite path or artifact folder is relative to the workspace."""
+    if name == "ray_data":
+        return value.lower()
     if name == "mlflow_artifacts" and value and "://" not in value:
         path = Path(value).expanduser()
         return (path if path.is_absolute() else root / path).resolve().as_uri()
@@ -252,6 +265,13 @@ def load_store_settings(root: Path) -> StoreSettings:
         if value:
             values[name] = _resolve_relative(root, name, value)
             sources[name] = var
+    if values["ray_data"] not in RAY_DATA_MODES:
+        where = sources["ray_data"]
+        where = f"stores.ray_data in {path}" if where == SETTINGS_FILE_NAME else where
+        raise CockpitError(
+            f"{where}: {values['ray_data']!r} is not a way to find the data: use shared (the "
+            "workspace is mounted at the same path on every Ray node) or ship"
+        )
     settings = StoreSettings(**values, sources=tuple(sorted(sources.items())))
     with _cache_lock:
         if len(_cache) > 64:

@@ -44,6 +44,14 @@ def check() -> None:
             problems.append(str(exc))
             continue
         click.echo(f"ok    {name}  {mask_url(url)}")
+    if settings.ray_data == "ship":
+        from core.jobs.shipping import stores_problem
+
+        problem = stores_problem(workspace)
+        if problem:
+            problems.append(problem)
+        else:
+            click.echo("ok    ray_data  ship: a node without the workspace reaches every store")
     if problems:
         raise CockpitError("\n".join(problems))
 

@@ -4,6 +4,7 @@ from core.db.engine import Database, open_database
 from core.db.models import (
     AssistRun,
     Base,
+    JobOutput,
     Label,
     LabelIssue,
     Model,
@@ -17,6 +18,7 @@ __all__ = [
     "AssistRun",
     "Base",
     "Database",
+    "JobOutput",
     "Label",
     "LabelIssue",
     "Model",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -200,3 +201,18 @@ class LabelIssue(Base):
         ForeignKey("train_data.id", ondelete="CASCADE"), nullable=True
     )
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class JobOutput(Base):
+    """The files a job wrote on a Ray node that does not share the workspace (data shipped
+    with the job): one zip per Ray job, written by the job when it ends and taken into the
+    workspace (then deleted) by the job's supervisor on the runner's machine."""
+
+    __tablename__ = "job_output"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(100), index=True)
+    submission_id: Mapped[str] = mapped_column(String(200))
+    files: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

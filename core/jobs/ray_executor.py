@@ -19,9 +19,12 @@ runner's exactly-once rules, cancel and crash recovery apply unchanged:
 - before submitting it asks Ray for jobs of the same cockpit job that still run (left by
   a supervisor that died with its machine) and follows that one instead: never twice.
 
-Where the workers find the data: the workspace must be mounted at the same path on every
-node (``docs/scale-out.md``); a node that does not see it fails the job with one line
-(``core.jobs.ray_entry``). The exit status is the Ray job's driver exit code.
+Where the workers find the data (``stores.ray_data``, ``docs/scale-out.md``): ``shared``,
+the workspace mounted at the same path on every node (a node that does not see it fails
+the job with one line, ``core.jobs.ray_entry``); or ``ship``, a train job takes a frozen
+copy of its data with it as Ray's ``working_dir`` and its outputs come back through the
+workspace database (``core.jobs.shipping``). The exit status is the Ray job's driver
+exit code.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ POLL_S = 0.2  # the job's state
 LOG_POLL_S = 1.0  # its log
 DASHBOARD_PATIENCE_S = 120.0  # a dashboard not answering for longer fails the job
 SUBMIT_RETRY_S = 90.0
+STOP_GRACE_S = 60  # from Ray's SIGTERM to its SIGKILL of a stopped job
 JOB_ID_KEY = "cockpit_job_id"
 # what the job's processes on the cluster need from this environment
 PASSED_ENV = ("PYTHONPATH", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD",
@@ -89,6 +93,21 @@ class JobsClient:
     def stop_job(self, submission_id: str) -> None:
         self._call("POST", f"/api/jobs/{submission_id}/stop")
 
+    def upload_package(self, package: Path) -> str:
+        """``package`` into the cluster's object store, unless it is there already (Ray
+        names packages by their content); its URI for a ``working_dir``."""
+        path = f"/api/packages/gcs/{package.name}"
+        try:
+            urllib.request.urlopen(f"{self.address}{path}", timeout=30).close()
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise
+            request = urllib.request.Request(
+                f"{self.address}{path}", data=package.read_bytes(), method="PUT"
+            )
+            urllib.request.urlopen(request, timeout=600).close()
+        return f"gcs://{package.name}"
+
 
 def client_for(address: str) -> JobsClient:
     """A Jobs API client of the cluster at ``address``; one line when it cannot be reached."""
@@ -126,7 +145,21 @@ def _http_problem(exc: urllib.error.HTTPError) -> str:
         return str(exc)
 
 
-def _submit_or_follow(client: JobsClient, job: Job, job_file: Path) -> str:
+def _ship(client: JobsClient, workspace: Workspace, job: Job) -> str:
+    """The job's data packed and uploaded (``core.jobs.shipping``); its package URI."""
+    import tempfile
+
+    from core.jobs.shipping import build_package
+
+    with tempfile.TemporaryDirectory(prefix="cockpit-package-") as folder:
+        package = build_package(workspace, job, Path(folder))
+        size = package.stat().st_size
+        uri = client.upload_package(package)
+    print(f"shipping the job's data with it ({size / 2**20:.1f} MiB)", flush=True)
+    return uri
+
+
+def _submit_or_follow(client: JobsClient, job: Job, job_file: Path, shipped: bool) -> str:
     """The submission id of this job's Ray job: a still-running one, else a new one."""
     mine = [d for d in client.list_jobs() if (d.get("metadata") or {}).get(JOB_ID_KEY) == job.id]
     for details in mine:
@@ -134,18 +167,29 @@ def _submit_or_follow(client: JobsClient, job: Job, job_file: Path) -> str:
             print(f"following Ray job {details['submission_id']}, which still runs", flush=True)
             return str(details["submission_id"])
     env = {name: os.environ[name] for name in PASSED_ENV if os.environ.get(name)}
-    entrypoint = (
-        f"cd {shlex.quote(job.workspace)} && "
-        f"{shlex.quote(sys.executable)} -u -m core.jobs.ray_entry {shlex.quote(str(job_file))}"
-    )
+    # the job's own stop handler writes a checkpoint (and a shipped job sends its outputs
+    # back) before Ray's supervisor kills it: 3 s by default, not enough for a large model
+    env["RAY_JOB_STOP_WAIT_TIME_S"] = str(STOP_GRACE_S)
+    submission_id = f"cockpit-{job.id}-{len(mine) + 1}"
+    runtime_env: dict[str, Any] = {"env_vars": env}
+    python = shlex.quote(sys.executable)
+    if shipped:
+        workspace = Workspace.resolve(job.workspace)
+        runtime_env["working_dir"] = _ship(client, workspace, job)
+        entrypoint = f"{python} -u -m core.jobs.ray_entry --shipped {submission_id}"
+    else:
+        entrypoint = (
+            f"cd {shlex.quote(job.workspace)} && "
+            f"{python} -u -m core.jobs.ray_entry {shlex.quote(str(job_file))}"
+        )
     deadline = time.time() + SUBMIT_RETRY_S
     while True:
         try:
             submission_id = client.submit_job(
                 entrypoint=entrypoint,
-                submission_id=f"cockpit-{job.id}-{len(mine) + 1}",
+                submission_id=submission_id,
                 metadata={JOB_ID_KEY: job.id},
-                runtime_env={"env_vars": env},
+                runtime_env=runtime_env,
                 **_resources(job),
             )
             break
@@ -180,6 +224,19 @@ def _record_node(workspace: Workspace, job: Job, details: dict[str, Any]) -> boo
     return True
 
 
+def _take_metrics(workspace: Workspace, job: Job, text: str) -> str:
+    """A shipped job's metrics lines (in its log) appended to its metrics file here, for
+    the Live and Queue panels; the rest of the text."""
+    from core.jobs.shipping import split_metrics
+
+    kept, metrics = split_metrics(text)
+    if metrics:
+        workspace.logs_dir.mkdir(parents=True, exist_ok=True)
+        with open(workspace.logs_dir / f"{job.id}.metrics.jsonl", "a", encoding="utf-8") as out:
+            out.write("".join(metrics))
+    return kept
+
+
 def _exit_code(details: dict[str, Any]) -> int:
     code = details.get("driver_exit_code")
     if code is not None:
@@ -198,8 +255,18 @@ def supervise(job: Job, job_file: Path) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    submission_id = _submit_or_follow(client, job, job_file)
-    state = {"written": 0, "stop_sent": False, "placed": False, "logs_read_at": 0.0}
+    shipped = workspace.stores.ray_data == "ship"
+    if shipped:
+        from core.jobs.shipping import receive_outputs, shipping_problem
+
+        problem = shipping_problem(workspace, job)
+        if problem:
+            raise CockpitError(problem)
+        # outputs an earlier attempt sent but no supervisor took in (it died): first
+        receive_outputs(workspace, job.id, echo=lambda line: print(line, flush=True))
+    submission_id = _submit_or_follow(client, job, job_file, shipped)
+    state = {"written": 0, "stop_sent": False, "placed": False, "logs_read_at": 0.0,
+             "shipped": shipped}
     unreachable_since: float | None = None
     while True:
         try:
@@ -215,6 +282,8 @@ def supervise(job: Job, job_file: Path) -> int:
             continue
         unreachable_since = None
         if code is not None:
+            if shipped:
+                receive_outputs(workspace, job.id, echo=lambda line: print(line, flush=True))
             return code
         time.sleep(POLL_S)
 
@@ -240,10 +309,15 @@ def _poll(
     if ended or time.time() - state["logs_read_at"] >= LOG_POLL_S:
         logs = client.get_job_logs(submission_id)  # the whole log: copy what is new
         state["logs_read_at"] = time.time()
-        if len(logs) > state["written"]:
-            sys.stdout.write(logs[state["written"] :])
+        new = logs[state["written"] :]
+        if not ended:  # whole lines only: a metrics line is taken out by its prefix
+            new = new[: new.rfind("\n") + 1]
+        if new:
+            state["written"] += len(new)
+            if state["shipped"]:
+                new = _take_metrics(workspace, job, new)
+            sys.stdout.write(new)
             sys.stdout.flush()
-            state["written"] = len(logs)
     if not ended:
         return None
     code = _exit_code(details)

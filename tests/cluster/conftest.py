@@ -65,3 +65,13 @@ def ray_head():
     head = RayHead().start()
     yield head
     head.stop()
+
+
+@pytest.fixture(scope="module")
+def mlflow_server():
+    """An MLflow tracking server that stores artifacts (a lab's), for a test module."""
+    from tests.cluster.servers import MlflowServer
+
+    server = MlflowServer().start()
+    yield server
+    server.stop()

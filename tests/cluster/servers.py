@@ -182,3 +182,60 @@ class RayHead:
                 while time.time() < deadline and self.process.poll() is None:
                     time.sleep(0.2)
         shutil.rmtree(self.temp, ignore_errors=True)
+
+
+class MlflowServer:
+    """``mlflow server`` on 127.0.0.1 with a SQLite backend and an artifact store it serves
+    (``--artifacts-destination``): the tracking server of a lab, for jobs whose nodes do
+    not share the workspace. ``stop()`` ends its process group and removes its folder."""
+
+    def __init__(self) -> None:
+        self.temp = Path(tempfile.mkdtemp(prefix="cockpit-mlflow-", dir="/tmp"))
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 120) -> MlflowServer:
+        import sys
+        import time
+        import urllib.request
+
+        mlflow = Path(sys.executable).with_name("mlflow")
+        self.process = subprocess.Popen(
+            [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", "1",
+             "--backend-store-uri", f"sqlite:///{self.temp / 'mlflow.db'}",
+             "--artifacts-destination", str(self.temp / "artifacts")],
+            stdout=open(self.temp / "server.log", "wb"),  # noqa: SIM115 (lives with it)
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError((self.temp / "server.log").read_text()[-3000:])
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the MLflow server did not answer in {timeout} s")
+
+    def stop(self) -> None:
+        import signal
+        import time
+
+        if self.process is not None:
+            for sig, wait_s in ((signal.SIGTERM, 8), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(self.process.pid, sig)
+                except ProcessLookupError:
+                    break
+                deadline = time.time() + wait_s
+                while time.time() < deadline and self.process.poll() is None:
+                    time.sleep(0.2)
+        shutil.rmtree(self.temp, ignore_errors=True)

@@ -259,3 +259,118 @@ def test_the_queue_panel_shows_the_cluster_and_each_jobs_node(
         panel.shutdown()
         QThreadPool.globalInstance().waitForDone()
         qapp.setPalette(before)
+
+
+@pytest.fixture
+def shipping(on_ray, postgres_server, mlflow_server, monkeypatch):
+    """Jobs take their data with them: the workspace database on PostgreSQL and MLflow on a
+    tracking server, both of which a node reaches without the workspace."""
+    database = postgres_server.create_database("workspace")
+    monkeypatch.setenv("COCKPIT_DATABASE_URL", database)
+    monkeypatch.setenv("COCKPIT_MLFLOW_TRACKING_URI", mlflow_server.url)
+    monkeypatch.setenv("COCKPIT_RAY_DATA", "ship")
+    yield on_ray
+    from core.db.engine import forget_database
+
+    forget_database(database)
+
+
+def shipped_files(ws):
+    from core.db import JobOutput, open_database
+
+    with open_database(ws).session() as session:
+        return session.query(JobOutput).count()
+
+
+def test_a_train_job_takes_its_data_with_it_and_its_outputs_come_back(
+    shipping, shapes_workspace
+):
+    import mlflow
+
+    ws = shapes_workspace
+    job = submit(ws, "max_epochs=2")
+    assert Runner(ws, echo=lambda _l: None, poll_s=0.05).run() == 0
+    log = (ws.logs_dir / f"{job.id}.log").read_text()
+    done = JobQueue(ws).get(job.id)
+    assert done.state == "finished", log[-3000:]
+    assert "shipping the job's data with it" in log
+    # it ran in the copy Ray unpacked on the node, not in the workspace
+    [ran_in] = [line for line in log.splitlines() if "with the data it brought" in line]
+    assert str(ws.root) not in ran_in and "runtime_resources" in ran_in
+    [details] = ray_jobs(shipping, job.id)
+    assert details.runtime_env["working_dir"].startswith("gcs://_ray_pkg_")
+    # the metrics lines came back with the log, into the Live panel's file, not the log
+    assert epochs(ws, job.id) >= 2 and "cockpit-metrics" not in log
+    # what the job wrote on the node is in the workspace, and the transport row is gone
+    folder = ws.experiment_dir(done.experiment_id)
+    for name in ("last.ckpt", "state.json", "model/model.pt", "record/params.yaml"):
+        assert (folder / name).is_file(), name
+    assert shipped_files(ws) == 0
+    assert "file(s) the job wrote on the node are in the workspace" in log
+    # the run and its model are on the tracking server, artifacts in its store
+    client = mlflow.MlflowClient(ws.mlflow_tracking_uri)
+    [run] = client.search_runs(
+        [client.get_experiment_by_name("shapes").experiment_id]
+    )
+    assert run.info.status == "FINISHED"
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:")
+    # the cockpit reads it back like any run: the history lists the experiment
+    from click.testing import CliRunner
+
+    from cockpit.cli import cli
+
+    shown = CliRunner().invoke(cli, ["-w", str(ws.root), "history", "list"])
+    assert shown.exit_code == 0 and done.experiment_id in shown.output, shown.output
+
+
+def test_a_cancelled_shipped_job_keeps_its_checkpoint_and_resumes_from_it(
+    shipping, shapes_workspace
+):
+    ws = shapes_workspace
+    job = submit(ws, "max_epochs=60")
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "cockpit", "-w", str(ws.root), "runner", "--grace", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True,
+    )
+    try:
+        wait_for(lambda: epochs(ws, job.id) >= 2)
+        JobQueue(ws).cancel(job.id)
+        runner.wait(timeout=180)
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+    done = JobQueue(ws).get(job.id)
+    log = (ws.logs_dir / f"{job.id}.log").read_text()
+    assert done.state == "cancelled", log[-3000:]
+    checkpoint = ws.experiment_dir(done.experiment_id) / "last.ckpt"
+    assert checkpoint.is_file(), log[-3000:]  # written on the node, sent back when stopped
+    stopped_at = epochs(ws, job.id)
+    # a retry takes the checkpoint along and goes on from it, to its end
+    JobQueue(ws).retry(job.id)
+    job_file = JobQueue(ws).path(JobQueue(ws).get(job.id))
+    from core.fileio import atomic_write_text
+
+    again = JobQueue(ws).get(job.id)
+    again.params["max_epochs"] = stopped_at + 1  # not part of the id: the run is extended
+    atomic_write_text(job_file, again.model_dump_json(indent=1) + "\n")
+    assert Runner(ws, echo=lambda _l: None, poll_s=0.05).run() == 0
+    log = (ws.logs_dir / f"{job.id}.log").read_text()
+    assert JobQueue(ws).get(job.id).state == "finished", log[-3000:]
+    assert "resum" in log.split("shipping the job's data with it")[-1], log[-3000:]
+    assert shipped_files(ws) == 0
+
+
+def test_shipping_is_refused_in_one_line_when_the_node_could_not_reach_the_stores(
+    on_ray, shapes_workspace, monkeypatch
+):
+    ws = shapes_workspace  # its database is the SQLite file in the workspace
+    monkeypatch.setenv("COCKPIT_RAY_DATA", "ship")
+    job = submit(ws, "max_epochs=1")
+    assert Runner(ws, echo=lambda _l: None, poll_s=0.05).run() == 0
+    done = JobQueue(ws).get(job.id)
+    log = (ws.logs_dir / f"{job.id}.log").read_text()
+    assert done.state == "failed" and done.exit_code == 2, log
+    [line] = [x for x in log.splitlines() if x.startswith("error:")]
+    assert "stores.ray_data is ship, but the workspace database is the SQLite file" in line
+    assert "cockpit migrate-stores --to" in line and "stores.ray_data: shared" in line
+    assert ray_jobs(on_ray, job.id) == []  # nothing was sent to the cluster

@@ -35,7 +35,7 @@ def test_reopening_an_existing_workspace_keeps_its_data(workspace):
     version = sqlite3.connect(workspace.database_file).execute(
         "SELECT version_num FROM alembic_version"
     )
-    assert version.fetchone() == ("0002",)
+    assert version.fetchone() == ("0003",)
 
 
 def test_a_failed_unit_of_work_changes_nothing(workspace):
