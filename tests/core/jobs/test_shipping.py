@@ -176,3 +176,14 @@ def test_an_output_outside_the_output_folder_is_never_written(workspace, name):
     assert (workspace.root / "configs" / "params.yaml").read_bytes() == params
     assert not (workspace.root.parent / "escaped.txt").exists()
     assert not (workspace.root / "output" / "cache" / "x.npy").exists()
+
+
+def test_stores_check_says_whether_jobs_can_take_their_data_along(workspace, monkeypatch):
+    monkeypatch.setenv("COCKPIT_RAY_DATA", "ship")
+    shown = CliRunner().invoke(cli, ["-w", str(workspace.root), "stores", "check"])
+    assert shown.exit_code == 2
+    assert "stores.ray_data is ship, but the workspace database is the SQLite file" in shown.output
+    # the fix it names: shared data, and the check passes
+    monkeypatch.setenv("COCKPIT_RAY_DATA", "shared")
+    shown = CliRunner().invoke(cli, ["-w", str(workspace.root), "stores", "check"])
+    assert shown.exit_code == 0, shown.output
