@@ -17,7 +17,6 @@ from core.errors import CockpitError
 from core.jobs import shipping
 from core.jobs.model import Job
 from core.settings import ENV_VARS
-from tests.core.training.shapes import shapes_workspace  # noqa: F401 (fixture)
 
 PG = "postgresql://lab@db.lab:5432/cockpit"
 
