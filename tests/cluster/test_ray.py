@@ -327,7 +327,7 @@ def test_a_cancelled_shipped_job_keeps_its_checkpoint_and_resumes_from_it(
     shipping, shapes_workspace
 ):
     ws = shapes_workspace
-    job = submit(ws, "max_epochs=60")
+    job = submit(ws, "max_epochs=100000")  # never done before the cancel (60 could be)
     runner = subprocess.Popen(
         [sys.executable, "-m", "cockpit", "-w", str(ws.root), "runner", "--grace", "60"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True,
@@ -356,7 +356,8 @@ def test_a_cancelled_shipped_job_keeps_its_checkpoint_and_resumes_from_it(
     assert Runner(ws, echo=lambda _l: None, poll_s=0.05).run() == 0
     log = (ws.logs_dir / f"{job.id}.log").read_text()
     assert JobQueue(ws).get(job.id).state == "finished", log[-3000:]
-    assert "resum" in log.split("shipping the job's data with it")[-1], log[-3000:]
+    retried = log.split("shipping the job's data with it")[-1]
+    assert "resuming from epoch" in retried and "from epoch 0 " not in retried, log[-3000:]
     assert shipped_files(ws) == 0
 
 
