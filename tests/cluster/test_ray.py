@@ -282,57 +282,23 @@ def shipped_files(ws):
         return session.query(JobOutput).count()
 
 
-def test_a_train_job_takes_its_data_with_it_and_its_outputs_come_back(
+def test_a_train_job_takes_its_data_with_it_is_cancelled_and_resumes_from_what_came_back(
     shipping, shapes_workspace
 ):
+    """One run through everything a shipped job does: its data goes along, its metrics
+    come back while it runs, a cancel stops it with its checkpoint (sent back from the
+    node), a retry takes that checkpoint along and resumes to the end, and the run, its
+    model and its files are where a local job leaves them."""
     import mlflow
 
     ws = shapes_workspace
-    job = submit(ws, "max_epochs=2")
-    assert Runner(ws, echo=lambda _l: None, poll_s=0.05).run() == 0
-    log = (ws.logs_dir / f"{job.id}.log").read_text()
-    done = JobQueue(ws).get(job.id)
-    assert done.state == "finished", log[-3000:]
-    assert "shipping the job's data with it" in log
-    # it ran in the copy Ray unpacked on the node, not in the workspace
-    [ran_in] = [line for line in log.splitlines() if "with the data it brought" in line]
-    assert str(ws.root) not in ran_in and "runtime_resources" in ran_in
-    [details] = ray_jobs(shipping, job.id)
-    assert details.runtime_env["working_dir"].startswith("gcs://_ray_pkg_")
-    # the metrics lines came back with the log, into the Live panel's file, not the log
-    assert epochs(ws, job.id) >= 2 and "cockpit-metrics" not in log
-    # what the job wrote on the node is in the workspace, and the transport row is gone
-    folder = ws.experiment_dir(done.experiment_id)
-    for name in ("last.ckpt", "state.json", "model/model.pt", "record/params.yaml"):
-        assert (folder / name).is_file(), name
-    assert shipped_files(ws) == 0
-    assert "file(s) the job wrote on the node are in the workspace" in log
-    # the run and its model are on the tracking server, artifacts in its store
-    client = mlflow.MlflowClient(ws.mlflow_tracking_uri)
-    [run] = client.search_runs(
-        [client.get_experiment_by_name("shapes").experiment_id]
-    )
-    assert run.info.status == "FINISHED"
-    assert run.info.artifact_uri.startswith("mlflow-artifacts:")
-    # the cockpit reads it back like any run: the history lists the experiment
-    from click.testing import CliRunner
-
-    from cockpit.cli import cli
-
-    shown = CliRunner().invoke(cli, ["-w", str(ws.root), "history", "list"])
-    assert shown.exit_code == 0 and done.experiment_id in shown.output, shown.output
-
-
-def test_a_cancelled_shipped_job_keeps_its_checkpoint_and_resumes_from_it(
-    shipping, shapes_workspace
-):
-    ws = shapes_workspace
-    job = submit(ws, "max_epochs=100000")  # never done before the cancel (60 could be)
+    job = submit(ws, "max_epochs=100000")  # never done before the cancel
     runner = subprocess.Popen(
         [sys.executable, "-m", "cockpit", "-w", str(ws.root), "runner", "--grace", "60"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True,
     )
     try:
+        # the metrics lines come back inside the log while the job runs (Live panel)
         wait_for(lambda: epochs(ws, job.id) >= 2)
         JobQueue(ws).cancel(job.id)
         runner.wait(timeout=180)
@@ -347,18 +313,43 @@ def test_a_cancelled_shipped_job_keeps_its_checkpoint_and_resumes_from_it(
     stopped_at = epochs(ws, job.id)
     # a retry takes the checkpoint along and goes on from it, to its end
     JobQueue(ws).retry(job.id)
-    job_file = JobQueue(ws).path(JobQueue(ws).get(job.id))
+    again = JobQueue(ws).get(job.id)
+    again.params["max_epochs"] = stopped_at + 1  # not part of the id: the same experiment
     from core.fileio import atomic_write_text
 
-    again = JobQueue(ws).get(job.id)
-    again.params["max_epochs"] = stopped_at + 1  # not part of the id: the run is extended
-    atomic_write_text(job_file, again.model_dump_json(indent=1) + "\n")
+    atomic_write_text(JobQueue(ws).path(again), again.model_dump_json(indent=1) + "\n")
     assert Runner(ws, echo=lambda _l: None, poll_s=0.05).run() == 0
     log = (ws.logs_dir / f"{job.id}.log").read_text()
-    assert JobQueue(ws).get(job.id).state == "finished", log[-3000:]
+    finished = JobQueue(ws).get(job.id)
+    assert finished.state == "finished", log[-3000:]
     retried = log.split("shipping the job's data with it")[-1]
     assert "resuming from epoch" in retried and "from epoch 0 " not in retried, log[-3000:]
+    # it ran in the copy Ray unpacked on the node, not in the workspace
+    [ran_in, *_] = [line for line in retried.splitlines() if "with the data it brought" in line]
+    assert str(ws.root) not in ran_in and "runtime_resources" in ran_in
+    runs = sorted(ray_jobs(shipping, job.id), key=lambda d: d.start_time)
+    assert len(runs) == 2
+    assert all(r.runtime_env["working_dir"].startswith("gcs://_ray_pkg_") for r in runs)
+    assert "cockpit-metrics" not in log and epochs(ws, job.id) > stopped_at
+    # what the job wrote on the node is in the workspace, and the transport rows are gone
+    folder = ws.experiment_dir(finished.experiment_id)
+    for name in ("last.ckpt", "state.json", "model/model.pt", "record/params.yaml"):
+        assert (folder / name).is_file(), name
     assert shipped_files(ws) == 0
+    assert "file(s) the job wrote on the node are in the workspace" in retried
+    # the run is on the tracking server, its artifacts in the server's store
+    client = mlflow.MlflowClient(ws.mlflow_tracking_uri)
+    experiment = client.get_experiment_by_name("shapes")
+    assert experiment.artifact_location.startswith("mlflow-artifacts:")
+    [run] = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED"
+    # the cockpit reads it back like any run: the history lists the experiment
+    from click.testing import CliRunner
+
+    from cockpit.cli import cli
+
+    shown = CliRunner().invoke(cli, ["-w", str(ws.root), "history", "list"])
+    assert shown.exit_code == 0 and finished.experiment_id in shown.output, shown.output
 
 
 def test_shipping_is_refused_in_one_line_when_the_node_could_not_reach_the_stores(
