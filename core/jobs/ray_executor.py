@@ -326,6 +326,25 @@ def _poll(
     return code
 
 
+def runs_here(job: Job) -> bool:
+    """With ``stores.ray_data: ship`` only train jobs go to the cluster (with their data);
+    a job that reads the whole workspace (suggestions, label issues, plots, checks) runs
+    on this machine, in this process, as a local job would."""
+    workspace = Workspace.resolve(job.workspace)
+    return workspace.stores.ray_data == "ship" and job.kind not in ("train", "tune")
+
+
+def run_here(job: Job) -> int:
+    from core.jobs.run import _interrupt, run, run_reported
+    from core.output import configure_output
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    configure_output()
+    print(f"job {job.id}: a {job.kind} job reads the workspace, so it runs on this machine "
+          "(stores.ray_data: ship sends train jobs to the cluster)", flush=True)
+    return run_reported(lambda: run(job))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
@@ -336,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
         job = load_job(job_file)
         if not _hold_job_lock(job):
             return ALREADY_RUNNING
+        if runs_here(job):
+            return run_here(job)
         return supervise(job, job_file.resolve())
     except CockpitError as exc:
         for line in str(exc).splitlines():

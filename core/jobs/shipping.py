@@ -51,12 +51,17 @@ def shipping_problem(workspace: Workspace, job: Job) -> str | None:
     """Why ``job`` cannot take its data with it, as one line naming the setting and the
     fix; None when it can."""
     if job.kind != "train":
-        return (
-            f"job {job.id}: stores.ray_data is ship, but only train jobs take their data with "
-            f"them; a {job.kind} job needs the workspace mounted at the same path on every Ray "
-            "node: set stores.ray_data: shared there"
-        )
+        return tune_refusal(f"job {job.id}: ") if job.kind == "tune" else None
     return stores_problem(workspace)
+
+
+def tune_refusal(prefix: str = "") -> str:
+    return (
+        f"{prefix}stores.ray_data is ship, but a study's workers share files in the workspace "
+        "(output/studies/), so tune jobs do not take their data with them: mount the "
+        "workspace at the same path on every Ray node and set stores.ray_data: shared, or "
+        "tune on this machine without stores.ray_address"
+    )
 
 
 def stores_problem(workspace: Workspace) -> str | None:

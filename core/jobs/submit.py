@@ -167,7 +167,11 @@ def submit_tune(
     pre-flight check (``strict``: warnings refuse it too)."""
     from core.config import resolve_params
     from core.config.optuna_params import load_optuna_params
+    from core.jobs.shipping import tune_refusal
     from core.training.builder import ExperimentBuilder
+
+    if workspace.stores.ray_address and workspace.stores.ray_data == "ship":
+        raise CockpitError(tune_refusal())
     from core.tuning.study import fixed_parameters
     from core.tuning.validation import validate_study
 

@@ -5,6 +5,7 @@ stores allow it, the package, the metrics lines in the log, and the outputs comi
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 
 import pytest
@@ -68,10 +69,41 @@ def test_shipping_needs_stores_a_node_reaches(workspace, monkeypatch, stores, pr
         assert "\n" not in found
 
 
-def test_only_train_jobs_take_their_data_along(workspace):
+def test_a_study_cannot_take_its_data_along_and_is_refused_at_submit(workspace, monkeypatch):
+    from core.jobs.submit import submit_tune
+
     job = Job(kind="tune", workspace=str(workspace.root), theme="shapes")
     found = shipping.shipping_problem(workspace, job)
-    assert "only train jobs take their data with them" in found
+    assert "tune jobs do not take their data with them" in found
+    monkeypatch.setenv("COCKPIT_RAY_ADDRESS", "http://127.0.0.1:9")
+    monkeypatch.setenv("COCKPIT_RAY_DATA", "ship")
+    with pytest.raises(CockpitError) as caught:
+        submit_tune(workspace, "shapes", start=False)
+    assert "stores.ray_data: shared" in str(caught.value)
+    assert not list(workspace.queue_state_dir("pending").glob("*.json"))  # nothing queued
+
+
+def test_a_job_that_reads_the_workspace_runs_on_this_machine_when_data_is_shipped(
+    workspace, monkeypatch
+):
+    import subprocess
+    import sys
+
+    from core.config import resolve_params
+    from core.jobs.queue import JobQueue
+    from core.jobs.submit import submit_check
+
+    job = submit_check(workspace, resolve_params(workspace), start=False)
+    # no cluster answers at that address: the job never goes there
+    env = {**os.environ, "COCKPIT_RAY_ADDRESS": "http://127.0.0.1:9",
+           "COCKPIT_RAY_DATA": "ship"}
+    done = subprocess.run(
+        [sys.executable, "-m", "core.jobs.ray_executor", str(JobQueue(workspace).path(job))],
+        capture_output=True, text=True, env=env, cwd=workspace.root, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "a check job reads the workspace, so it runs on this machine" in done.stdout
+    assert "parameters valid; experiment id" in done.stdout
 
 
 def test_an_mlflow_server_keeps_the_artifacts_of_new_experiments(workspace, monkeypatch):
