@@ -17,10 +17,14 @@ class WorkspaceSnapshot:
     registry_error: str | None
     params: ResolvedParams | None
     params_error: str | None
+    # (setting, value with any password masked, where it was set, what it holds)
+    stores: tuple[tuple[str, str, str, str], ...] = ()
+    stores_error: str | None = None
 
 
 def take_snapshot(workspace: Workspace) -> WorkspaceSnapshot:
-    """Registry status (configs only: never imports torch) and the resolved parameters."""
+    """Registry status (configs only: never imports torch), the resolved parameters and
+    the stores (cockpit.yaml and the COCKPIT_* variables)."""
     try:
         findings, registry_error = check_registry(workspace, deep=False), None
     except CockpitError as exc:
@@ -29,4 +33,10 @@ def take_snapshot(workspace: Workspace) -> WorkspaceSnapshot:
         params, params_error = resolve_params(workspace), None
     except CockpitError as exc:
         params, params_error = None, str(exc)
-    return WorkspaceSnapshot(findings, registry_error, params, params_error)
+    try:
+        stores, stores_error = tuple(workspace.stores.rows()), None
+    except CockpitError as exc:  # a cockpit.yaml that cannot be read
+        stores, stores_error = (), str(exc)
+    return WorkspaceSnapshot(
+        findings, registry_error, params, params_error, stores, stores_error
+    )

@@ -1,6 +1,7 @@
 """The Workspace panel: registered definitions, the resolved parameters of
-configs/params.yaml with their sources, and the experiment id. Reloads when a file in
-configs/ changes."""
+configs/params.yaml with their sources, the experiment id, and where the stores are
+(cockpit.yaml or the COCKPIT_* variables, passwords masked). Reloads when a file in
+configs/ or cockpit.yaml changes."""
 
 from __future__ import annotations
 
@@ -87,15 +88,49 @@ class WorkspacePanel(QWidget):
         params_layout.addWidget(self.error_label)
         params_layout.addWidget(self.params_table, 1)
 
+        self.stores_table = QTableWidget(0, 3)
+        self.stores_table.setHorizontalHeaderLabels(["Store", "Set in", "Where"])
+        self.stores_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long URLs, paths
+        self.stores_table.verticalHeader().hide()
+        self.stores_table.verticalHeader().setDefaultSectionSize(
+            self.stores_table.fontMetrics().height() + 8
+        )
+        self.stores_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.stores_table.setAlternatingRowColors(True)
+        self.stores_table.horizontalHeader().setStretchLastSection(True)
+        self.stores_table.setToolTip(
+            "where the workspace database, MLflow, Optuna and the Ray cluster are: "
+            "cockpit.yaml (stores:) or the COCKPIT_* variables; `cockpit stores check` "
+            "connects to each server"
+        )
+        self.stores_error = plain(QLabel())
+        self.stores_error.setWordWrap(True)
+        self.stores_error.setStyleSheet("color: #c62828;")
+        self.stores_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.stores_error.hide()
+        stores_box = QWidget()
+        stores_layout = QVBoxLayout(stores_box)
+        stores_layout.setContentsMargins(0, 0, 0, 0)
+        stores_layout.addWidget(QLabel("<b>Stores</b>"))
+        stores_layout.addWidget(self.stores_error)
+        stores_layout.addWidget(self.stores_table, 1)
         splitter = QSplitter()
         splitter.addWidget(self.definitions)
         splitter.addWidget(params_box)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([320, 640])
+        # the stores across the whole width: their URLs and paths are long
+        rows_height = self.stores_table.verticalHeader().defaultSectionSize() * 7
+        stores_box.setMinimumHeight(rows_height + self.stores_table.fontMetrics().height())
+        vertical = QSplitter(Qt.Orientation.Vertical)
+        vertical.addWidget(splitter)
+        vertical.addWidget(stores_box)
+        vertical.setStretchFactor(0, 1)
+        vertical.setStretchFactor(1, 0)
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(vertical, 1)
 
         self._debounce = QTimer(self, singleShot=True, interval=300)
         self._debounce.timeout.connect(self.reload)
@@ -128,6 +163,9 @@ class WorkspacePanel(QWidget):
         configs = self.workspace.configs_dir
         wanted = [str(configs)] if configs.is_dir() else []
         wanted += [str(p) for p in configs.glob("*") if p.suffix in (".yaml", ".json")]
+        settings = self.workspace.root / "cockpit.yaml"
+        if settings.is_file():
+            wanted.append(str(settings))
         missing = [
             p for p in wanted if p not in self._watcher.files() + self._watcher.directories()
         ]
@@ -143,6 +181,7 @@ class WorkspacePanel(QWidget):
         self.snapshot = snapshot
         self._fill_definitions(snapshot)
         self._fill_params(snapshot)
+        self._fill_stores(snapshot)
         self._finish_loading()
 
     # --- views ---------------------------------------------------------------------------
@@ -194,3 +233,16 @@ class WorkspacePanel(QWidget):
                 self.params_table.setItem(row, column, cell)
         for column in range(3):
             self.params_table.resizeColumnToContents(column)
+
+    def _fill_stores(self, snapshot: WorkspaceSnapshot) -> None:
+        self.stores_error.setText(snapshot.stores_error or "")
+        self.stores_error.setVisible(bool(snapshot.stores_error))
+        self.stores_table.setRowCount(len(snapshot.stores))
+        for row, (name, value, source, description) in enumerate(snapshot.stores):
+            for column, text in enumerate((name, source, value)):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(f"{name}: {description}\n{value}\n(set in: {source})")
+                self.stores_table.setItem(row, column, cell)
+        for column in range(2):
+            self.stores_table.resizeColumnToContents(column)
+        self.stores_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
