@@ -92,6 +92,21 @@ def _print_table(resolved: Any) -> None:
         )
         return
     console.print(f"experiment id: [bold]{resolved.experiment_id()}[/bold] (no data snapshot)")
+    _print_stores(console)
+
+
+def _print_stores(console: Any) -> None:
+    """Where the stores are (cockpit.yaml or COCKPIT_*; passwords masked), under the
+    parameters: the same table as ``cockpit stores show``."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="stores (cockpit.yaml, COCKPIT_* variables)", title_justify="left")
+    for column in ("store", "where", "set in", "holds"):
+        table.add_column(column, overflow="fold")
+    for name, value, source, description in current_workspace().stores.rows():
+        table.add_row(*(escape(text) for text in (name, value, source, description)))
+    console.print(table)
 
 
 @config.command(name="hash")

@@ -53,6 +53,21 @@ def test_config_show_lists_values_sources_and_id(workspace):
     assert as_json["model"] == "simple_cnn" and as_json["split_ratios"] == [0.7, 0.15, 0.15]
 
 
+def test_config_show_says_where_the_stores_are_with_the_password_masked(workspace, monkeypatch):
+    from core.settings import ENV_VARS
+
+    for var in ENV_VARS.values():
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COCKPIT_DATABASE_URL", "postgresql://lab:s3cret@db.lab:5432/cockpit")
+    monkeypatch.setenv("COLUMNS", "200")
+    result = run("-w", str(workspace.root), "config", "show")
+    assert result.exit_code == 0, result.output
+    stores = result.output.split("stores (cockpit.yaml, COCKPIT_* variables)")[1]
+    assert "postgresql+psycopg://lab:***@db.lab:5432/cockpit" in stores
+    assert "COCKPIT_DATABASE_URL" in stores and "s3cret" not in result.output
+    assert "ray_data" in stores and "shared" in stores
+
+
 def test_config_check_reports_each_file(workspace):
     result = run("-w", str(workspace.root), "config", "check")
     assert result.exit_code == 0, result.output
