@@ -257,9 +257,9 @@ def supervise(job: Job, job_file: Path) -> int:
     signal.signal(signal.SIGINT, request_stop)
     shipped = workspace.stores.ray_data == "ship"
     if shipped:
-        from core.jobs.shipping import receive_outputs, shipping_problem
+        from core.jobs.shipping import experiment_problem, receive_outputs, shipping_problem
 
-        problem = shipping_problem(workspace, job)
+        problem = shipping_problem(workspace, job) or experiment_problem(workspace, str(job.theme))
         if problem:
             raise CockpitError(problem)
         # outputs an earlier attempt sent but no supervisor took in (it died): first

@@ -98,6 +98,25 @@ def stores_problem(workspace: Workspace) -> str | None:
     return None
 
 
+def experiment_problem(workspace: Workspace, theme: str) -> str | None:
+    """The theme's MLflow experiment, when it exists, keeps its artifacts where its
+    location says, whatever the settings say now; a folder (``file:``) is on one
+    machine, and a node without the workspace would leave the run's model on its own
+    disk. One line naming the fix; None when the location is a server or remote store."""
+    from core.training.tracking import tracking_client
+
+    experiment = tracking_client(workspace).get_experiment_by_name(theme)
+    location = (experiment.artifact_location or "") if experiment is not None else ""
+    if not location.startswith(("file:", "/")):
+        return None
+    return (
+        f"stores.ray_data is ship, but the MLflow experiment {theme!r} keeps its artifacts in "
+        f"{location}, a folder on one machine, where a node without the workspace cannot "
+        "write: train this theme with the workspace and that folder mounted at the same path "
+        "on every Ray node (stores.ray_data: shared)"
+    )
+
+
 def _files_under(folder: Path) -> Iterator[Path]:
     for path in sorted(folder.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:

@@ -97,6 +97,13 @@ def submit_train(
 
     params = _named(params, name)
     check_optional_name("params run_name", params.values.get("run_name", ""))
+    if workspace.stores.ray_address and workspace.stores.ray_data == "ship":
+        from core.jobs.shipping import experiment_problem, stores_problem
+
+        # refused now, not when the job runs: nothing is queued
+        problem = stores_problem(workspace) or experiment_problem(workspace, theme)
+        if problem:
+            raise CockpitError(problem)
     frozen = _freeze(workspace, params)  # before the snapshot: an invalid job splits no images
     snapshot = ExperimentBuilder(workspace, params, theme).data_snapshot()
     checked = preflight(workspace, theme, params, snapshot, strict=strict)

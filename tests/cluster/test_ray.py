@@ -356,8 +356,10 @@ def test_shipping_is_refused_in_one_line_when_the_node_could_not_reach_the_store
     on_ray, shapes_workspace, monkeypatch
 ):
     ws = shapes_workspace  # its database is the SQLite file in the workspace
-    monkeypatch.setenv("COCKPIT_RAY_DATA", "ship")
     job = submit(ws, "max_epochs=1")
+    # shipping turned on after submit (at submit it is refused: tests/core/jobs): the
+    # job's supervisor refuses it before anything goes to the cluster
+    monkeypatch.setenv("COCKPIT_RAY_DATA", "ship")
     assert Runner(ws, echo=lambda _l: None, poll_s=0.05).run() == 0
     done = JobQueue(ws).get(job.id)
     log = (ws.logs_dir / f"{job.id}.log").read_text()

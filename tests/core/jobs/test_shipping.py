@@ -218,3 +218,29 @@ def test_stores_check_says_whether_jobs_can_take_their_data_along(workspace, mon
     monkeypatch.setenv("COCKPIT_RAY_DATA", "shared")
     shown = CliRunner().invoke(cli, ["-w", str(workspace.root), "stores", "check"])
     assert shown.exit_code == 0, shown.output
+
+
+def test_a_theme_whose_mlflow_experiment_keeps_artifacts_in_a_folder_is_not_shipped(workspace):
+    from core.training.tracking import tracking_client
+
+    assert shipping.experiment_problem(workspace, "shapes") is None  # no experiment yet
+    client = tracking_client(workspace)
+    client.create_experiment("shapes", artifact_location=(workspace.root / "mla").as_uri())
+    found = shipping.experiment_problem(workspace, "shapes")
+    assert "the MLflow experiment 'shapes' keeps its artifacts in file:" in found
+    assert "stores.ray_data: shared" in found and "\n" not in found
+    client.create_experiment("cells", artifact_location="s3://lab/artifacts/cells")
+    assert shipping.experiment_problem(workspace, "cells") is None
+
+
+def test_a_train_job_that_could_not_be_shipped_is_refused_at_submit(shapes_workspace, monkeypatch):
+    from core.jobs.submit import submit_train
+    from tests.core.training.shapes import tiny_params
+
+    ws = shapes_workspace
+    monkeypatch.setenv("COCKPIT_RAY_ADDRESS", "http://127.0.0.1:9")
+    monkeypatch.setenv("COCKPIT_RAY_DATA", "ship")
+    with pytest.raises(CockpitError) as caught:
+        submit_train(ws, "shapes", tiny_params(ws), start=False)
+    assert "the workspace database is the SQLite file" in str(caught.value)
+    assert not list(ws.queue_state_dir("pending").glob("*.json"))  # nothing queued
