@@ -19,6 +19,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 USER = "cockpit"
 
@@ -123,119 +124,115 @@ def postgres_for_benchmark() -> Iterator[PostgresServer | None]:
         server.stop()
 
 
-class RayHead:
-    """``ray start --head --block`` on 127.0.0.1 with logical GPUs, in its own process
-    group and temporary folder; ``stop()`` ends that group (and only it)."""
+class _ServerProcess:
+    """A server started as one command in its own process group and temporary folder,
+    ready once ``ready_url`` answers; ``stop()`` ends that group (and only it)."""
+
+    name = "server"
+
+    def __init__(self, prefix: str) -> None:
+        self.temp = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def ready_url(self) -> str:
+        raise NotImplementedError
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 120) -> Self:
+        import time
+        import urllib.request
+
+        log = self.temp / "server.log"
+        self.process = subprocess.Popen(
+            self.command(),
+            stdout=open(log, "wb"),  # noqa: SIM115 (lives with the server)
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(log.read_text()[-3000:])
+            try:
+                with urllib.request.urlopen(self.ready_url, timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the {self.name} did not answer in {timeout} s")
+
+    def stop(self) -> None:
+        import signal
+        import time
+
+        if self.process is not None:
+            for sig, wait_s in ((signal.SIGTERM, 8), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(self.process.pid, sig)
+                except ProcessLookupError:
+                    break
+                deadline = time.time() + wait_s
+                while time.time() < deadline and self.process.poll() is None:
+                    time.sleep(0.2)
+        shutil.rmtree(self.temp, ignore_errors=True)
+
+
+class RayHead(_ServerProcess):
+    """``ray start --head --block`` on 127.0.0.1 with logical GPUs."""
+
+    name = "Ray head"
 
     def __init__(self, num_gpus: int = 2, num_cpus: int = 2) -> None:
-        import signal  # noqa: F401  (used in stop)
-
-        self.temp = Path(tempfile.mkdtemp(prefix="cockpit-ray-", dir="/tmp"))
+        super().__init__("cockpit-ray-")
         self.port = free_port()
         self.dashboard_port = free_port()
         self.num_gpus, self.num_cpus = num_gpus, num_cpus
-        self.process: subprocess.Popen | None = None
 
     @property
     def address(self) -> str:
         return f"http://127.0.0.1:{self.dashboard_port}"
 
-    def start(self, timeout: float = 120) -> RayHead:
+    @property
+    def ready_url(self) -> str:
+        return f"{self.address}/api/version"
+
+    def command(self) -> list[str]:
         import sys
-        import time
-        import urllib.request
 
         ray = Path(sys.executable).with_name("ray")
-        self.process = subprocess.Popen(
-            [str(ray), "start", "--head", "--block", f"--port={self.port}",
-             f"--dashboard-port={self.dashboard_port}", "--dashboard-host=127.0.0.1",
-             "--node-ip-address=127.0.0.1", f"--num-gpus={self.num_gpus}",
-             f"--num-cpus={self.num_cpus}", "--include-dashboard=true",
-             "--disable-usage-stats", f"--temp-dir={self.temp}"],
-            stdout=open(self.temp / "head.log", "wb"),  # noqa: SIM115 (lives with the head)
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError((self.temp / "head.log").read_text()[-3000:])
-            try:
-                with urllib.request.urlopen(f"{self.address}/api/version", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"the Ray head did not answer in {timeout} s")
-
-    def stop(self) -> None:
-        import signal
-        import time
-
-        if self.process is not None:
-            for sig, wait_s in ((signal.SIGTERM, 8), (signal.SIGKILL, 5)):
-                try:
-                    os.killpg(self.process.pid, sig)
-                except ProcessLookupError:
-                    break
-                deadline = time.time() + wait_s
-                while time.time() < deadline and self.process.poll() is None:
-                    time.sleep(0.2)
-        shutil.rmtree(self.temp, ignore_errors=True)
+        return [str(ray), "start", "--head", "--block", f"--port={self.port}",
+                f"--dashboard-port={self.dashboard_port}", "--dashboard-host=127.0.0.1",
+                "--node-ip-address=127.0.0.1", f"--num-gpus={self.num_gpus}",
+                f"--num-cpus={self.num_cpus}", "--include-dashboard=true",
+                "--disable-usage-stats", f"--temp-dir={self.temp}"]
 
 
-class MlflowServer:
+class MlflowServer(_ServerProcess):
     """``mlflow server`` on 127.0.0.1 with a SQLite backend and an artifact store it serves
     (``--artifacts-destination``): the tracking server of a lab, for jobs whose nodes do
-    not share the workspace. ``stop()`` ends its process group and removes its folder."""
+    not share the workspace."""
+
+    name = "MLflow server"
 
     def __init__(self) -> None:
-        self.temp = Path(tempfile.mkdtemp(prefix="cockpit-mlflow-", dir="/tmp"))
+        super().__init__("cockpit-mlflow-")
         self.port = free_port()
-        self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 120) -> MlflowServer:
+    @property
+    def ready_url(self) -> str:
+        return f"{self.url}/health"
+
+    def command(self) -> list[str]:
         import sys
-        import time
-        import urllib.request
 
         mlflow = Path(sys.executable).with_name("mlflow")
-        self.process = subprocess.Popen(
-            [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", "1",
-             "--backend-store-uri", f"sqlite:///{self.temp / 'mlflow.db'}",
-             "--artifacts-destination", str(self.temp / "artifacts")],
-            stdout=open(self.temp / "server.log", "wb"),  # noqa: SIM115 (lives with it)
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError((self.temp / "server.log").read_text()[-3000:])
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"the MLflow server did not answer in {timeout} s")
-
-    def stop(self) -> None:
-        import signal
-        import time
-
-        if self.process is not None:
-            for sig, wait_s in ((signal.SIGTERM, 8), (signal.SIGKILL, 5)):
-                try:
-                    os.killpg(self.process.pid, sig)
-                except ProcessLookupError:
-                    break
-                deadline = time.time() + wait_s
-                while time.time() < deadline and self.process.poll() is None:
-                    time.sleep(0.2)
-        shutil.rmtree(self.temp, ignore_errors=True)
+        return [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(self.port),
+                "--workers", "1", "--backend-store-uri", f"sqlite:///{self.temp / 'mlflow.db'}",
+                "--artifacts-destination", str(self.temp / "artifacts")]

@@ -75,6 +75,23 @@ def wait_for(condition, timeout=240):
     raise AssertionError("not reached in time")
 
 
+def cancel_in_a_runner(ws, job, after_epochs: int, grace: float = 30) -> str:
+    """Run the queue in a runner process, cancel ``job`` once it logged ``after_epochs``
+    epochs, and wait for the runner to end; its output."""
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "cockpit", "-w", str(ws.root), "runner", "--grace", str(grace)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True,
+    )
+    try:
+        wait_for(lambda: epochs(ws, job.id) >= after_epochs)
+        JobQueue(ws).cancel(job.id)
+        runner.wait(timeout=180)
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+    return runner.stdout.read()
+
+
 def test_a_train_job_runs_on_the_cluster_with_its_gpu_request(on_ray, shapes_workspace):
     ws = shapes_workspace
     job = submit(ws, "max_epochs=1")
@@ -92,19 +109,9 @@ def test_a_train_job_runs_on_the_cluster_with_its_gpu_request(on_ray, shapes_wor
 def test_cancel_stops_the_ray_job_and_keeps_the_checkpoint(on_ray, shapes_workspace):
     ws = shapes_workspace
     job = submit(ws, "max_epochs=60")
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "cockpit", "-w", str(ws.root), "runner", "--grace", "30"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True,
-    )
-    try:
-        wait_for(lambda: epochs(ws, job.id) >= 1)
-        JobQueue(ws).cancel(job.id)
-        runner.wait(timeout=180)
-    finally:
-        if runner.poll() is None:
-            os.killpg(runner.pid, signal.SIGKILL)
+    output = cancel_in_a_runner(ws, job, after_epochs=1)
     done = JobQueue(ws).get(job.id)
-    assert done.state == "cancelled", runner.stdout.read()
+    assert done.state == "cancelled", output
     [details] = ray_jobs(on_ray, job.id)
     assert str(details.status).endswith(("STOPPED", "FAILED", "SUCCEEDED")) is True
     assert str(details.status).endswith("STOPPED") or details.driver_exit_code != 0
@@ -293,18 +300,8 @@ def test_a_train_job_takes_its_data_with_it_is_cancelled_and_resumes_from_what_c
 
     ws = shapes_workspace
     job = submit(ws, "max_epochs=100000")  # never done before the cancel
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "cockpit", "-w", str(ws.root), "runner", "--grace", "60"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, text=True,
-    )
-    try:
-        # the metrics lines come back inside the log while the job runs (Live panel)
-        wait_for(lambda: epochs(ws, job.id) >= 2)
-        JobQueue(ws).cancel(job.id)
-        runner.wait(timeout=180)
-    finally:
-        if runner.poll() is None:
-            os.killpg(runner.pid, signal.SIGKILL)
+    # the metrics lines come back inside the log while the job runs (Live panel)
+    cancel_in_a_runner(ws, job, after_epochs=2, grace=60)
     done = JobQueue(ws).get(job.id)
     log = (ws.logs_dir / f"{job.id}.log").read_text()
     assert done.state == "cancelled", log[-3000:]

@@ -36,6 +36,17 @@ _STATUS_COLOURS = {
 _KIND_TITLES = {"dataset": "Datasets", "model": "Models", "adapter": "Adapters"}
 
 
+def _read_only_table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
 class WorkspacePanel(QWidget):
     sig_loaded = Signal()
 
@@ -71,15 +82,7 @@ class WorkspacePanel(QWidget):
         self.error_label.setStyleSheet("color: #c62828;")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
-        self.params_table = QTableWidget(0, 4)
-        self.params_table.setHorizontalHeaderLabels(["Parameter", "Value", "Source", "Description"])
-        self.params_table.verticalHeader().hide()
-        self.params_table.verticalHeader().setDefaultSectionSize(
-            self.params_table.fontMetrics().height() + 8
-        )
-        self.params_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.params_table.setAlternatingRowColors(True)
-        self.params_table.horizontalHeader().setStretchLastSection(True)
+        self.params_table = _read_only_table(["Parameter", "Value", "Source", "Description"])
 
         params_box = QWidget()
         params_layout = QVBoxLayout(params_box)
@@ -88,16 +91,8 @@ class WorkspacePanel(QWidget):
         params_layout.addWidget(self.error_label)
         params_layout.addWidget(self.params_table, 1)
 
-        self.stores_table = QTableWidget(0, 3)
-        self.stores_table.setHorizontalHeaderLabels(["Store", "Set in", "Where"])
+        self.stores_table = _read_only_table(["Store", "Set in", "Where"])
         self.stores_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long URLs, paths
-        self.stores_table.verticalHeader().hide()
-        self.stores_table.verticalHeader().setDefaultSectionSize(
-            self.stores_table.fontMetrics().height() + 8
-        )
-        self.stores_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.stores_table.setAlternatingRowColors(True)
-        self.stores_table.horizontalHeader().setStretchLastSection(True)
         self.stores_table.setToolTip(
             "where the workspace database, MLflow, Optuna and the Ray cluster are: "
             "cockpit.yaml (stores:) or the COCKPIT_* variables; `cockpit stores check` "
