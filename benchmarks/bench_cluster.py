@@ -13,6 +13,10 @@ the workspace's file with the cockpit's pragmas (WAL, synchronous=NORMAL).
 Then 20 short jobs ("check" jobs: validate the configuration, a second or two of work)
 through the runner with the local executor, and the same 20 through a local Ray head on
 this machine (`core.jobs.ray_executor`): the overhead per job of going through Ray.
+
+``--ship-images FOLDER`` (an ImageFolder): one-epoch trainings on a local Ray head with the
+workspace shared and with each job's data shipped (``stores.ray_data: ship``; the
+workspace database on PostgreSQL, MLflow on a tracking server): what shipping costs.
 """
 
 from __future__ import annotations
@@ -175,12 +179,113 @@ def ray_overhead(count: int) -> None:
     print(f"Ray's Jobs API alone (submit `true`, wait for its end): {floor:.2f} s/job")
 
 
+def run_trainings(ws, count: int, *extra: str) -> tuple[float, list[str]]:
+    """``count`` one-epoch trainings (seeds 1..count: distinct experiments) through the
+    runner; seconds and the jobs' log lines about shipping."""
+    from core.config import parse_overrides, resolve_params
+    from core.jobs.queue import JobQueue
+    from core.jobs.ray_executor import JobsClient
+    from core.jobs.runner import Runner
+    from core.jobs.submit import submit_train
+
+    jobs = []
+    for seed in range(1, count + 1):
+        params = resolve_params(ws, overrides=parse_overrides(
+            ["max_epochs=1", "num_workers=0", "early_stopping_patience=0", f"seed={seed}",
+             *extra]))
+        jobs.append(submit_train(ws, THEME, params, start=False))
+    start = time.perf_counter()
+    assert Runner(ws, echo=lambda _line: None, poll_s=0.05).run() == 0
+    elapsed = time.perf_counter() - start
+    queue = JobQueue(ws)
+    lines = []
+    client = JobsClient(ws.stores.ray_address)
+    ray_jobs = {(d.get("metadata") or {}).get("cockpit_job_id"): d for d in client.list_jobs()}
+    for job in jobs:
+        log = (ws.logs_dir / f"{job.id}.log").read_text()
+        done = queue.get(job.id)
+        assert done.state == "finished", log[-2000:]
+        ray = ray_jobs[job.id]  # where the time went: before Ray, in Ray, after Ray
+        PHASES.setdefault(ws.stores.ray_data, []).append((
+            ray["start_time"] / 1000 - done.started_at,
+            (ray["end_time"] - ray["start_time"]) / 1000,
+            done.finished_at - ray["end_time"] / 1000,
+        ))
+        lines += [x for x in log.splitlines() if "shipping the job's data" in x
+                  or "wrote on the node are in the workspace" in x][:2]
+    return elapsed, lines
+
+
+THEME = "bench"
+PHASES: dict[str, list[tuple[float, float, float]]] = {}
+
+
+def ship_overhead(images: Path, count: int) -> None:
+    """The same one-epoch trainings on a local Ray head with the data on the shared
+    workspace and shipped with each job: what shipping costs per job."""
+    from core.data.importer import import_images
+    from core.data.splits import assign_splits
+    from core.data.themes import create_theme
+    from tests.cluster.servers import MlflowServer, RayHead
+
+    with tempfile.TemporaryDirectory() as tmp, postgres_for_benchmark() as server:
+        if server is None:
+            print("no PostgreSQL server: shipping not measured")
+            return
+        mlflow_server = MlflowServer().start()
+        head = RayHead(num_gpus=0, num_cpus=1).start()
+        try:
+            os.environ.update(
+                COCKPIT_DATABASE_URL=server.create_database("ship"),
+                COCKPIT_MLFLOW_TRACKING_URI=mlflow_server.url,
+                COCKPIT_RAY_ADDRESS=head.address,
+                PYTHONPATH=str(ROOT),
+            )
+            ws = init_workspace(Path(tmp) / "ws").workspace
+            db = open_database(ws)
+            create_theme(db, THEME)
+            import_images(db, ws, THEME, [images])
+            assign_splits(db, THEME)
+            run_checks(Path(tmp) / "warm", 1)  # the head's job agent comes up
+            times: dict[tuple[str, str], list[float]] = {}
+            for cache in ("true", "false"):
+                for mode in ("shared", "ship", "shared", "ship"):
+                    os.environ["COCKPIT_RAY_DATA"] = mode
+                    took, lines = run_trainings(ws, count, f"cache_preprocessed={cache}")
+                    times.setdefault((mode, cache), []).append(took)
+                    if mode == "ship":
+                        shown = lines
+        finally:
+            for name in ("COCKPIT_DATABASE_URL", "COCKPIT_MLFLOW_TRACKING_URI",
+                         "COCKPIT_RAY_ADDRESS", "COCKPIT_RAY_DATA"):
+                os.environ.pop(name, None)
+            head.stop()
+            mlflow_server.stop()
+    files = len(list(images.rglob("*.png")))
+    for cache, what in (("true", "image cache on"), ("false", "image cache off")):
+        shared, ship = min(times[("shared", cache)]), min(times[("ship", cache)])
+        print(f"{count} one-epoch trainings of {files} images on a Ray head, {what} (best of "
+              f"2): shared workspace {shared / count:.2f} s/job, data shipped "
+              f"{ship / count:.2f} s/job: shipping costs {(ship - shared) / count:.2f} s/job")
+    for mode, phases in PHASES.items():
+        before, inside, after = (sum(p[i] for p in phases) / len(phases) for i in range(3))
+        print(f"  {mode:6}  per job: {before:.2f} s before Ray starts it (supervisor, packing, "
+              f"Ray's start), {inside:.2f} s in Ray, {after:.2f} s after (taking outputs in)")
+    for line in shown[:2]:
+        print("  " + line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--ray-jobs", type=int, default=20)
+    parser.add_argument("--ship-images", type=Path, default=None,
+                        help="an ImageFolder: also time trainings with their data shipped")
+    parser.add_argument("--ship-jobs", type=int, default=3)
     options = parser.parse_args()
     jobs = options.jobs
+    if options.ship_images:
+        ship_overhead(options.ship_images, options.ship_jobs)
     if options.ray_jobs:
         ray_overhead(options.ray_jobs)
     if not jobs:

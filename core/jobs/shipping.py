@@ -103,10 +103,7 @@ def experiment_problem(workspace: Workspace, theme: str) -> str | None:
     location says, whatever the settings say now; a folder (``file:``) is on one
     machine, and a node without the workspace would leave the run's model on its own
     disk. One line naming the fix; None when the location is a server or remote store."""
-    from core.training.tracking import tracking_client
-
-    experiment = tracking_client(workspace).get_experiment_by_name(theme)
-    location = (experiment.artifact_location or "") if experiment is not None else ""
+    location = _artifact_location(workspace.mlflow_tracking_uri, theme) or ""
     if not location.startswith(("file:", "/")):
         return None
     return (
@@ -115,6 +112,46 @@ def experiment_problem(workspace: Workspace, theme: str) -> str | None:
         "write: train this theme with the workspace and that folder mounted at the same path "
         "on every Ray node (stores.ray_data: shared)"
     )
+
+
+def _artifact_location(tracking_uri: str, name: str) -> str | None:
+    """The artifact location of MLflow experiment ``name`` (None: no such experiment),
+    read without importing MLflow (a second or more per job): the tracking server's REST
+    API, or the tracking database's ``experiments`` table."""
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from core.settings import normalize_url, store_problem
+
+    if tracking_uri.split(":", 1)[0].lower() in ("http", "https"):
+        query = urllib.parse.urlencode({"experiment_name": name})
+        url = f"{tracking_uri.rstrip('/')}/api/2.0/mlflow/experiments/get-by-name?{query}"
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return json.loads(response.read())["experiment"].get("artifact_location")
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:  # RESOURCE_DOES_NOT_EXIST
+                return None
+            raise store_problem("mlflow_tracking_uri", tracking_uri, exc) from exc
+        except OSError as exc:
+            raise store_problem("mlflow_tracking_uri", tracking_uri, exc) from exc
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(normalize_url(tracking_uri))
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                text("SELECT artifact_location FROM experiments WHERE name = :name"),
+                {"name": name},
+            ).scalar()
+    except Exception as exc:  # no experiments table yet: no experiment either
+        if "experiments" in str(exc):
+            return None
+        raise store_problem("mlflow_tracking_uri", tracking_uri, exc) from exc
+    finally:
+        engine.dispose()
 
 
 def _files_under(folder: Path) -> Iterator[Path]:
@@ -305,12 +342,14 @@ def receive_outputs(workspace: Workspace, job_id: str, echo: Callable[[str], Non
     """Write every output a shipped job of ``job_id`` sent back into the workspace (each
     file atomically), then delete its row; the number of files written."""
     import io
+    import time
 
     from sqlalchemy import select
 
     from core.db import JobOutput, open_database
     from core.fileio import atomic_write_bytes
 
+    started = time.perf_counter()
     database = open_database(workspace)
     written = 0
     with database.session() as session:
@@ -330,6 +369,7 @@ def receive_outputs(workspace: Workspace, job_id: str, echo: Callable[[str], Non
                     atomic_write_bytes(target, archive.read(info))
                     written += 1
             echo(f"{row.files} file(s) the job wrote on the node are in the workspace "
-                 f"({row.submission_id})")
+                 f"({row.submission_id}, {len(row.data) / 2**20:.1f} MiB, "
+                 f"{time.perf_counter() - started:.2f} s)")
             session.delete(row)
     return written
