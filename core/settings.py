@@ -40,6 +40,7 @@ __all__ = [
     "SETTINGS_FILE_NAME",
     "StoreSettings",
     "StoreUnavailable",
+    "is_http_url",
     "is_sqlite_url",
     "load_store_settings",
     "mask_url",
@@ -83,6 +84,11 @@ class StoreSettings:
     ray_data: str = "shared"
     sources: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def ships_data(self) -> bool:
+        """Jobs go to a Ray cluster and train jobs take their data with them."""
+        return bool(self.ray_address) and self.ray_data == "ship"
+
     def source(self, name: str) -> str:
         return dict(self.sources).get(name, "default")
 
@@ -98,6 +104,11 @@ class StoreSettings:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path.as_posix()}"
+
+
+def is_http_url(url: str) -> bool:
+    """An http(s) URL: a server (an MLflow tracking server, a Ray dashboard)."""
+    return url.split(":", 1)[0].lower() in ("http", "https")
 
 
 def is_sqlite_url(url: str) -> bool:

@@ -16,6 +16,7 @@ from core.errors import CockpitError
 from core.names import inside
 from core.settings import (
     StoreSettings,
+    is_http_url,
     is_sqlite_url,
     load_store_settings,
     mask_url,
@@ -150,8 +151,8 @@ class Workspace:
         (the server's own artifact store) for an MLflow tracking server when no location
         is named: a local folder would keep each machine's artifacts on that machine."""
         stores = self.stores
-        served = stores.mlflow_tracking_uri.split(":", 1)[0].lower() in ("http", "https")
-        if served and stores.source("mlflow_artifacts") == "default":
+        named = stores.source("mlflow_artifacts") != "default"
+        if is_http_url(stores.mlflow_tracking_uri) and not named:
             return None
         return stores.mlflow_artifacts
 

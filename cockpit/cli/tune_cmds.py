@@ -149,10 +149,9 @@ def submit_tune_command(
     from core.jobs.submit import submit_tune
 
     workspace = current_workspace()
-    if workspace.stores.ray_address and workspace.stores.ray_data == "ship":
-        from core.jobs.shipping import tune_refusal
+    from core.jobs.shipping import refuse_shipped_study
 
-        raise CockpitError(tune_refusal())  # before the study is profiled and planned
+    refuse_shipped_study(workspace)  # before the study is profiled and planned
     config = load_optuna_params(optuna_file or workspace.optuna_params_file)
     plan = plan_study(
         workspace,

@@ -257,7 +257,7 @@ def supervise(job: Job, job_file: Path) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    shipped = workspace.stores.ray_data == "ship"
+    shipped = workspace.stores.ships_data
     if shipped:
         from core.jobs.shipping import experiment_problem, receive_outputs, shipping_problem
 
@@ -333,7 +333,7 @@ def runs_here(job: Job) -> bool:
     a job that reads the whole workspace (suggestions, label issues, plots, checks) runs
     on this machine, in this process, as a local job would."""
     workspace = Workspace.resolve(job.workspace)
-    return workspace.stores.ray_data == "ship" and job.kind not in ("train", "tune")
+    return workspace.stores.ships_data and job.kind not in ("train", "tune")
 
 
 def run_here(job: Job) -> int:

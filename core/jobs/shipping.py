@@ -55,6 +55,12 @@ def shipping_problem(workspace: Workspace, job: Job) -> str | None:
     return stores_problem(workspace)
 
 
+def refuse_shipped_study(workspace: Workspace) -> None:
+    """A study submitted while train jobs take their data along: one line, nothing queued."""
+    if workspace.stores.ships_data:
+        raise CockpitError(tune_refusal())
+
+
 def tune_refusal(prefix: str = "") -> str:
     return (
         f"{prefix}stores.ray_data is ship, but a study's workers share files in the workspace "
@@ -67,7 +73,7 @@ def tune_refusal(prefix: str = "") -> str:
 def stores_problem(workspace: Workspace) -> str | None:
     """Why a node without the workspace could not write a job's records: a store on this
     machine (one line naming the setting and the fix); None when every store is a server."""
-    from core.settings import is_sqlite_url, mask_url
+    from core.settings import is_http_url, is_sqlite_url, mask_url
 
     stores = workspace.stores
     if workspace.database_is_sqlite:
@@ -84,7 +90,7 @@ def stores_problem(workspace: Workspace) -> str | None:
             "machine, which a Ray node cannot reach: name an MLflow tracking server "
             f"(stores.mlflow_tracking_uri: http://HOST:5000) or a PostgreSQL store, {MOUNT_ADVICE}"
         )
-    served = scheme in ("http", "https")
+    served = is_http_url(tracking)
     local_artifacts = stores.mlflow_artifacts.startswith("file:")
     explicit = stores.source("mlflow_artifacts") != "default"
     if local_artifacts and (explicit or not served):
@@ -123,9 +129,9 @@ def _artifact_location(tracking_uri: str, name: str) -> str | None:
     import urllib.parse
     import urllib.request
 
-    from core.settings import normalize_url, store_problem
+    from core.settings import is_http_url, normalize_url, store_problem
 
-    if tracking_uri.split(":", 1)[0].lower() in ("http", "https"):
+    if is_http_url(tracking_uri):
         query = urllib.parse.urlencode({"experiment_name": name})
         url = f"{tracking_uri.rstrip('/')}/api/2.0/mlflow/experiments/get-by-name?{query}"
         try:

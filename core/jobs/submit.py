@@ -97,7 +97,7 @@ def submit_train(
 
     params = _named(params, name)
     check_optional_name("params run_name", params.values.get("run_name", ""))
-    if workspace.stores.ray_address and workspace.stores.ray_data == "ship":
+    if workspace.stores.ships_data:
         from core.jobs.shipping import experiment_problem, stores_problem
 
         # refused now, not when the job runs: nothing is queued
@@ -174,11 +174,10 @@ def submit_tune(
     pre-flight check (``strict``: warnings refuse it too)."""
     from core.config import resolve_params
     from core.config.optuna_params import load_optuna_params
-    from core.jobs.shipping import tune_refusal
+    from core.jobs.shipping import refuse_shipped_study
     from core.training.builder import ExperimentBuilder
 
-    if workspace.stores.ray_address and workspace.stores.ray_data == "ship":
-        raise CockpitError(tune_refusal())
+    refuse_shipped_study(workspace)
     from core.tuning.study import fixed_parameters
     from core.tuning.validation import validate_study
 
